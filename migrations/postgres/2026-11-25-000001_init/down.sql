@@ -1,0 +1,13 @@
+DROP TABLE outbox;
+DROP TABLE reference_counters;
+DROP TABLE idempotency_keys;
+DROP TABLE comments;
+DROP TABLE ticket_events;
+DROP TABLE tickets;
+DROP TABLE login_throttle;
+DROP TABLE password_resets;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE enterprises;
+DROP TABLE categories;
+DROP TABLE departments;

@@ -1,0 +1,282 @@
+//! Typed settings: `config/default.toml` → the file in `QIFU_CONFIG` → `QIFU__SECTION__KEY`.
+//! Loaded once in `main` and passed down as values.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub auth: AuthSettings,
+    pub mail: MailSettings,
+    pub tickets: TicketSettings,
+    pub jobs: JobSettings,
+    pub stats: StatsSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub environment: Environment,
+    pub body_limit_bytes: usize,
+    pub cors_allowed_origins: Vec<String>,
+    pub workers: usize,
+    pub shutdown_grace_seconds: u64,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub pool_size: u32,
+    pub connect_timeout_seconds: u64,
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: Option<SecretString>,
+    pub jwt_secret_file: PathBuf,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_minutes: i64,
+    pub refresh_token_days: i64,
+    pub password_reset_minutes: i64,
+    pub login_max_failures: i32,
+    pub login_window_minutes: i64,
+    pub login_lockout_seconds: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    Smtp,
+    File,
+    Log,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub file_dir: PathBuf,
+    pub smtp_url: SecretString,
+    pub from: String,
+    pub retry_initial_seconds: i64,
+    pub max_attempts: i32,
+    pub batch_size: i64,
+    pub poll_interval_ms: u64,
+    pub lease_seconds: i64,
+    pub default_locale: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TicketSettings {
+    pub auto_close_days: u32,
+    pub idempotency_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobSettings {
+    pub interval_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatsSettings {
+    pub time_zone: String,
+}
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+impl Settings {
+    /// Layers the compiled-in defaults, `config/default.toml` in the working directory (so an
+    /// operator can edit it), the file named in `QIFU_CONFIG`, then `QIFU__…` variables.
+    pub fn load() -> anyhow::Result<Settings> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        if Path::new("config/default.toml").exists() {
+            figment = figment.merge(Toml::file("config/default.toml"));
+        }
+        if let Ok(path) = std::env::var("QIFU_CONFIG") {
+            if !Path::new(&path).exists() {
+                bail!("QIFU_CONFIG names {path}, which does not exist");
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        Self::extract(figment.merge(Env::prefixed("QIFU__").split("__")))
+    }
+
+    /// Defaults plus explicit overrides (tests build their settings this way).
+    pub fn with_overrides<T: Serialize>(overrides: T) -> anyhow::Result<Settings> {
+        Self::extract(Figment::from(Toml::string(DEFAULTS)).merge(Serialized::defaults(overrides)))
+    }
+
+    fn extract(figment: Figment) -> anyhow::Result<Settings> {
+        let settings: Settings = figment.extract().context("invalid configuration")?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.database.pool_size == 0 {
+            bail!("database.pool_size must be at least 1");
+        }
+        if self.mail.max_attempts < 1 || self.mail.retry_initial_seconds < 1 {
+            bail!("mail.max_attempts and mail.retry_initial_seconds must be at least 1");
+        }
+        if self.jobs.interval_seconds == 0 {
+            bail!("jobs.interval_seconds must be at least 1");
+        }
+        self.stats
+            .time_zone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|e| anyhow::anyhow!("stats.time_zone: {e}"))?;
+        if self.environment() == Environment::Production {
+            if self.auth.jwt_secret.is_none() {
+                bail!("server.environment = production requires auth.jwt_secret");
+            }
+            if self.mail.transport != MailTransportKind::Smtp {
+                bail!("server.environment = production requires mail.transport = smtp");
+            }
+        }
+        if let Some(secret) = &self.auth.jwt_secret
+            && secret.expose_secret().len() < 32
+        {
+            bail!("auth.jwt_secret must be at least 32 characters");
+        }
+        Ok(())
+    }
+
+    pub fn environment(&self) -> Environment {
+        self.server.environment
+    }
+
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.stats
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+
+    /// The configured JWT secret, or one generated once and kept in `auth.jwt_secret_file`.
+    pub fn resolve_jwt_secret(&self) -> anyhow::Result<SecretString> {
+        if let Some(secret) = &self.auth.jwt_secret {
+            return Ok(secret.clone());
+        }
+        let path = &self.auth.jwt_secret_file;
+        if let Ok(existing) = std::fs::read_to_string(path) {
+            let existing = existing.trim().to_owned();
+            if existing.len() >= 32 {
+                return Ok(SecretString::from(existing));
+            }
+        }
+        tracing::warn!(
+            path = %path.display(),
+            "no auth.jwt_secret configured: generated one and stored it in this file; \
+             set QIFU__AUTH__JWT_SECRET when running more than one instance"
+        );
+        let secret = crate::auth::random_token();
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        write_private(path, &secret).with_context(|| format!("writing {}", path.display()))?;
+        Ok(SecretString::from(secret))
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_serve_a_newcomer() {
+        let s = Settings::with_overrides(serde_json::json!({})).unwrap();
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.database.url.expose_secret(), "sqlite://data/qifu.db");
+        assert_eq!(s.mail.transport, MailTransportKind::File);
+        assert_eq!(s.tickets.auto_close_days, 7);
+        assert_eq!(s.jobs.interval_seconds, 60);
+        assert_eq!(s.server.body_limit_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn production_requires_secret_and_smtp() {
+        let err =
+            Settings::with_overrides(serde_json::json!({"server": {"environment": "production"}}))
+                .unwrap_err();
+        assert!(err.to_string().contains("jwt_secret"), "{err}");
+        let err = Settings::with_overrides(serde_json::json!({
+            "server": {"environment": "production"},
+            "auth": {"jwt_secret": "x".repeat(40)}
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("smtp"), "{err}");
+        Settings::with_overrides(serde_json::json!({
+            "server": {"environment": "production"},
+            "auth": {"jwt_secret": "x".repeat(40)},
+            "mail": {"transport": "smtp"}
+        }))
+        .unwrap();
+    }
+
+    #[test]
+    fn short_secret_and_bad_time_zone_are_refused() {
+        assert!(
+            Settings::with_overrides(serde_json::json!({"auth": {"jwt_secret": "short"}})).is_err()
+        );
+        assert!(
+            Settings::with_overrides(serde_json::json!({"stats": {"time_zone": "Mars/Base"}}))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn generated_secret_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sub/jwt_secret");
+        let s = Settings::with_overrides(serde_json::json!({"auth": {"jwt_secret_file": file}}))
+            .unwrap();
+        let first = s.resolve_jwt_secret().unwrap();
+        let second = s.resolve_jwt_secret().unwrap();
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert!(first.expose_secret().len() >= 32);
+    }
+}

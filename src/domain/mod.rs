@@ -1,0 +1,5 @@
+pub mod credit_code;
+pub mod password;
+pub mod routing;
+pub mod sla;
+pub mod ticket;

@@ -1,0 +1,575 @@
+//! Ticket lifecycle: the vocabulary and the state machine deciding which
+//! actor may move a ticket from one status to another.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Returned when parsing a name that none of an enum's variants carries.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("unknown value \"{0}\"")]
+pub struct UnknownVariant(pub String);
+
+/// Defines a field-less enum whose `as_str`/`FromStr` names are spelled out
+/// next to each variant, so the database and API spellings are reviewed in
+/// one place; a test checks they agree with serde's `snake_case` names.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$variant_meta:meta])* $variant:ident => $text:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
+
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownVariant;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(UnknownVariant(s.to_owned())),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum! {
+    pub enum TicketStatus {
+        Submitted => "submitted",
+        Assigned => "assigned",
+        InProgress => "in_progress",
+        Resolved => "resolved",
+        Closed => "closed",
+        Cancelled => "cancelled",
+    }
+}
+
+impl TicketStatus {
+    /// Open tickets still wait for work and therefore run against their SLA.
+    pub const fn is_open(self) -> bool {
+        matches!(self, Self::Submitted | Self::Assigned | Self::InProgress)
+    }
+
+    pub const fn is_terminal(self) -> bool {
+        matches!(self, Self::Closed | Self::Cancelled)
+    }
+}
+
+named_enum! {
+    pub enum Action {
+        Assign => "assign",
+        Accept => "accept",
+        /// The assignee hands the ticket back for re-assignment.
+        Return => "return",
+        Resolve => "resolve",
+        Confirm => "confirm",
+        Reopen => "reopen",
+        Cancel => "cancel",
+        Close => "close",
+    }
+}
+
+named_enum! {
+    #[derive(Default)]
+    pub enum Priority {
+        Low => "low",
+        #[default]
+        Normal => "normal",
+        High => "high",
+        Urgent => "urgent",
+    }
+}
+
+named_enum! {
+    pub enum Role {
+        Enterprise => "enterprise",
+        Official => "official",
+        Admin => "admin",
+    }
+}
+
+named_enum! {
+    pub enum EventKind {
+        Created => "created",
+        Assigned => "assigned",
+        Accepted => "accepted",
+        Returned => "returned",
+        Resolved => "resolved",
+        Confirmed => "confirmed",
+        Reopened => "reopened",
+        Cancelled => "cancelled",
+        Closed => "closed",
+        AutoClosed => "auto_closed",
+        Overdue => "overdue",
+        Comment => "comment",
+    }
+}
+
+named_enum! {
+    pub enum CommentKind {
+        Message => "message",
+        InternalNote => "internal_note",
+        PhoneCall => "phone_call",
+        SiteVisit => "site_visit",
+    }
+}
+
+impl CommentKind {
+    /// Internal kinds are staff records and are hidden from the enterprise.
+    pub const fn is_internal(self) -> bool {
+        !matches!(self, Self::Message)
+    }
+
+    pub const fn allowed_for(self, role: Role) -> bool {
+        match role {
+            Role::Enterprise => !self.is_internal(),
+            Role::Official | Role::Admin => true,
+        }
+    }
+}
+
+/// How the acting user stands towards one particular ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ActorRelation {
+    pub role: Role,
+    pub is_assignee: bool,
+    /// The actor is a user of the enterprise that filed the ticket.
+    pub is_filing_enterprise: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Error)]
+pub enum Refusal {
+    #[error("cannot {action} a ticket whose status is {status}")]
+    NotAllowedFromStatus {
+        action: Action,
+        status: TicketStatus,
+    },
+    #[error("not permitted to {action} this ticket")]
+    NotPermitted { action: Action },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Transition {
+    pub from: TicketStatus,
+    pub to: TicketStatus,
+    pub event: EventKind,
+}
+
+/// Permission is checked before status so that an actor who may never take
+/// an action learns nothing about the ticket's current status.
+pub fn decide(
+    status: TicketStatus,
+    action: Action,
+    actor: ActorRelation,
+) -> Result<Transition, Refusal> {
+    if !permitted(action, actor) {
+        return Err(Refusal::NotPermitted { action });
+    }
+    if !allowed_from(action).contains(&status) {
+        return Err(Refusal::NotAllowedFromStatus { action, status });
+    }
+    let (to, event) = outcome(action);
+    Ok(Transition {
+        from: status,
+        to,
+        event,
+    })
+}
+
+/// The statuses from which `action` may be taken.
+pub fn allowed_from(action: Action) -> &'static [TicketStatus] {
+    use TicketStatus::{Assigned, InProgress, Resolved, Submitted};
+    match action {
+        Action::Assign | Action::Cancel => &[Submitted, Assigned, InProgress],
+        Action::Accept => &[Assigned],
+        Action::Return => &[Assigned, InProgress],
+        Action::Resolve => &[InProgress],
+        Action::Confirm | Action::Reopen | Action::Close => &[Resolved],
+    }
+}
+
+/// The closing done by the scheduler when the enterprise neither confirms nor
+/// reopens a resolved ticket in time; no user is involved, so no permission.
+pub fn system_auto_close(status: TicketStatus) -> Result<Transition, Refusal> {
+    match status {
+        TicketStatus::Resolved => Ok(Transition {
+            from: status,
+            to: TicketStatus::Closed,
+            event: EventKind::AutoClosed,
+        }),
+        _ => Err(Refusal::NotAllowedFromStatus {
+            action: Action::Close,
+            status,
+        }),
+    }
+}
+
+fn permitted(action: Action, actor: ActorRelation) -> bool {
+    match action {
+        Action::Assign | Action::Close => actor.role == Role::Admin,
+        Action::Accept | Action::Return | Action::Resolve => actor.is_assignee,
+        Action::Confirm | Action::Reopen | Action::Cancel => {
+            actor.role == Role::Enterprise && actor.is_filing_enterprise
+        }
+    }
+}
+
+fn outcome(action: Action) -> (TicketStatus, EventKind) {
+    match action {
+        Action::Assign => (TicketStatus::Assigned, EventKind::Assigned),
+        Action::Accept => (TicketStatus::InProgress, EventKind::Accepted),
+        Action::Return => (TicketStatus::Submitted, EventKind::Returned),
+        Action::Resolve => (TicketStatus::Resolved, EventKind::Resolved),
+        Action::Confirm => (TicketStatus::Closed, EventKind::Confirmed),
+        Action::Reopen => (TicketStatus::InProgress, EventKind::Reopened),
+        Action::Cancel => (TicketStatus::Cancelled, EventKind::Cancelled),
+        Action::Close => (TicketStatus::Closed, EventKind::Closed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde::de::IntoDeserializer;
+    use serde::de::value::{Error as DeError, StrDeserializer};
+
+    use Action as A;
+    use EventKind as E;
+    use Role::{Admin, Enterprise, Official};
+    use TicketStatus as S;
+
+    /// Every edge of the lifecycle diagram, written out independently of
+    /// `allowed_from` and `outcome`.
+    const EDGES: &[(Action, TicketStatus, TicketStatus, EventKind)] = &[
+        (A::Assign, S::Submitted, S::Assigned, E::Assigned),
+        (A::Assign, S::Assigned, S::Assigned, E::Assigned),
+        (A::Assign, S::InProgress, S::Assigned, E::Assigned),
+        (A::Accept, S::Assigned, S::InProgress, E::Accepted),
+        (A::Return, S::Assigned, S::Submitted, E::Returned),
+        (A::Return, S::InProgress, S::Submitted, E::Returned),
+        (A::Resolve, S::InProgress, S::Resolved, E::Resolved),
+        (A::Confirm, S::Resolved, S::Closed, E::Confirmed),
+        (A::Reopen, S::Resolved, S::InProgress, E::Reopened),
+        (A::Cancel, S::Submitted, S::Cancelled, E::Cancelled),
+        (A::Cancel, S::Assigned, S::Cancelled, E::Cancelled),
+        (A::Cancel, S::InProgress, S::Cancelled, E::Cancelled),
+        (A::Close, S::Resolved, S::Closed, E::Closed),
+    ];
+
+    /// Every (action, role, is_assignee, is_filing_enterprise) allowed to act.
+    const PERMITTED: &[(Action, Role, bool, bool)] = &[
+        (A::Assign, Admin, false, false),
+        (A::Assign, Admin, false, true),
+        (A::Assign, Admin, true, false),
+        (A::Assign, Admin, true, true),
+        (A::Close, Admin, false, false),
+        (A::Close, Admin, false, true),
+        (A::Close, Admin, true, false),
+        (A::Close, Admin, true, true),
+        (A::Accept, Enterprise, true, false),
+        (A::Accept, Enterprise, true, true),
+        (A::Accept, Official, true, false),
+        (A::Accept, Official, true, true),
+        (A::Accept, Admin, true, false),
+        (A::Accept, Admin, true, true),
+        (A::Return, Enterprise, true, false),
+        (A::Return, Enterprise, true, true),
+        (A::Return, Official, true, false),
+        (A::Return, Official, true, true),
+        (A::Return, Admin, true, false),
+        (A::Return, Admin, true, true),
+        (A::Resolve, Enterprise, true, false),
+        (A::Resolve, Enterprise, true, true),
+        (A::Resolve, Official, true, false),
+        (A::Resolve, Official, true, true),
+        (A::Resolve, Admin, true, false),
+        (A::Resolve, Admin, true, true),
+        (A::Confirm, Enterprise, false, true),
+        (A::Confirm, Enterprise, true, true),
+        (A::Reopen, Enterprise, false, true),
+        (A::Reopen, Enterprise, true, true),
+        (A::Cancel, Enterprise, false, true),
+        (A::Cancel, Enterprise, true, true),
+    ];
+
+    fn actors() -> impl Iterator<Item = ActorRelation> {
+        Role::ALL.into_iter().flat_map(|role| {
+            [(false, false), (false, true), (true, false), (true, true)].map(
+                |(is_assignee, is_filing_enterprise)| ActorRelation {
+                    role,
+                    is_assignee,
+                    is_filing_enterprise,
+                },
+            )
+        })
+    }
+
+    #[test]
+    fn decide_matches_table_for_every_combination() {
+        let mut checked = 0;
+        for status in S::ALL {
+            for action in A::ALL {
+                for actor in actors() {
+                    let permitted = PERMITTED.contains(&(
+                        action,
+                        actor.role,
+                        actor.is_assignee,
+                        actor.is_filing_enterprise,
+                    ));
+                    let edge = EDGES
+                        .iter()
+                        .find(|(a, from, _, _)| *a == action && *from == status);
+                    let expected = match (permitted, edge) {
+                        (false, _) => Err(Refusal::NotPermitted { action }),
+                        (true, None) => Err(Refusal::NotAllowedFromStatus { action, status }),
+                        (true, Some(&(_, from, to, event))) => Ok(Transition { from, to, event }),
+                    };
+                    assert_eq!(
+                        decide(status, action, actor),
+                        expected,
+                        "{status} {action} {actor:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 6 * 8 * 12);
+    }
+
+    #[test]
+    fn allowed_from_matches_edges() {
+        for action in A::ALL {
+            for status in S::ALL {
+                let in_table = EDGES
+                    .iter()
+                    .any(|(a, from, _, _)| *a == action && *from == status);
+                assert_eq!(allowed_from(action).contains(&status), in_table);
+            }
+        }
+    }
+
+    #[test]
+    fn terminal_statuses_accept_nothing() {
+        for status in [S::Closed, S::Cancelled] {
+            assert!(status.is_terminal());
+            for action in A::ALL {
+                for actor in actors() {
+                    assert!(decide(status, action, actor).is_err());
+                }
+            }
+            assert!(system_auto_close(status).is_err());
+        }
+    }
+
+    #[test]
+    fn permission_is_checked_before_status() {
+        let official = ActorRelation {
+            role: Official,
+            is_assignee: false,
+            is_filing_enterprise: false,
+        };
+        assert_eq!(
+            decide(S::Closed, A::Assign, official),
+            Err(Refusal::NotPermitted { action: A::Assign })
+        );
+    }
+
+    #[test]
+    fn auto_close_only_from_resolved() {
+        for status in S::ALL {
+            let expected = if status == S::Resolved {
+                Ok(Transition {
+                    from: S::Resolved,
+                    to: S::Closed,
+                    event: E::AutoClosed,
+                })
+            } else {
+                Err(Refusal::NotAllowedFromStatus {
+                    action: A::Close,
+                    status,
+                })
+            };
+            assert_eq!(system_auto_close(status), expected);
+        }
+    }
+
+    #[test]
+    fn status_predicates() {
+        let open: Vec<_> = S::ALL.into_iter().filter(|s| s.is_open()).collect();
+        assert_eq!(open, [S::Submitted, S::Assigned, S::InProgress]);
+        let terminal: Vec<_> = S::ALL.into_iter().filter(|s| s.is_terminal()).collect();
+        assert_eq!(terminal, [S::Closed, S::Cancelled]);
+        assert!(!S::Resolved.is_open() && !S::Resolved.is_terminal());
+    }
+
+    #[test]
+    fn comment_kinds() {
+        use CommentKind as C;
+        assert!(!C::Message.is_internal());
+        for kind in [C::InternalNote, C::PhoneCall, C::SiteVisit] {
+            assert!(kind.is_internal());
+            assert!(!kind.allowed_for(Enterprise));
+        }
+        for kind in C::ALL {
+            assert!(kind.allowed_for(Official));
+            assert!(kind.allowed_for(Admin));
+        }
+        assert!(C::Message.allowed_for(Enterprise));
+    }
+
+    #[test]
+    fn priority_defaults_to_normal() {
+        assert_eq!(Priority::default(), Priority::Normal);
+    }
+
+    fn assert_names<T>(all: &[T], expected: &[&str])
+    where
+        T: Copy + fmt::Debug + PartialEq + FromStr<Err = UnknownVariant> + fmt::Display,
+        T: for<'de> Deserialize<'de>,
+    {
+        let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+        assert_eq!(names, expected);
+        for (&value, name) in all.iter().zip(expected) {
+            assert_eq!(name.parse::<T>(), Ok(value));
+            // serde must spell variants exactly as `as_str` does.
+            let deserializer: StrDeserializer<'_, DeError> = name.into_deserializer();
+            assert_eq!(T::deserialize(deserializer), Ok(value));
+        }
+        assert_eq!(
+            "Bogus".parse::<T>(),
+            Err(UnknownVariant("Bogus".to_owned()))
+        );
+    }
+
+    #[test]
+    fn names_round_trip() {
+        assert_names(
+            &S::ALL,
+            &[
+                "submitted",
+                "assigned",
+                "in_progress",
+                "resolved",
+                "closed",
+                "cancelled",
+            ],
+        );
+        assert_names(
+            &A::ALL,
+            &[
+                "assign", "accept", "return", "resolve", "confirm", "reopen", "cancel", "close",
+            ],
+        );
+        assert_names(&Priority::ALL, &["low", "normal", "high", "urgent"]);
+        assert_names(&Role::ALL, &["enterprise", "official", "admin"]);
+        assert_names(
+            &E::ALL,
+            &[
+                "created",
+                "assigned",
+                "accepted",
+                "returned",
+                "resolved",
+                "confirmed",
+                "reopened",
+                "cancelled",
+                "closed",
+                "auto_closed",
+                "overdue",
+                "comment",
+            ],
+        );
+        assert_names(
+            &CommentKind::ALL,
+            &["message", "internal_note", "phone_call", "site_visit"],
+        );
+        // Parsing is exact, like the database column it reads.
+        assert!("InProgress".parse::<S>().is_err());
+        assert!(" assigned".parse::<S>().is_err());
+    }
+
+    #[test]
+    fn refusal_messages() {
+        assert_eq!(
+            Refusal::NotAllowedFromStatus {
+                action: A::Accept,
+                status: S::InProgress
+            }
+            .to_string(),
+            "cannot accept a ticket whose status is in_progress"
+        );
+        assert_eq!(
+            Refusal::NotPermitted { action: A::Close }.to_string(),
+            "not permitted to close this ticket"
+        );
+    }
+
+    fn actor_strategy() -> impl Strategy<Value = ActorRelation> {
+        (
+            prop::sample::select(Role::ALL.to_vec()),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(role, is_assignee, is_filing_enterprise)| ActorRelation {
+                role,
+                is_assignee,
+                is_filing_enterprise,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn random_walks_stay_on_the_diagram(
+            steps in prop::collection::vec(
+                (prop::sample::select(A::ALL.to_vec()), actor_strategy()),
+                0..64,
+            )
+        ) {
+            let mut status = S::Submitted;
+            for (action, actor) in steps {
+                let result = decide(status, action, actor);
+                if status.is_terminal() {
+                    prop_assert!(result.is_err());
+                }
+                if let Ok(transition) = result {
+                    prop_assert_eq!(transition.from, status);
+                    prop_assert!(
+                        EDGES
+                            .iter()
+                            .any(|&(_, from, to, _)| from == transition.from && to == transition.to),
+                        "edge {:?} -> {:?} is not in the diagram",
+                        transition.from,
+                        transition.to
+                    );
+                    status = transition.to;
+                }
+            }
+        }
+    }
+}

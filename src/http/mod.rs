@@ -1,0 +1,80 @@
+//! HTTP: routes, extractors and DTOs. Handlers are thin: parse, call a service, shape the answer.
+
+pub mod openapi;
+pub mod ops;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::error::{AppError, FieldError};
+
+/// Registers every route. Each path is a resource with an explicit 405 for other methods.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    ops::routes(cfg);
+}
+
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(json_error)
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(query_error)
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(path_error)
+}
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let app = match &err {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            AppError::PayloadTooLarge(format!("request body is larger than {limit} bytes"))
+        }
+        JsonPayloadError::ContentType => {
+            AppError::BadRequest("expected Content-Type: application/json".to_owned())
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => data_error(&e.to_string()),
+        JsonPayloadError::Deserialize(e) => AppError::BadRequest(format!("malformed JSON: {e}")),
+        other => AppError::BadRequest(other.to_string()),
+    };
+    app.into()
+}
+
+/// A missing field is a well-formed request with an invalid value (422, naming the field);
+/// a value of the wrong type is a malformed request (400).
+fn data_error(message: &str) -> AppError {
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(field) = rest.split('`').next()
+    {
+        return AppError::Validation(vec![FieldError::new(field, "is required")]);
+    }
+    AppError::BadRequest(format!("invalid request body: {message}"))
+}
+
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::BadRequest(format!("invalid query string: {err}")).into()
+}
+
+fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::NotFound(format!("invalid path: {err}")).into()
+}
+
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound(format!("no route for {}", req.path())))
+}
+
+pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::MethodNotAllowed(format!(
+        "{} is not allowed on {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// `web::resource(path)` that answers 405 for methods it has no route for.
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}

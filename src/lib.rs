@@ -1,0 +1,16 @@
+//! Qifu (企服): enterprise service ticketing. See ARCHITECTURE.md for the map.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod mail;
+pub mod metrics;
+pub mod service;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

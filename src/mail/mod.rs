@@ -1,0 +1,148 @@
+//! Outgoing mail: templates compiled into the binary, composed into outbox rows by the
+//! services, delivered by the dispatcher.
+
+pub mod dispatcher;
+pub mod transport;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::store::outbox::NewMail;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "layout.html",
+        include_str!("../../templates/mail/layout.html"),
+    ),
+    (
+        "password_reset.zh-CN",
+        include_str!("../../templates/mail/password_reset.zh-CN.j2"),
+    ),
+    (
+        "password_reset.en",
+        include_str!("../../templates/mail/password_reset.en.j2"),
+    ),
+    (
+        "ticket_event.zh-CN",
+        include_str!("../../templates/mail/ticket_event.zh-CN.j2"),
+    ),
+    (
+        "ticket_event.en",
+        include_str!("../../templates/mail/ticket_event.en.j2"),
+    ),
+    (
+        "test.zh-CN",
+        include_str!("../../templates/mail/test.zh-CN.j2"),
+    ),
+    ("test.en", include_str!("../../templates/mail/test.en.j2")),
+];
+
+pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
+
+/// The compiled mail templates. Each template defines the blocks `subject`, `text`, `html`.
+pub struct Templates {
+    env: Environment<'static>,
+    default_locale: String,
+}
+
+impl Templates {
+    pub fn new(default_locale: &str) -> anyhow::Result<Templates> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Everything is escaped as HTML unless a block opts out (the text and subject blocks).
+        env.set_auto_escape_callback(|_| AutoEscape::Html);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
+        let default_locale = if LOCALES.contains(&default_locale) {
+            default_locale
+        } else {
+            "zh-CN"
+        };
+        Ok(Templates {
+            env,
+            default_locale: default_locale.to_owned(),
+        })
+    }
+
+    pub fn locale<'a>(&'a self, wanted: &'a str) -> &'a str {
+        if LOCALES.contains(&wanted) {
+            wanted
+        } else {
+            &self.default_locale
+        }
+    }
+
+    pub fn compose<C: Serialize>(
+        &self,
+        kind: &str,
+        locale: &str,
+        to: &str,
+        context: &C,
+    ) -> anyhow::Result<NewMail> {
+        let name = format!("{kind}.{}", self.locale(locale));
+        let template = self.env.get_template(&name)?;
+        let mut captured = template.render_captured(context)?;
+        let (subject, text, html) = captured.with_state_mut(|state| {
+            Ok::<_, minijinja::Error>((
+                state.render_block("subject")?,
+                state.render_block("text")?,
+                state.render_block("html")?,
+            ))
+        })?;
+        let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+        Ok(NewMail {
+            to: to.to_owned(),
+            subject: subject.clone(),
+            text: text.trim().to_owned() + "\n",
+            html: self
+                .env
+                .get_template("layout.html")?
+                .render(minijinja::context! {
+                    lang => self.locale(locale),
+                    subject => &subject,
+                    content => minijinja::Value::from_safe_string(html),
+                })?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders_in_both_locales() {
+        let t = Templates::new("zh-CN").unwrap();
+        for locale in LOCALES {
+            let m = t
+                .compose(
+                    "test",
+                    locale,
+                    "a@b.c",
+                    &serde_json::json!({"message": "<b>hi</b>"}),
+                )
+                .unwrap();
+            assert!(
+                m.text.contains("<b>hi</b>"),
+                "text is not escaped: {}",
+                m.text
+            );
+            assert!(
+                m.html.contains("&lt;b&gt;hi&lt;/b&gt;"),
+                "html is escaped: {}",
+                m.html
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_locale_falls_back_and_missing_values_fail() {
+        let t = Templates::new("en").unwrap();
+        assert_eq!(t.locale("fr"), "en");
+        assert!(
+            t.compose("test", "en", "a@b.c", &serde_json::json!({}))
+                .is_err()
+        );
+    }
+}

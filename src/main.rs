@@ -1,0 +1,12 @@
+use clap::Parser;
+
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    match qifu::cli::run(qifu::cli::Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("qifu: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

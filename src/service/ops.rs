@@ -1,0 +1,48 @@
+//! Readiness and the gauges sampled at scrape time.
+
+use diesel::connection::SimpleConnection;
+
+use super::AppState;
+use crate::error::AppResult;
+use crate::metrics::{StateLabel, StatusLabel};
+use crate::store::outbox;
+
+pub async fn ready(state: &AppState) -> AppResult<()> {
+    state
+        .db
+        .run(|conn| Ok(conn.batch_execute("SELECT 1")?))
+        .await
+}
+
+/// Refreshes the pool and outbox gauges, then renders every metric.
+pub async fn render_metrics(state: &AppState) -> String {
+    let (connections, idle) = state.db.pool_state();
+    let m = &state.metrics;
+    m.pool
+        .get_or_create(&StateLabel {
+            state: "in_use".into(),
+        })
+        .set(i64::from(connections - idle));
+    m.pool
+        .get_or_create(&StateLabel {
+            state: "idle".into(),
+        })
+        .set(i64::from(idle));
+    match state.db.run(outbox::count_by_status).await {
+        Ok(counts) => {
+            for status in outbox::STATUSES {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| s == status)
+                    .map_or(0, |(_, n)| *n);
+                m.outbox
+                    .get_or_create(&StatusLabel {
+                        status: status.into(),
+                    })
+                    .set(n);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not count the outbox for /metrics"),
+    }
+    m.encode()
+}

@@ -1,0 +1,225 @@
+//! Connections, pool, migrations and the one transaction helper every use case goes through.
+
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use diesel::connection::{Connection, SimpleConnection};
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use secrecy::ExposeSecret;
+
+use crate::config::DatabaseSettings;
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// Chosen from the URL scheme: SQLite would accept any string as a file name.
+    pub fn from_url(url: &str) -> anyhow::Result<(Backend, String)> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok((Backend::Postgres, url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            Ok((Backend::Sqlite, path.to_owned()))
+        } else if url == ":memory:" || url.starts_with("file:") {
+            bail!("use sqlite://PATH for SQLite (got {url})")
+        } else {
+            bail!("unsupported database URL scheme (expected postgres:// or sqlite://)")
+        }
+    }
+}
+
+pub struct Manager {
+    backend: Backend,
+    target: String,
+    busy_timeout_ms: u32,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.target)
+                .map(DbConn::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; busy_timeout makes writers wait for
+                // each other instead of failing with "database is locked".
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                    self.busy_timeout_ms
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::connection::TransactionManager;
+        <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// The pool plus what the services need to know about it.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+pub type Conn = PooledConnection<Manager>;
+
+impl Db {
+    pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+        let (backend, target) = Backend::from_url(settings.url.expose_secret())?;
+        if backend == Backend::Sqlite
+            && let Some(parent) = std::path::Path::new(&target).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating database directory {}", parent.display()))?;
+        }
+        let manager = Manager {
+            backend,
+            target,
+            busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+        };
+        let pool = Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(settings.connect_timeout_seconds))
+            .build(manager)
+            .context("connecting to the database")?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
+    pub fn get(&self) -> Result<Conn, AppError> {
+        self.pool
+            .get()
+            .map_err(|e| AppError::Internal(anyhow::anyhow!(e).context("database pool")))
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool, inside the caller's span.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` in one write transaction: everything it does commits together or not at all.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| transaction(conn, f)).await
+    }
+
+    pub fn migrate(&self) -> anyhow::Result<()> {
+        let mut conn = self.pool.get().context("connecting to the database")?;
+        migrate(&mut conn)
+    }
+}
+
+/// One write transaction. On SQLite it begins IMMEDIATE: taking the write lock up front means
+/// a transaction that reads then writes waits in busy_timeout instead of failing with
+/// SQLITE_BUSY when another writer committed in between. Store functions never open their own.
+pub fn transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+{
+    match conn {
+        DbConn::Postgres(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)));
+            match outcome {
+                Ok(Ok(value)) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(value),
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
+                Ok(Err(e)) => {
+                    conn.batch_execute("ROLLBACK")?;
+                    Err(e)
+                }
+                Err(panic) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    resume_unwind(panic)
+                }
+            }
+        }
+    }
+}
+
+pub fn migrate(conn: &mut DbConn) -> anyhow::Result<()> {
+    match conn {
+        DbConn::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("SQLite migrations failed: {e}"))?;
+        }
+        DbConn::Postgres(c) => {
+            // Several instances may start at once: one migrates, the others wait for it.
+            c.batch_execute("SELECT pg_advisory_lock(7142001)")?;
+            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            c.batch_execute("SELECT pg_advisory_unlock(7142001)")?;
+            result.map_err(|e| anyhow::anyhow!("PostgreSQL migrations failed: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Timestamps are stored as naive UTC truncated to microseconds, PostgreSQL's precision, so
+/// both backends read back exactly what was written.
+pub fn now_micros(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Timelike};
+    let t = t.naive_utc();
+    t.with_nanosecond(t.nanosecond() / 1000 * 1000)
+        .unwrap_or_else(|| t.trunc_subsecs(0))
+}

@@ -1,0 +1,175 @@
+//! The outbox: mail written in the transaction of the change that causes it, drained by
+//! `mail::dispatcher`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
+
+use super::db::DbConn;
+use super::schema::outbox;
+use crate::error::AppResult;
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+pub const DEAD: &str = "dead";
+pub const STATUSES: [&str; 4] = [PENDING, SENT, FAILED, DEAD];
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// A composed message, ready to be queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub fn enqueue(conn: &mut DbConn, mail: &NewMail, now: NaiveDateTime) -> AppResult<String> {
+    let id = super::new_id();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(&id),
+            outbox::recipient.eq(&mail.to),
+            outbox::subject.eq(&mail.subject),
+            outbox::text_body.eq(&mail.text),
+            outbox::html_body.eq(&mail.html),
+            outbox::status.eq(PENDING),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Leases up to `limit` due messages to the caller until `lease_until`. Another instance
+/// skips leased rows (and on PostgreSQL rows another claim is locking right now), so a
+/// message is handed to one sender at a time; an expired lease means the sender died and
+/// the message is due again.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> AppResult<Vec<OutboxRow>> {
+    let lock = match conn {
+        DbConn::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        DbConn::Sqlite(_) => "",
+    };
+    let sql = format!(
+        "UPDATE outbox SET locked_until = $1 \
+         WHERE id IN (SELECT id FROM outbox \
+             WHERE status IN ('pending', 'failed') AND next_attempt_at <= $2 \
+               AND (locked_until IS NULL OR locked_until < $2) \
+             ORDER BY next_attempt_at LIMIT $3 {lock}) \
+         AND (locked_until IS NULL OR locked_until < $2) \
+         RETURNING id, recipient, subject, text_body, html_body, status, attempts, last_error, \
+                   next_attempt_at, locked_until, created_at, sent_at"
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?)
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(SENT),
+            outbox::sent_at.eq(now),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt: back off and retry, or give up (`dead`).
+pub fn mark_failed(
+    conn: &mut DbConn,
+    id: &str,
+    error: &str,
+    dead: bool,
+    next_attempt_at: NaiveDateTime,
+) -> AppResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(if dead { DEAD } else { FAILED }),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(error.chars().take(1000).collect::<String>()),
+            outbox::next_attempt_at.eq(next_attempt_at),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    status: Option<&str>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> AppResult<Vec<OutboxRow>> {
+    let mut query = outbox::table.select(OutboxRow::as_select()).into_boxed();
+    if let Some(status) = status {
+        query = query.filter(outbox::status.eq(status.to_owned()));
+    }
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            outbox::created_at
+                .lt(created_at)
+                .or(outbox::created_at.eq(created_at).and(outbox::id.lt(id))),
+        );
+    }
+    Ok(query
+        .order((outbox::created_at.desc(), outbox::id.desc()))
+        .limit(limit)
+        .load(conn)?)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<OutboxRow>> {
+    Ok(outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A dead message goes back to the queue with a fresh attempt budget.
+pub fn revive(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<bool> {
+    let changed = diesel::update(outbox::table.find(id).filter(outbox::status.eq(DEAD)))
+        .set((
+            outbox::status.eq(PENDING),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn count_by_status(conn: &mut DbConn) -> AppResult<Vec<(String, i64)>> {
+    Ok(outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)?)
+}
