@@ -15,7 +15,7 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = stop.changed() => {}
+            changed = stop.changed() => if changed.is_err() { break },
         }
         if *stop.borrow() {
             break;

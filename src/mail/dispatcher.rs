@@ -59,7 +59,7 @@ impl Dispatcher {
             if handled == 0 {
                 tokio::select! {
                     _ = tokio::time::sleep(idle) => {}
-                    _ = shutdown.changed() => {}
+                    changed = shutdown.changed() => if changed.is_err() { break },
                 }
             }
         }

@@ -1,0 +1,269 @@
+//! Operations endpoints, error format, request ids, CORS and the mail outbox.
+
+use std::time::Duration;
+
+use qifu::error::AppError;
+use qifu::store::outbox::{self, NewMail};
+use serde_json::json;
+
+use super::helpers::{TestApp, spawn_app, spawn_app_with};
+use super::smtp::Mode;
+
+fn mail(to: &str, subject: &str) -> NewMail {
+    NewMail {
+        to: to.into(),
+        subject: subject.into(),
+        text: "hello 你好".into(),
+        html: "<p>hello 你好</p>".into(),
+    }
+}
+
+async fn enqueue(app: &TestApp, m: NewMail) {
+    let now = app.clock_now();
+    app.state
+        .db
+        .write(move |conn| outbox::enqueue(conn, &m, now).map(|_| ()))
+        .await
+        .unwrap();
+}
+
+impl TestApp {
+    fn clock_now(&self) -> chrono::NaiveDateTime {
+        use qifu::clock::Clock;
+        self.clock.now()
+    }
+
+    async fn outbox_rows(&self) -> Vec<outbox::OutboxRow> {
+        self.state
+            .db
+            .run(|conn| outbox::list(conn, None, None, 100))
+            .await
+            .unwrap()
+    }
+}
+
+#[actix_web::test]
+async fn health_ready_metrics_docs_and_openapi_answer() {
+    let app = spawn_app().await;
+    let get = |p: &str| app.client.get(format!("{}{p}", app.address));
+    assert_eq!(app.send(get("/healthz")).await.status, 200);
+    let ready = app.send(get("/readyz")).await.expect(200);
+    assert_eq!(ready.body["status"], "ok");
+    let doc = app.send(get("/api/v1/openapi.json")).await.expect(200);
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(doc.body["paths"]["/healthz"]["get"].is_object());
+    let docs = app.send(get("/docs/")).await.expect(200);
+    assert!(
+        docs.body.as_str().unwrap().contains("swagger"),
+        "Swagger UI served from the binary"
+    );
+    let metrics = app.send(get("/metrics")).await.expect(200);
+    let text = metrics.body.as_str().unwrap();
+    assert!(
+        text.contains(
+            "qifu_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("qifu_http_request_duration_seconds_bucket"));
+    assert!(text.contains("qifu_outbox_messages{status=\"pending\"}"));
+    assert!(text.contains("qifu_db_pool_connections{state=\"in_use\"}"));
+}
+
+#[actix_web::test]
+async fn unknown_routes_and_methods_answer_problem_json() {
+    let app = spawn_app().await;
+    app.get("/no-such-thing", None)
+        .await
+        .problem(404, "not_found");
+    let r = app
+        .send(app.client.delete(format!("{}/healthz", app.address)))
+        .await;
+    assert_eq!(r.status, 405);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_when_sane_and_generated_otherwise() {
+    let app = spawn_app().await;
+    let url = format!("{}/healthz", app.address);
+    let r = app
+        .send(app.client.get(&url).header("x-request-id", "client-id-42"))
+        .await;
+    assert_eq!(r.header("x-request-id").as_deref(), Some("client-id-42"));
+    let r = app
+        .send(
+            app.client
+                .get(&url)
+                .header("x-request-id", "evil id\twith spaces"),
+        )
+        .await;
+    let generated = r.header("x-request-id").unwrap();
+    assert_ne!(generated, "evil id\twith spaces");
+    assert_eq!(generated.len(), 36);
+    let r = app.send(app.client.get(&url)).await;
+    assert!(r.header("x-request-id").is_some());
+}
+
+#[actix_web::test]
+async fn cors_preflight_allows_configured_origins_only() {
+    let app = spawn_app_with(
+        json!({"server": {"cors_allowed_origins": ["https://portal.example.gov.cn"]}}),
+    )
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/categories", app.api))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type, idempotency-key, if-match",
+            )
+    };
+    let ok = app.send(preflight("https://portal.example.gov.cn")).await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(
+        ok.header("access-control-allow-origin").as_deref(),
+        Some("https://portal.example.gov.cn")
+    );
+    let headers = ok
+        .header("access-control-allow-headers")
+        .unwrap()
+        .to_lowercase();
+    for h in [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "if-match",
+    ] {
+        assert!(headers.contains(h), "{headers}");
+    }
+    let denied = app.send(preflight("https://evil.example.com")).await;
+    assert!(denied.header("access-control-allow-origin").is_none());
+}
+
+#[actix_web::test]
+async fn committed_mail_arrives_and_rolled_back_mail_never_does() {
+    let app = spawn_app().await;
+    enqueue(&app, mail("kept@example.com", "kept")).await;
+    let m = mail("lost@example.com", "rolled back");
+    let now = app.clock_now();
+    let result: Result<(), AppError> = app
+        .state
+        .db
+        .write(move |conn| {
+            outbox::enqueue(conn, &m, now)?;
+            Err(AppError::Conflict("abort".into()))
+        })
+        .await;
+    assert!(result.is_err());
+    let got = app.smtp.wait_for(1, 10).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, vec!["kept@example.com"]);
+    assert_eq!(got[0].subject, "kept");
+    assert!(got[0].text.contains("你好"));
+    assert!(got[0].html.contains("<p>hello 你好</p>"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        app.smtp.messages().len(),
+        1,
+        "the rolled-back message was never queued"
+    );
+    let rows = app.outbox_rows().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, "sent");
+    assert!(rows[0].sent_at.is_some());
+}
+
+#[actix_web::test]
+async fn mail_held_while_smtp_is_down_arrives_when_it_is_back() {
+    let app = spawn_app_with(json!({"mail": {"max_attempts": 10}})).await;
+    app.smtp.down();
+    enqueue(&app, mail("patient@example.com", "held")).await;
+    // Wait until at least one attempt failed and a retry is scheduled.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let rows = app.outbox_rows().await;
+        if rows[0].attempts >= 1 {
+            assert_eq!(rows[0].status, "failed");
+            assert!(rows[0].last_error.is_some());
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no failed attempt recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.smtp.up().await;
+    app.clock.advance(chrono::Duration::minutes(10));
+    let got = app.smtp.wait_for(1, 15).await;
+    assert_eq!(got.len(), 1, "held mail arrives once the server is back");
+    assert_eq!(app.outbox_rows().await[0].status, "sent");
+}
+
+#[actix_web::test]
+async fn permanent_rejections_go_dead_and_temporary_ones_give_up_after_max_attempts() {
+    let app = spawn_app().await;
+    app.smtp.set_mode(Mode::RejectPermanent);
+    enqueue(&app, mail("nobody@example.com", "permanent")).await;
+    let row = wait_status(&app, "dead").await;
+    assert_eq!(row.attempts, 1, "a 5xx is not retried");
+
+    let app = spawn_app_with(json!({"mail": {"max_attempts": 2}})).await;
+    app.smtp.set_mode(Mode::RejectTemporary);
+    enqueue(&app, mail("later@example.com", "temporary")).await;
+    let row = wait_status(&app, "failed").await;
+    assert_eq!(row.attempts, 1);
+    app.clock.advance(chrono::Duration::minutes(10));
+    let row = wait_status(&app, "dead").await;
+    assert_eq!(row.attempts, 2);
+    assert!(row.last_error.unwrap().contains("451"));
+}
+
+async fn wait_status(app: &TestApp, status: &str) -> outbox::OutboxRow {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let rows = app.outbox_rows().await;
+        if rows[0].status == status {
+            return rows[0].clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never reached {status}: {:?}",
+            rows[0]
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn two_dispatch_claims_never_take_the_same_message() {
+    let app = spawn_app().await;
+    app.smtp.down();
+    for i in 0..20 {
+        enqueue(&app, mail(&format!("m{i}@example.com"), "claim")).await;
+    }
+    let now = app.clock_now() + chrono::Duration::hours(1);
+    let lease = now + chrono::Duration::minutes(5);
+    let db = app.state.db.clone();
+    let claims = futures_util::future::join_all((0..4).map(|_| {
+        let db = db.clone();
+        async move {
+            db.write(move |conn| outbox::claim_due(conn, now, lease, 10))
+                .await
+                .unwrap()
+        }
+    }))
+    .await;
+    let mut ids: Vec<String> = claims.into_iter().flatten().map(|r| r.id).collect();
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "a message was claimed twice");
+}
