@@ -2,10 +2,15 @@
 
 use std::sync::Arc;
 
+use anyhow::bail;
 use clap::{Parser, Subcommand};
 
 use crate::clock::SystemClock;
 use crate::config::Settings;
+use crate::domain::ticket::Role;
+use crate::error::AppError;
+use crate::service::AppState;
+use crate::service::auth::create_staff;
 use crate::startup::Application;
 use crate::store::Db;
 
@@ -26,6 +31,13 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create the first administrator; the password comes from QIFU_ADMIN_PASSWORD.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -43,5 +55,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::CreateAdmin { email, name } => {
+            let password = std::env::var("QIFU_ADMIN_PASSWORD").map_err(|_| {
+                anyhow::anyhow!("set QIFU_ADMIN_PASSWORD to the new admin's password")
+            })?;
+            let state = offline_state(settings).await?;
+            match create_staff(&state, &email, &name, Role::Admin, None, password).await {
+                Ok(user) => {
+                    println!("created admin {} ({})", user.email, user.id);
+                    Ok(())
+                }
+                Err(AppError::Conflict(_)) => {
+                    bail!("a user with email {email} already exists; nothing changed")
+                }
+                Err(AppError::Validation(errors)) => {
+                    let reasons: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect();
+                    bail!("refused: {}", reasons.join("; "))
+                }
+                Err(e) => Err(anyhow::anyhow!("{e:?}")),
+            }
+        }
     }
+}
+
+/// The app state without a server, for commands that run use cases.
+async fn offline_state(settings: Settings) -> anyhow::Result<AppState> {
+    let db = Db::connect(&settings.database)?;
+    let migrate = db.clone();
+    tokio::task::spawn_blocking(move || migrate.migrate()).await??;
+    let secret = settings.resolve_jwt_secret()?;
+    AppState::new(db, settings, Arc::new(SystemClock), &secret)
 }

@@ -37,6 +37,8 @@ pub struct ServerSettings {
     pub workers: usize,
     pub shutdown_grace_seconds: u64,
     pub public_url: String,
+    /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,5 +1,8 @@
 //! HTTP: routes, extractors and DTOs. Handlers are thin: parse, call a service, shape the answer.
 
+pub mod admin;
+pub mod auth;
+pub mod extract;
 pub mod openapi;
 pub mod ops;
 
@@ -11,6 +14,11 @@ use crate::error::{AppError, FieldError};
 /// Registers every route. Each path is a resource with an explicit 405 for other methods.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     ops::routes(cfg);
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(auth::routes)
+            .configure(admin::routes),
+    );
 }
 
 pub fn json_config(limit: usize) -> web::JsonConfig {

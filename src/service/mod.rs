@@ -1,7 +1,12 @@
 //! Use cases: authorization, validation, and one transaction per change (`Db::write`),
 //! composing `store` functions. Handlers call these and nothing below them.
 
+pub mod admin;
+pub mod auth;
 pub mod ops;
+pub mod page;
+pub mod validate;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -22,6 +27,10 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub templates: Templates,
     pub metrics: Metrics,
+    /// Bounds concurrent argon2 runs (19 MiB each).
+    pub hashing: tokio::sync::Semaphore,
+    /// Verified against when an email is unknown, so that answer takes as long as a wrong password.
+    pub dummy_hash: String,
 }
 
 impl AppState {
@@ -33,6 +42,7 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         let jwt = JwtKeys::new(jwt_secret, &settings.auth.issuer, &settings.auth.audience);
         let templates = Templates::new(&settings.mail.default_locale)?;
+        let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
         Ok(AppState {
             db,
             settings,
@@ -40,6 +50,8 @@ impl AppState {
             jwt,
             templates,
             metrics: Metrics::default(),
+            hashing: tokio::sync::Semaphore::new(permits),
+            dummy_hash: crate::auth::hash_password(&crate::auth::random_token())?,
         })
     }
 }

@@ -2,12 +2,36 @@
 //! a use case composes them inside one transaction; none opens a transaction itself.
 
 pub mod db;
+pub mod departments;
+pub mod enterprises;
 pub mod outbox;
 pub mod schema;
+pub mod sessions;
+pub mod users;
 
 pub use db::{Backend, Db, DbConn};
 
 /// Time-ordered ids (UUIDv7): they sort by creation, which keeps keyset pages and indexes tidy.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().simple().to_string()
+}
+
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// Lower-cases on both backends (SQLite: ASCII only, which is what Latin search needs).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `%needle%` with LIKE's wildcards escaped (use with `.escape('\\')`).
+pub fn like_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }

@@ -228,3 +228,97 @@ impl TestApp {
         qifu::jobs::sweep(&self.state).await.expect("sweep");
     }
 }
+
+/// Valid unified social credit codes for fixtures (GB 32100-2015 check characters).
+pub const CREDIT_CODES: [&str; 4] = [
+    "91440300708461136T",
+    "914403001922038216",
+    "91330100716105852F",
+    "91110000802100433B",
+];
+
+pub struct Session {
+    pub token: String,
+    pub refresh: String,
+    pub user: Value,
+}
+
+impl Session {
+    pub fn id(&self) -> String {
+        self.user["id"].as_str().unwrap().to_owned()
+    }
+
+    pub fn t(&self) -> Option<&str> {
+        Some(&self.token)
+    }
+}
+
+impl TestApp {
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let r = self
+            .post(
+                "/auth/login",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await
+            .expect(200);
+        Session {
+            token: r.body["access_token"].as_str().unwrap().to_owned(),
+            refresh: r.body["refresh_token"].as_str().unwrap().to_owned(),
+            user: r.body["user"].clone(),
+        }
+    }
+
+    /// An admin made the way an operator makes the first one (the create-admin use case).
+    pub async fn admin(&self, email: &str) -> Session {
+        qifu::service::auth::create_staff(
+            &self.state,
+            email,
+            "Admin",
+            qifu::domain::ticket::Role::Admin,
+            None,
+            PASSWORD.to_owned(),
+        )
+        .await
+        .expect("admin created");
+        self.login(email, PASSWORD).await
+    }
+
+    pub async fn department(&self, admin: &Session, name: &str) -> String {
+        let r = self
+            .post("/departments", admin.t(), json!({"name": name}))
+            .await
+            .expect(201);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn category(
+        &self,
+        admin: &Session,
+        name: &str,
+        department_id: &str,
+        sla_hours: i64,
+    ) -> String {
+        let body = json!({"name": name, "department_id": department_id, "sla_hours": sla_hours});
+        let r = self.post("/categories", admin.t(), body).await.expect(201);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn official(&self, admin: &Session, email: &str, department_id: &str) -> Session {
+        let body = json!({"email": email, "name": format!("Official {email}"), "role": "official",
+                          "department_id": department_id, "password": PASSWORD});
+        self.post("/users", admin.t(), body).await.expect(201);
+        self.login(email, PASSWORD).await
+    }
+
+    /// Registers an enterprise with the `n`th fixture credit code and signs its user in.
+    pub async fn enterprise(&self, n: usize, email: &str) -> Session {
+        let body = json!({
+            "enterprise": {"name": format!("Enterprise {n}"), "credit_code": CREDIT_CODES[n]},
+            "user": {"name": format!("User {email}"), "email": email, "password": PASSWORD}
+        });
+        self.post("/auth/register", None, body).await.expect(201);
+        self.login(email, PASSWORD).await
+    }
+}

@@ -1,0 +1,131 @@
+//! /auth and /me.
+
+use actix_web::{HttpResponse, web};
+
+use super::extract::{Auth, ClientIp};
+use super::resource;
+use crate::error::{AppResult, Problem};
+use crate::service::AppState;
+use crate::service::auth::{
+    self, ChangePasswordRequest, LoginRequest, MeView, PasswordResetConfirm, PasswordResetRequest,
+    RefreshRequest, RegisterRequest, RegisterResponse, TokenResponse,
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/auth/register").route(web::post().to(register)))
+        .service(resource("/auth/login").route(web::post().to(login)))
+        .service(resource("/auth/refresh").route(web::post().to(refresh)))
+        .service(resource("/auth/logout").route(web::post().to(logout)))
+        .service(resource("/auth/password-reset").route(web::post().to(password_reset)))
+        .service(
+            resource("/auth/password-reset/confirm").route(web::post().to(password_reset_confirm)),
+        )
+        .service(resource("/me").route(web::get().to(me)))
+        .service(resource("/me/password").route(web::post().to(change_password)));
+}
+
+/// Register an enterprise and its first user.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest, responses(
+    (status = 201, description = "Registered", body = RegisterResponse),
+    (status = 400, description = "Malformed request", body = Problem),
+    (status = 409, description = "Credit code or email already registered", body = Problem),
+    (status = 413, description = "Body too large", body = Problem),
+    (status = 422, description = "Invalid values (credit code check, password policy…)", body = Problem)))]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterRequest>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(auth::register(&state, body.into_inner()).await?))
+}
+
+/// Sign in: an access token (JWT) and a refresh token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
+    (status = 200, description = "Signed in", body = TokenResponse),
+    (status = 400, description = "Malformed request", body = Problem),
+    (status = 401, description = "Wrong email or password", body = Problem),
+    (status = 403, description = "Account deactivated or enterprise suspended", body = Problem),
+    (status = 422, description = "Missing fields", body = Problem),
+    (status = 429, description = "Too many failures; see Retry-After", body = Problem)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    ip: ClientIp,
+    body: web::Json<LoginRequest>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(auth::login(&state, body.into_inner(), ip.0).await?))
+}
+
+/// Exchange a refresh token for a new pair; the old one dies.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses(
+    (status = 200, description = "A new pair", body = TokenResponse),
+    (status = 400, description = "Malformed request", body = Problem),
+    (status = 401, description = "Unknown, used, revoked or expired token", body = Problem),
+    (status = 422, description = "Missing fields", body = Problem)))]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(auth::refresh(&state, body.into_inner()).await?))
+}
+
+/// End the session the refresh token belongs to.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest, responses(
+    (status = 204, description = "Signed out"),
+    (status = 400, description = "Malformed request", body = Problem),
+    (status = 422, description = "Missing fields", body = Problem)))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> AppResult<HttpResponse> {
+    auth::logout(&state, body.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mail a single-use reset token (always 202, registered or not).
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest, responses(
+    (status = 202, description = "If the email is registered, a token is on its way"),
+    (status = 400, description = "Malformed request", body = Problem),
+    (status = 422, description = "Missing fields", body = Problem)))]
+pub async fn password_reset(
+    state: web::Data<AppState>,
+    body: web::Json<PasswordResetRequest>,
+) -> AppResult<HttpResponse> {
+    auth::request_password_reset(&state, body.into_inner()).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Set a new password with a reset token; every session of the user ends.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirm, responses(
+    (status = 204, description = "Password set"),
+    (status = 400, description = "Malformed request", body = Problem),
+    (status = 422, description = "Invalid token or weak password", body = Problem)))]
+pub async fn password_reset_confirm(
+    state: web::Data<AppState>,
+    body: web::Json<PasswordResetConfirm>,
+) -> AppResult<HttpResponse> {
+    auth::confirm_password_reset(&state, body.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user, with their enterprise or department.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, description = "The caller", body = MeView),
+    (status = 401, description = "Not signed in", body = Problem)))]
+pub async fn me(state: web::Data<AppState>, auth: Auth) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(auth::me(&state, auth.0).await?))
+}
+
+/// Change one's own password; every refresh token of the user is revoked.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])),
+    request_body = ChangePasswordRequest, responses(
+    (status = 204, description = "Password changed"),
+    (status = 400, description = "Malformed request", body = Problem),
+    (status = 401, description = "Not signed in", body = Problem),
+    (status = 422, description = "Wrong current password or weak new one", body = Problem)))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<ChangePasswordRequest>,
+) -> AppResult<HttpResponse> {
+    auth::change_password(&state, auth.0, body.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

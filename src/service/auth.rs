@@ -1,0 +1,702 @@
+//! Registration, sessions, passwords, and turning a verified token into an `Actor`.
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::validate::{Checks, normalize_email};
+use super::views::{DepartmentView, EnterpriseView, UserView};
+use crate::auth::{random_token, sha256_hex};
+use crate::domain::credit_code::CreditCode;
+use crate::domain::password::check_password;
+use crate::domain::throttle::{self, Counter, Policy};
+use crate::domain::ticket::Role;
+use crate::error::{AppError, AppResult};
+use crate::store::db::DbConn;
+use crate::store::enterprises::{self, NewEnterprise};
+use crate::store::sessions::{self, ThrottleRow};
+use crate::store::users::{self, NewUser, UserRow};
+use crate::store::{departments, outbox};
+
+/// Who the access token says is calling; trusted only after `load_actor`.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub role: Role,
+}
+
+/// The caller as the database knows them now.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub role: Role,
+    pub enterprise_id: Option<String>,
+    pub department_id: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+}
+
+impl Actor {
+    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "the {} role may not do this",
+                self.role
+            )))
+        }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        matches!(self.role, Role::Official | Role::Admin)
+    }
+}
+
+/// Checks the token's user still exists, is active, has the token's role and (for enterprise
+/// users) belongs to an active enterprise; a deactivated account stops working at once, not
+/// when its access token expires.
+pub fn load_actor(conn: &mut DbConn, principal: &Principal) -> AppResult<Actor> {
+    let unauthorized = || AppError::Unauthorized("this session is no longer valid".to_owned());
+    let (user, enterprise_status) =
+        users::find_with_enterprise_status(conn, &principal.user_id)?.ok_or_else(unauthorized)?;
+    let role: Role = user.role.parse().map_err(|_| unauthorized())?;
+    if !user.active
+        || role != principal.role
+        || enterprise_status.as_deref().is_some_and(|s| s != "active")
+    {
+        return Err(unauthorized());
+    }
+    Ok(Actor {
+        id: user.id,
+        role,
+        enterprise_id: user.enterprise_id,
+        department_id: user.department_id,
+        name: user.name,
+        email: user.email,
+        locale: user.locale,
+    })
+}
+
+/// Runs argon2 on the blocking pool, a few at a time: each hash takes 19 MiB and tens of
+/// milliseconds, and a login storm must not starve the other requests of memory or threads.
+pub async fn hash_password(state: &AppState, password: String) -> AppResult<String> {
+    let _permit = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    actix_web::web::block(move || crate::auth::hash_password(&password))
+        .await
+        .map_err(|e| anyhow::anyhow!("blocking task failed: {e}"))?
+        .map_err(AppError::Internal)
+}
+
+pub async fn verify_password(state: &AppState, password: String, hash: String) -> AppResult<bool> {
+    let _permit = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    actix_web::web::block(move || crate::auth::verify_password(&password, &hash))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))
+}
+
+fn policy_error(field: &str, checks: &mut Checks, password: &str, email: &str) {
+    if let Err(e) = check_password(password, email) {
+        checks.fail(field, e.to_string());
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterEnterprise {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// The 18-character unified social credit code (GB 32100-2015).
+    #[schema(example = "91330100716105852F", min_length = 18, max_length = 18)]
+    pub credit_code: String,
+    #[schema(max_length = 500)]
+    pub address: Option<String>,
+    #[schema(max_length = 100)]
+    pub industry: Option<String>,
+    #[schema(max_length = 50)]
+    pub contact_phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterUser {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    #[schema(format = "email")]
+    pub email: String,
+    #[schema(min_length = 10, max_length = 256)]
+    pub password: String,
+    /// `zh-CN` (default) or `en`: the language of the mail this user receives.
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    pub enterprise: RegisterEnterprise,
+    pub user: RegisterUser,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub enterprise: EnterpriseView,
+    pub user: UserView,
+}
+
+fn locale(state: &AppState, checks: &mut Checks, field: &str, wanted: Option<&str>) -> String {
+    match wanted {
+        None => state.templates.locale("").to_owned(),
+        Some(l) if crate::mail::LOCALES.contains(&l) => l.to_owned(),
+        Some(_) => {
+            checks.fail(field, "must be zh-CN or en");
+            String::new()
+        }
+    }
+}
+
+pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<RegisterResponse> {
+    let mut checks = Checks::new();
+    let name = checks.text("enterprise.name", &req.enterprise.name, 1, 200);
+    let credit_code = match CreditCode::parse(&req.enterprise.credit_code) {
+        Ok(code) => code.into_inner(),
+        Err(e) => {
+            checks.fail("enterprise.credit_code", e.to_string());
+            String::new()
+        }
+    };
+    let address =
+        checks.optional_text("enterprise.address", req.enterprise.address.as_deref(), 500);
+    let industry = checks.optional_text(
+        "enterprise.industry",
+        req.enterprise.industry.as_deref(),
+        100,
+    );
+    let phone = checks.optional_text(
+        "enterprise.contact_phone",
+        req.enterprise.contact_phone.as_deref(),
+        50,
+    );
+    let user_name = checks.text("user.name", &req.user.name, 1, 100);
+    let email = checks.email("user.email", &req.user.email);
+    policy_error("user.password", &mut checks, &req.user.password, &email);
+    let locale = locale(
+        state,
+        &mut checks,
+        "user.locale",
+        req.user.locale.as_deref(),
+    );
+    checks.done()?;
+
+    let hash = hash_password(state, req.user.password).await?;
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| {
+            if enterprises::credit_code_taken(conn, &credit_code)? {
+                return Err(AppError::Conflict(
+                    "an enterprise with this credit code is already registered".into(),
+                ));
+            }
+            if users::find_by_email(conn, &email)?.is_some() {
+                return Err(AppError::Conflict(
+                    "this email is already registered".into(),
+                ));
+            }
+            let enterprise = enterprises::insert(
+                conn,
+                &NewEnterprise {
+                    name: &name,
+                    credit_code: &credit_code,
+                    address: address.as_deref(),
+                    industry: industry.as_deref(),
+                    contact_phone: phone.as_deref(),
+                },
+                now,
+            )?;
+            let user = users::insert(
+                conn,
+                &NewUser {
+                    email: &email,
+                    name: &user_name,
+                    role: Role::Enterprise.as_str(),
+                    enterprise_id: Some(&enterprise.id),
+                    department_id: None,
+                    password_hash: &hash,
+                    locale: &locale,
+                },
+                now,
+            )?;
+            Ok(RegisterResponse {
+                enterprise: enterprise.into(),
+                user: user.into(),
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    #[schema(format = "email")]
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub user: UserView,
+}
+
+fn throttle_policy(state: &AppState, per_ip: bool) -> Policy {
+    let a = &state.settings.auth;
+    Policy {
+        // A whole address gets room for many users behind one NAT; one account from one
+        // address gets the configured few.
+        max_failures: if per_ip {
+            a.login_max_failures * 10
+        } else {
+            a.login_max_failures
+        },
+        window: Duration::minutes(a.login_window_minutes),
+        base_lockout: Duration::seconds(a.login_lockout_seconds),
+        max_lockout: Duration::minutes(a.login_window_minutes),
+    }
+}
+
+fn counter(row: &ThrottleRow) -> Counter {
+    Counter {
+        failures: row.failures,
+        window_start: row.window_start,
+        locked_until: row.locked_until,
+        lockouts: row.lockouts,
+    }
+}
+
+fn throttle_keys(email: &str, ip: &str) -> [String; 2] {
+    [format!("account:{email}|ip:{ip}"), format!("ip:{ip}")]
+}
+
+/// Login in three steps so no database connection is held while argon2 runs: look up the
+/// account and any lockout, verify on the blocking pool, then record the outcome.
+pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult<TokenResponse> {
+    let email = normalize_email(&req.email);
+    let keys = throttle_keys(&email, &ip);
+    let now = state.clock.now();
+    let (user, enterprise_status) = {
+        let (email, keys) = (email.clone(), keys.clone());
+        state
+            .db
+            .run(move |conn| {
+                let locked = sessions::throttle_rows(conn, &keys)?
+                    .iter()
+                    .filter_map(|row| throttle::locked_for(&counter(row), now))
+                    .max();
+                if let Some(seconds) = locked {
+                    return Err(AppError::RateLimited {
+                        retry_after_seconds: seconds as u64,
+                        detail: format!("too many failed logins; try again in {seconds} seconds"),
+                    });
+                }
+                match users::find_by_email(conn, &email)? {
+                    Some(user) => {
+                        let status = users::find_with_enterprise_status(conn, &user.id)?
+                            .and_then(|(_, s)| s);
+                        Ok((Some(user), status))
+                    }
+                    None => Ok((None, None)),
+                }
+            })
+            .await?
+    };
+    // Unknown emails are checked against a dummy hash so both failures take the same time.
+    let hash = user
+        .as_ref()
+        .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
+    let verified = verify_password(state, req.password, hash).await? && user.is_some();
+    let policies = [throttle_policy(state, false), throttle_policy(state, true)];
+    let Some(user) = user.filter(|_| verified) else {
+        state
+            .db
+            .write(move |conn| {
+                for (key, policy) in keys.iter().zip(policies.iter()) {
+                    let row = sessions::lock_throttle(conn, key, now)?;
+                    let next = throttle::record_failure(counter(&row), now, policy);
+                    sessions::save_throttle(
+                        conn,
+                        &ThrottleRow {
+                            key: row.key,
+                            failures: next.failures,
+                            window_start: next.window_start,
+                            locked_until: next.locked_until,
+                            lockouts: next.lockouts,
+                        },
+                    )?;
+                }
+                Ok(())
+            })
+            .await?;
+        return Err(AppError::Unauthorized("wrong email or password".to_owned()));
+    };
+    if !user.active {
+        return Err(AppError::Forbidden(
+            "this account is deactivated".to_owned(),
+        ));
+    }
+    if enterprise_status.as_deref().is_some_and(|s| s != "active") {
+        return Err(AppError::Forbidden(
+            "this enterprise is suspended".to_owned(),
+        ));
+    }
+    let account_key = keys[0].clone();
+    let family = crate::store::new_id();
+    let refresh = random_token();
+    let refresh_hash = sha256_hex(&refresh);
+    let expires = now + Duration::days(state.settings.auth.refresh_token_days);
+    let user_id = user.id.clone();
+    state
+        .db
+        .write(move |conn| {
+            sessions::clear_throttle(conn, &account_key)?;
+            sessions::insert_refresh(conn, &user_id, &family, &refresh_hash, expires, now)
+        })
+        .await?;
+    token_response(state, user, refresh)
+}
+
+fn token_response(
+    state: &AppState,
+    user: UserRow,
+    refresh_token: String,
+) -> AppResult<TokenResponse> {
+    let ttl = state.settings.auth.access_token_minutes * 60;
+    let role: Role = user
+        .role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("stored role {} unknown", user.role))?;
+    let access_token = state
+        .jwt
+        .issue(&user.id, role, state.clock.now_utc().timestamp(), ttl)?;
+    Ok(TokenResponse {
+        access_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        user: user.into(),
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+enum RefreshOutcome {
+    Renewed(UserRow, String),
+    Refused(&'static str),
+}
+
+/// Rotates a refresh token. A token presented twice means it was stolen (or raced): the whole
+/// family dies, so whoever holds the newer token is signed out too and must log in again.
+pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenResponse> {
+    let hash = sha256_hex(req.refresh_token.trim());
+    let now = state.clock.now();
+    let days = state.settings.auth.refresh_token_days;
+    let outcome = state
+        .db
+        .write(move |conn| {
+            let Some(token) = sessions::find_refresh(conn, &hash)? else {
+                return Ok(RefreshOutcome::Refused("unknown refresh token"));
+            };
+            if token.used_at.is_some()
+                || token.revoked_at.is_some()
+                || !sessions::use_refresh(conn, &token.id, now)?
+            {
+                sessions::revoke_family(conn, &token.family_id, now)?;
+                return Ok(RefreshOutcome::Refused(
+                    "refresh token already used; the session is revoked",
+                ));
+            }
+            if token.expires_at <= now {
+                return Ok(RefreshOutcome::Refused("refresh token expired"));
+            }
+            let user = match users::find_with_enterprise_status(conn, &token.user_id)? {
+                Some((user, status))
+                    if user.active && status.as_deref().is_none_or(|s| s == "active") =>
+                {
+                    user
+                }
+                _ => {
+                    sessions::revoke_family(conn, &token.family_id, now)?;
+                    return Ok(RefreshOutcome::Refused(
+                        "this account may no longer sign in",
+                    ));
+                }
+            };
+            let fresh = random_token();
+            sessions::insert_refresh(
+                conn,
+                &user.id,
+                &token.family_id,
+                &sha256_hex(&fresh),
+                now + Duration::days(days),
+                now,
+            )?;
+            Ok(RefreshOutcome::Renewed(user, fresh))
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Renewed(user, token) => token_response(state, user, token),
+        RefreshOutcome::Refused(why) => Err(AppError::Unauthorized(why.to_owned())),
+    }
+}
+
+pub async fn logout(state: &AppState, req: RefreshRequest) -> AppResult<()> {
+    let hash = sha256_hex(req.refresh_token.trim());
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| {
+            if let Some(token) = sessions::find_refresh(conn, &hash)? {
+                sessions::revoke_family(conn, &token.family_id, now)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordResetRequest {
+    #[schema(format = "email")]
+    pub email: String,
+}
+
+/// Always succeeds, so the answer does not tell whether the email is registered.
+pub async fn request_password_reset(state: &AppState, req: PasswordResetRequest) -> AppResult<()> {
+    let email = normalize_email(&req.email);
+    let now = state.clock.now();
+    let minutes = state.settings.auth.password_reset_minutes;
+    let token = random_token();
+    let Some(user) = state
+        .db
+        .run(move |conn| users::find_by_email(conn, &email))
+        .await?
+    else {
+        return Ok(());
+    };
+    if !user.active {
+        return Ok(());
+    }
+    let mail = state.templates.compose(
+        "password_reset",
+        &user.locale,
+        &user.email,
+        &serde_json::json!({"name": user.name, "token": token, "valid_minutes": minutes}),
+    )?;
+    let hash = sha256_hex(&token);
+    state
+        .db
+        .write(move |conn| {
+            sessions::insert_reset(conn, &user.id, &hash, now + Duration::minutes(minutes), now)?;
+            outbox::enqueue(conn, &mail, now)?;
+            Ok(())
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordResetConfirm {
+    pub token: String,
+    #[schema(min_length = 10, max_length = 256)]
+    pub new_password: String,
+}
+
+pub async fn confirm_password_reset(state: &AppState, req: PasswordResetConfirm) -> AppResult<()> {
+    let hash = sha256_hex(req.token.trim());
+    let now = state.clock.now();
+    let invalid = || AppError::validation("token", "is invalid, expired or already used");
+    let lookup = hash.clone();
+    let user = state
+        .db
+        .run(move |conn| {
+            use crate::store::schema::password_resets as pr;
+            use diesel::prelude::*;
+            let user_id: Option<String> = pr::table
+                .filter(
+                    pr::token_hash
+                        .eq(&lookup)
+                        .and(pr::used_at.is_null())
+                        .and(pr::expires_at.gt(now)),
+                )
+                .select(pr::user_id)
+                .first(conn)
+                .optional()?;
+            match user_id {
+                Some(id) => users::find(conn, &id),
+                None => Ok(None),
+            }
+        })
+        .await?
+        .ok_or_else(invalid)?;
+    let mut checks = Checks::new();
+    policy_error("new_password", &mut checks, &req.new_password, &user.email);
+    checks.done()?;
+    let new_hash = hash_password(state, req.new_password).await?;
+    state
+        .db
+        .write(move |conn| {
+            if sessions::use_reset(conn, &hash, now)?.as_deref() != Some(user.id.as_str()) {
+                return Err(invalid());
+            }
+            users::set_password(conn, &user.id, &new_hash, now)?;
+            sessions::revoke_user(conn, &user.id, now)?;
+            sessions::expire_resets(conn, &user.id, now)?;
+            Ok(())
+        })
+        .await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub locale: String,
+    pub enterprise: Option<EnterpriseView>,
+    pub department: Option<DepartmentView>,
+}
+
+pub async fn me(state: &AppState, principal: Principal) -> AppResult<MeView> {
+    state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let enterprise = match &actor.enterprise_id {
+                Some(id) => enterprises::find(conn, id)?.map(EnterpriseView::from),
+                None => None,
+            };
+            let department = match &actor.department_id {
+                Some(id) => departments::find_department(conn, id)?.map(DepartmentView::from),
+                None => None,
+            };
+            Ok(MeView {
+                id: actor.id,
+                email: actor.email,
+                name: actor.name,
+                role: actor.role,
+                locale: actor.locale,
+                enterprise,
+                department,
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    #[schema(min_length = 10, max_length = 256)]
+    pub new_password: String,
+}
+
+pub async fn change_password(
+    state: &AppState,
+    principal: Principal,
+    req: ChangePasswordRequest,
+) -> AppResult<()> {
+    let (actor, hash) = state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let user = users::find(conn, &actor.id)?.ok_or_else(|| AppError::not_found("user"))?;
+            Ok((actor, user.password_hash))
+        })
+        .await?;
+    if !verify_password(state, req.current_password, hash).await? {
+        return Err(AppError::validation(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    let mut checks = Checks::new();
+    policy_error("new_password", &mut checks, &req.new_password, &actor.email);
+    checks.done()?;
+    let new_hash = hash_password(state, req.new_password).await?;
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| {
+            users::set_password(conn, &actor.id, &new_hash, now)?;
+            sessions::revoke_user(conn, &actor.id, now)?;
+            sessions::expire_resets(conn, &actor.id, now)
+        })
+        .await
+}
+
+/// Validates and creates a staff user (also used by `qifu create-admin`).
+pub async fn create_staff(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    role: Role,
+    department_id: Option<String>,
+    password: String,
+) -> AppResult<UserView> {
+    let mut checks = Checks::new();
+    let email = checks.email("email", email);
+    let name = checks.text("name", name, 1, 100);
+    match (role, &department_id) {
+        (Role::Enterprise, _) => checks.fail("role", "must be official or admin"),
+        (Role::Official, None) => checks.fail("department_id", "is required for officials"),
+        _ => {}
+    }
+    policy_error("password", &mut checks, &password, &email);
+    checks.done()?;
+    let hash = hash_password(state, password).await?;
+    let now = state.clock.now();
+    let locale = state.templates.locale("").to_owned();
+    state
+        .db
+        .write(move |conn| {
+            if let Some(id) = &department_id
+                && departments::find_department(conn, id)?.is_none_or(|d| !d.active)
+            {
+                return Err(AppError::validation(
+                    "department_id",
+                    "no active department has this id",
+                ));
+            }
+            if users::find_by_email(conn, &email)?.is_some() {
+                return Err(AppError::Conflict(
+                    "a user with this email already exists".into(),
+                ));
+            }
+            let user = users::insert(
+                conn,
+                &NewUser {
+                    email: &email,
+                    name: &name,
+                    role: role.as_str(),
+                    enterprise_id: None,
+                    department_id: department_id.as_deref(),
+                    password_hash: &hash,
+                    locale: &locale,
+                },
+                now,
+            )?;
+            Ok(user.into())
+        })
+        .await
+}

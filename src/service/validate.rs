@@ -1,0 +1,121 @@
+//! Collects every field error of a request, so a client fixes them all in one round.
+
+use crate::error::{AppError, AppResult, FieldError};
+
+#[derive(Default)]
+pub struct Checks(Vec<FieldError>);
+
+impl Checks {
+    pub fn new() -> Checks {
+        Checks::default()
+    }
+
+    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Trimmed text of `min..=max` characters.
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        let value = value.trim();
+        let n = value.chars().count();
+        if n < min {
+            self.fail(
+                field,
+                if min == 1 {
+                    "must not be empty".to_owned()
+                } else {
+                    format!("must be at least {min} characters")
+                },
+            );
+        } else if n > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+        value.to_owned()
+    }
+
+    /// Optional text: empty after trimming counts as absent.
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        if value.chars().count() > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+        Some(value.to_owned())
+    }
+
+    pub fn email(&mut self, field: &str, value: &str) -> String {
+        let email = normalize_email(value);
+        if !is_plausible_email(&email) {
+            self.fail(field, "must be an email address like name@example.com");
+        }
+        email
+    }
+
+    pub fn done(self) -> AppResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
+    }
+}
+
+/// Emails are unique case-insensitively, so they are stored lower-cased.
+pub fn normalize_email(value: &str) -> String {
+    value.trim().to_lowercase()
+}
+
+pub fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && !local.contains('@')
+        && domain.contains('.')
+        && domain.split('.').all(|label| !label.is_empty())
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\"[]\\".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(normalize_email("  Wang@Example.COM "), "wang@example.com");
+        assert!(is_plausible_email("wang@example.com"));
+        assert!(is_plausible_email("li.ming+qifu@gov.example.cn"));
+        for bad in [
+            "",
+            "wang",
+            "@example.com",
+            "wang@",
+            "wang@example",
+            "wang@@example.com",
+            "a b@example.com",
+            "a@b..c",
+        ] {
+            assert!(!is_plausible_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn collects_every_error() {
+        let mut c = Checks::new();
+        c.text("name", "  ", 1, 10);
+        c.text("title", "abcdefghijkl", 1, 10);
+        assert_eq!(c.optional_text("address", Some("   "), 5), None);
+        match c.done() {
+            Err(AppError::Validation(errors)) => assert_eq!(errors.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! What the API returns: views of stored rows, never a password hash.
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::ticket::Role;
+use crate::store::departments::{CategoryRow, DepartmentRow};
+use crate::store::enterprises::EnterpriseRow;
+use crate::store::outbox::OutboxRow;
+use crate::store::users::UserRow;
+
+pub fn ts(t: NaiveDateTime) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&t)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub enterprise_id: Option<String>,
+    pub department_id: Option<String>,
+    pub active: bool,
+    pub locale: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for UserView {
+    fn from(u: UserRow) -> UserView {
+        UserView {
+            role: u.role.parse().unwrap_or(Role::Enterprise),
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            enterprise_id: u.enterprise_id,
+            department_id: u.department_id,
+            active: u.active,
+            locale: u.locale,
+            created_at: ts(u.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnterpriseView {
+    pub id: String,
+    pub name: String,
+    #[schema(example = "91330100716105852F")]
+    pub credit_code: String,
+    pub address: Option<String>,
+    pub industry: Option<String>,
+    pub contact_phone: Option<String>,
+    /// `active` or `suspended`
+    #[schema(example = "active")]
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<EnterpriseRow> for EnterpriseView {
+    fn from(e: EnterpriseRow) -> EnterpriseView {
+        EnterpriseView {
+            id: e.id,
+            name: e.name,
+            credit_code: e.credit_code,
+            address: e.address,
+            industry: e.industry,
+            contact_phone: e.contact_phone,
+            status: e.status,
+            created_at: ts(e.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepartmentView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<DepartmentRow> for DepartmentView {
+    fn from(d: DepartmentRow) -> DepartmentView {
+        DepartmentView {
+            id: d.id,
+            name: d.name,
+            description: d.description,
+            active: d.active,
+            created_at: ts(d.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub department_id: String,
+    pub sla_hours: i32,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<CategoryRow> for CategoryView {
+    fn from(c: CategoryRow) -> CategoryView {
+        CategoryView {
+            id: c.id,
+            name: c.name,
+            description: c.description,
+            department_id: c.department_id,
+            sla_hours: c.sla_hours,
+            active: c.active,
+            created_at: ts(c.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxView {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    /// `pending`, `sent`, `failed` (will retry) or `dead` (gave up)
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<OutboxRow> for OutboxView {
+    fn from(o: OutboxRow) -> OutboxView {
+        OutboxView {
+            id: o.id,
+            to: o.recipient,
+            subject: o.subject,
+            status: o.status,
+            attempts: o.attempts,
+            last_error: o.last_error,
+            next_attempt_at: ts(o.next_attempt_at),
+            created_at: ts(o.created_at),
+            sent_at: o.sent_at.map(ts),
+        }
+    }
+}

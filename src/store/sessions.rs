@@ -1,0 +1,213 @@
+//! Refresh tokens, password-reset tokens and login throttling. Tokens are stored only as
+//! SHA-256 hashes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
+
+use super::db::DbConn;
+use super::schema::{login_throttle, password_resets, refresh_tokens};
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub family_id: String,
+    pub token_hash: String,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_refresh(
+    conn: &mut DbConn,
+    user_id: &str,
+    family_id: &str,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(super::new_id()),
+            refresh_tokens::user_id.eq(user_id),
+            refresh_tokens::family_id.eq(family_id),
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::expires_at.eq(expires_at),
+            refresh_tokens::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_refresh(conn: &mut DbConn, token_hash: &str) -> AppResult<Option<RefreshTokenRow>> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select(RefreshTokenRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Marks a live token used; false when it was already used or revoked (a concurrent refresh
+/// with the same token loses here and counts as reuse).
+pub fn use_refresh(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<bool> {
+    let changed = diesel::update(
+        refresh_tokens::table
+            .find(id)
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(now))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn revoke_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = password_resets)]
+pub struct PasswordResetRow {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_reset(
+    conn: &mut DbConn,
+    user_id: &str,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    diesel::insert_into(password_resets::table)
+        .values((
+            password_resets::id.eq(super::new_id()),
+            password_resets::user_id.eq(user_id),
+            password_resets::token_hash.eq(token_hash),
+            password_resets::expires_at.eq(expires_at),
+            password_resets::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Spends a live reset token: returns its user, or None when unknown, used or expired.
+pub fn use_reset(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> AppResult<Option<String>> {
+    let row: Option<PasswordResetRow> = password_resets::table
+        .filter(password_resets::token_hash.eq(token_hash))
+        .select(PasswordResetRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(row) = row else { return Ok(None) };
+    if row.expires_at < now {
+        return Ok(None);
+    }
+    let changed = diesel::update(
+        password_resets::table
+            .find(&row.id)
+            .filter(password_resets::used_at.is_null()),
+    )
+    .set(password_resets::used_at.eq(now))
+    .execute(conn)?;
+    Ok((changed == 1).then_some(row.user_id))
+}
+
+/// Other outstanding reset tokens of the user die when one is used or the password changes.
+pub fn expire_resets(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(
+        password_resets::table
+            .filter(password_resets::user_id.eq(user_id))
+            .filter(password_resets::used_at.is_null()),
+    )
+    .set(password_resets::used_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = login_throttle)]
+pub struct ThrottleRow {
+    pub key: String,
+    pub failures: i32,
+    pub window_start: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub lockouts: i32,
+}
+
+pub fn throttle_rows(conn: &mut DbConn, keys: &[String]) -> AppResult<Vec<ThrottleRow>> {
+    Ok(login_throttle::table
+        .filter(login_throttle::key.eq_any(keys))
+        .select(ThrottleRow::as_select())
+        .load(conn)?)
+}
+
+/// Reads a throttle row for update, creating it first; the same SQL serves both backends
+/// (`ON CONFLICT DO NOTHING`), and on PostgreSQL the row lock makes concurrent failures
+/// count one after the other, across instances.
+pub fn lock_throttle(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> AppResult<ThrottleRow> {
+    diesel::sql_query(
+        "INSERT INTO login_throttle (key, failures, window_start, lockouts) VALUES ($1, 0, $2, 0) \
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Timestamp, _>(now)
+    .execute(conn)?;
+    let lock = match conn {
+        DbConn::Postgres(_) => " FOR UPDATE",
+        DbConn::Sqlite(_) => "",
+    };
+    Ok(diesel::sql_query(format!(
+        "SELECT key, failures, window_start, locked_until, lockouts FROM login_throttle WHERE key = $1{lock}"
+    ))
+    .bind::<Text, _>(key)
+    .get_result(conn)?)
+}
+
+pub fn save_throttle(conn: &mut DbConn, row: &ThrottleRow) -> AppResult<()> {
+    diesel::sql_query(
+        "UPDATE login_throttle SET failures = $1, window_start = $2, locked_until = $3, lockouts = $4 \
+         WHERE key = $5",
+    )
+    .bind::<Integer, _>(row.failures)
+    .bind::<Timestamp, _>(row.window_start)
+    .bind::<Nullable<Timestamp>, _>(row.locked_until)
+    .bind::<Integer, _>(row.lockouts)
+    .bind::<Text, _>(&row.key)
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn clear_throttle(conn: &mut DbConn, key: &str) -> AppResult<()> {
+    diesel::delete(login_throttle::table.filter(login_throttle::key.eq(key))).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Users of every role.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::db::DbConn;
+use super::schema::{enterprises, users};
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub enterprise_id: Option<String>,
+    pub department_id: Option<String>,
+    pub password_hash: String,
+    pub active: bool,
+    pub locale: String,
+    pub last_assigned_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub enterprise_id: Option<&'a str>,
+    pub department_id: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub locale: &'a str,
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> AppResult<UserRow> {
+    let id = super::new_id();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&id),
+            users::email.eq(new.email),
+            users::name.eq(new.name),
+            users::role.eq(new.role),
+            users::enterprise_id.eq(new.enterprise_id),
+            users::department_id.eq(new.department_id),
+            users::password_hash.eq(new.password_hash),
+            users::active.eq(true),
+            users::locale.eq(new.locale),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    find(conn, &id)?.ok_or_else(|| anyhow::anyhow!("inserted user vanished").into())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<UserRow>> {
+    Ok(users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<UserRow>> {
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The user with the status of their enterprise (`None` for staff).
+pub fn find_with_enterprise_status(
+    conn: &mut DbConn,
+    id: &str,
+) -> AppResult<Option<(UserRow, Option<String>)>> {
+    Ok(users::table
+        .left_join(enterprises::table.on(users::enterprise_id.eq(enterprises::id.nullable())))
+        .filter(users::id.eq(id))
+        .select((UserRow::as_select(), enterprises::status.nullable()))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    role: Option<&str>,
+    department_id: Option<&str>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> AppResult<Vec<UserRow>> {
+    let mut query = users::table.select(UserRow::as_select()).into_boxed();
+    if let Some(role) = role {
+        query = query.filter(users::role.eq(role.to_owned()));
+    }
+    if let Some(department_id) = department_id {
+        query = query.filter(users::department_id.eq(department_id.to_owned()));
+    }
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            users::created_at
+                .gt(created_at)
+                .or(users::created_at.eq(created_at).and(users::id.gt(id))),
+        );
+    }
+    Ok(query
+        .order((users::created_at.asc(), users::id.asc()))
+        .limit(limit)
+        .load(conn)?)
+}
+
+#[derive(Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub department_id: Option<Option<String>>,
+    pub active: Option<bool>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn update(conn: &mut DbConn, id: &str, changes: &UserChanges) -> AppResult<usize> {
+    Ok(diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)?)
+}
+
+pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn emails_of_active_admins(
+    conn: &mut DbConn,
+) -> AppResult<Vec<(String, String, String, String)>> {
+    Ok(users::table
+        .filter(users::role.eq("admin").and(users::active.eq(true)))
+        .select((users::id, users::email, users::name, users::locale))
+        .order(users::created_at.asc())
+        .load(conn)?)
+}

@@ -1,0 +1,1 @@
+//! Identity: registration, sessions, passwords, administration.
