@@ -5,6 +5,7 @@ pub mod auth;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
+pub mod tickets;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -17,7 +18,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::routes)
-            .configure(admin::routes),
+            .configure(admin::routes)
+            .configure(tickets::routes),
     );
 }
 

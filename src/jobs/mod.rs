@@ -1,14 +1,20 @@
 //! Background sweeps, every `jobs.interval_seconds`: overdue tickets and auto-close.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::watch;
 
+use chrono::Duration;
+
+use crate::domain::ticket::{self, EventKind, TicketStatus};
+use crate::error::AppResult;
 use crate::service::AppState;
+use crate::service::notify::{self, Notice};
+use crate::service::views::ts;
+use crate::store::tickets::{self, NewEvent, TicketChanges};
 
 pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
-    let interval = Duration::from_secs(state.settings.jobs.interval_seconds);
+    let interval = std::time::Duration::from_secs(state.settings.jobs.interval_seconds);
     loop {
         if let Err(e) = sweep(&state).await {
             tracing::warn!(error = %e, "background sweep failed; will retry");
@@ -24,7 +30,137 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     tracing::info!("background sweeps stopped");
 }
 
-/// One pass of every sweep; safe to run on several instances at once.
-pub async fn sweep(_state: &AppState) -> crate::error::AppResult<()> {
-    Ok(())
+/// One pass of every sweep; safe to run on several instances at once: each ticket's change is
+/// a conditional update, so when two instances race for it exactly one wins and records it.
+pub async fn sweep(state: &AppState) -> AppResult<SweepReport> {
+    let mut report = SweepReport::default();
+    loop {
+        let n = overdue_batch(state).await?;
+        report.overdue += n;
+        if n < BATCH {
+            break;
+        }
+    }
+    loop {
+        let n = auto_close_batch(state).await?;
+        report.auto_closed += n;
+        if n < BATCH {
+            break;
+        }
+    }
+    let cutoff = state.clock.now() - Duration::hours(state.settings.tickets.idempotency_hours);
+    report.expired_keys = state
+        .db
+        .write(move |conn| tickets::purge_idempotency(conn, cutoff))
+        .await?;
+    if report.overdue + report.auto_closed > 0 {
+        tracing::info!(
+            overdue = report.overdue,
+            auto_closed = report.auto_closed,
+            "sweep"
+        );
+    }
+    Ok(report)
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SweepReport {
+    pub overdue: usize,
+    pub auto_closed: usize,
+    pub expired_keys: usize,
+}
+
+const BATCH: usize = 100;
+
+/// Records one `overdue` event per ticket that passed its deadline while open, and mails the
+/// assignee and the admins (督办).
+async fn overdue_batch(state: &AppState) -> AppResult<usize> {
+    let now = state.clock.now();
+    let notifier = state.notifier.clone();
+    state
+        .db
+        .write(move |conn| {
+            let mut marked = 0;
+            for t in tickets::newly_overdue(conn, now, BATCH as i64)? {
+                if !tickets::mark_overdue(conn, &t.id, now)? {
+                    continue;
+                }
+                marked += 1;
+                let note = format!("deadline {}", ts(t.due_at).to_rfc3339());
+                tickets::insert_event(
+                    conn,
+                    &NewEvent {
+                        ticket_id: &t.id,
+                        kind: EventKind::Overdue.as_str(),
+                        actor_id: None,
+                        from_status: Some(&t.status),
+                        to_status: Some(&t.status),
+                        note: Some(&note),
+                        internal: false,
+                    },
+                    now,
+                )?;
+                notify::send(
+                    conn,
+                    &notifier,
+                    &Notice::new(EventKind::Overdue, &t, None, None),
+                    now,
+                )?;
+            }
+            Ok(marked)
+        })
+        .await
+}
+
+/// Closes tickets left `resolved` for `tickets.auto_close_days`, unrated.
+async fn auto_close_batch(state: &AppState) -> AppResult<usize> {
+    let now = state.clock.now();
+    let cutoff = now - Duration::days(i64::from(state.settings.tickets.auto_close_days));
+    let notifier = state.notifier.clone();
+    state
+        .db
+        .write(move |conn| {
+            let mut closed = 0;
+            for t in tickets::resolved_before(conn, cutoff, BATCH as i64)? {
+                let Ok(transition) =
+                    ticket::system_auto_close(t.status.parse().unwrap_or(TicketStatus::Resolved))
+                else {
+                    continue;
+                };
+                let changes = TicketChanges {
+                    status: Some(transition.to.as_str().to_owned()),
+                    closed_at: Some(Some(now)),
+                    auto_closed: Some(true),
+                    updated_at: Some(now),
+                    ..TicketChanges::default()
+                };
+                if !tickets::update_if_version(conn, &t.id, t.version, &changes)? {
+                    continue;
+                }
+                closed += 1;
+                tickets::insert_event(
+                    conn,
+                    &NewEvent {
+                        ticket_id: &t.id,
+                        kind: transition.event.as_str(),
+                        actor_id: None,
+                        from_status: Some(transition.from.as_str()),
+                        to_status: Some(transition.to.as_str()),
+                        note: None,
+                        internal: false,
+                    },
+                    now,
+                )?;
+                let updated = tickets::find(conn, &t.id)?
+                    .ok_or_else(|| anyhow::anyhow!("ticket vanished"))?;
+                notify::send(
+                    conn,
+                    &notifier,
+                    &Notice::new(EventKind::AutoClosed, &updated, None, None),
+                    now,
+                )?;
+            }
+            Ok(closed)
+        })
+        .await
 }

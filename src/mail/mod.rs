@@ -146,3 +146,53 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod ticket_templates {
+    use super::*;
+
+    #[test]
+    fn ticket_mail_says_what_happened_what_next_and_the_deadline() {
+        let t = Templates::new("zh-CN").unwrap();
+        let events = [
+            "created",
+            "assigned",
+            "accepted",
+            "returned",
+            "resolved",
+            "confirmed",
+            "reopened",
+            "cancelled",
+            "closed",
+            "auto_closed",
+            "overdue",
+            "comment",
+            "unrouted",
+        ];
+        for locale in LOCALES {
+            for role in ["enterprise", "official", "admin"] {
+                for event in events {
+                    let ctx = serde_json::json!({
+                        "recipient_name": "王", "role": role, "event": event, "status": "resolved",
+                        "reference": "QF261125-0001", "title": "许可证", "due_at": "2026-11-27 16:00 (CST)",
+                        "note": null, "link": "http://x/tickets/1", "assignee_name": "李", "department_name": "商务局",
+                        "auto_close_days": 7,
+                    });
+                    let m = t.compose("ticket_event", locale, "a@b.c", &ctx).unwrap();
+                    assert!(m.subject.contains("QF261125-0001"), "{}", m.subject);
+                    assert!(m.text.contains("2026-11-27 16:00"), "{}", m.text);
+                    assert!(m.html.contains("QF261125-0001"));
+                }
+            }
+        }
+        let ctx = serde_json::json!({
+            "recipient_name": "Wang", "role": "enterprise", "event": "resolved", "status": "resolved",
+            "reference": "QF261125-0001", "title": "Permit", "due_at": "2026-11-27", "note": "Issued",
+            "link": "http://x", "assignee_name": null, "department_name": null, "auto_close_days": 7,
+        });
+        let m = t.compose("ticket_event", "en", "a@b.c", &ctx).unwrap();
+        assert_eq!(m.subject, "[QF261125-0001] resolved: Permit");
+        assert!(m.text.contains("after 7 days"), "{}", m.text);
+        assert!(m.text.contains("Note: Issued"));
+    }
+}

@@ -3,8 +3,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod notify;
 pub mod ops;
 pub mod page;
+pub mod tickets;
 pub mod validate;
 pub mod views;
 
@@ -25,7 +27,8 @@ pub struct AppState {
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub jwt: JwtKeys,
-    pub templates: Templates,
+    pub templates: Arc<Templates>,
+    pub notifier: notify::Notifier,
     pub metrics: Metrics,
     /// Bounds concurrent argon2 runs (19 MiB each).
     pub hashing: tokio::sync::Semaphore,
@@ -41,7 +44,13 @@ impl AppState {
         jwt_secret: &SecretString,
     ) -> anyhow::Result<AppState> {
         let jwt = JwtKeys::new(jwt_secret, &settings.auth.issuer, &settings.auth.audience);
-        let templates = Templates::new(&settings.mail.default_locale)?;
+        let templates = Arc::new(Templates::new(&settings.mail.default_locale)?);
+        let notifier = notify::Notifier {
+            templates: templates.clone(),
+            public_url: settings.server.public_url.clone(),
+            tz: settings.time_zone(),
+            auto_close_days: settings.tickets.auto_close_days,
+        };
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
         Ok(AppState {
             db,
@@ -49,6 +58,7 @@ impl AppState {
             clock,
             jwt,
             templates,
+            notifier,
             metrics: Metrics::default(),
             hashing: tokio::sync::Semaphore::new(permits),
             dummy_hash: crate::auth::hash_password(&crate::auth::random_token())?,

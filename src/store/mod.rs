@@ -7,6 +7,7 @@ pub mod enterprises;
 pub mod outbox;
 pub mod schema;
 pub mod sessions;
+pub mod tickets;
 pub mod users;
 
 pub use db::{Backend, Db, DbConn};

@@ -141,3 +141,10 @@ pub fn emails_of_active_admins(
         .order(users::created_at.asc())
         .load(conn)?)
 }
+
+pub fn set_last_assigned(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::last_assigned_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}

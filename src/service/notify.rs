@@ -1,0 +1,262 @@
+//! Who hears about what. Mail is composed here and queued in the caller's transaction.
+
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::auth::Actor;
+use super::views::ts;
+use crate::domain::ticket::{EventKind, Role};
+use crate::error::AppResult;
+use crate::mail::Templates;
+use crate::store::db::DbConn;
+use crate::store::tickets::TicketRow;
+use crate::store::{departments, outbox, users};
+
+/// What composing ticket mail needs; cheap to clone into a blocking closure.
+#[derive(Clone)]
+pub struct Notifier {
+    pub templates: Arc<Templates>,
+    pub public_url: String,
+    pub tz: chrono_tz::Tz,
+    pub auto_close_days: u32,
+}
+
+pub struct Notice<'a> {
+    pub event: EventKind,
+    pub ticket: &'a TicketRow,
+    /// Nobody is mailed about their own action.
+    pub actor_id: Option<&'a str>,
+    pub note: Option<&'a str>,
+}
+
+impl<'a> Notice<'a> {
+    pub fn new(
+        event: EventKind,
+        ticket: &'a TicketRow,
+        actor_id: Option<&'a str>,
+        note: Option<&'a str>,
+    ) -> Notice<'a> {
+        Notice {
+            event,
+            ticket,
+            actor_id,
+            note,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Context<'a> {
+    recipient_name: &'a str,
+    role: &'a str,
+    event: &'a str,
+    status: &'a str,
+    reference: &'a str,
+    title: &'a str,
+    due_at: String,
+    note: Option<&'a str>,
+    link: String,
+    assignee_name: Option<String>,
+    department_name: Option<String>,
+    auto_close_days: u32,
+}
+
+struct Recipient {
+    id: String,
+    email: String,
+    name: String,
+    locale: String,
+    role: Role,
+}
+
+fn recipient(conn: &mut DbConn, id: &str) -> AppResult<Option<Recipient>> {
+    Ok(users::find(conn, id)?
+        .filter(|u| u.active)
+        .map(|u| Recipient {
+            role: u.role.parse().unwrap_or(Role::Enterprise),
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            locale: u.locale,
+        }))
+}
+
+fn admins(conn: &mut DbConn) -> AppResult<Vec<Recipient>> {
+    Ok(users::emails_of_active_admins(conn)?
+        .into_iter()
+        .map(|(id, email, name, locale)| Recipient {
+            id,
+            email,
+            name,
+            locale,
+            role: Role::Admin,
+        })
+        .collect())
+}
+
+/// Who an event concerns: the filer hears of every change to their ticket; the assignee of
+/// being assigned, reopenings, overdue and the end of their work; admins of overdue tickets.
+fn audience(event: EventKind) -> (bool, bool, bool) {
+    use EventKind::*;
+    let filer = !matches!(event, Overdue | Comment);
+    let assignee = matches!(
+        event,
+        Assigned | Reopened | Overdue | Confirmed | Cancelled | Closed | AutoClosed
+    );
+    let admins = matches!(event, Overdue);
+    (filer, assignee, admins)
+}
+
+impl Notifier {
+    fn queue(
+        &self,
+        conn: &mut DbConn,
+        to: &Recipient,
+        event: &str,
+        ticket: &TicketRow,
+        note: Option<&str>,
+        now: NaiveDateTime,
+    ) -> AppResult<()> {
+        let assignee_name = match &ticket.assignee_id {
+            Some(id) => users::find(conn, id)?.map(|u| u.name),
+            None => None,
+        };
+        let department_name = match &ticket.department_id {
+            Some(id) => departments::find_department(conn, id)?.map(|d| d.name),
+            None => None,
+        };
+        let context = Context {
+            recipient_name: &to.name,
+            role: to.role.as_str(),
+            event,
+            status: &ticket.status,
+            reference: &ticket.reference,
+            title: &ticket.title,
+            due_at: ts(ticket.due_at)
+                .with_timezone(&self.tz)
+                .format("%Y-%m-%d %H:%M (%Z)")
+                .to_string(),
+            note,
+            link: format!(
+                "{}/tickets/{}",
+                self.public_url.trim_end_matches('/'),
+                ticket.id
+            ),
+            assignee_name,
+            department_name,
+            auto_close_days: self.auto_close_days,
+        };
+        let mail = self
+            .templates
+            .compose("ticket_event", &to.locale, &to.email, &context)?;
+        outbox::enqueue(conn, &mail, now)?;
+        Ok(())
+    }
+}
+
+fn deliver(
+    conn: &mut DbConn,
+    n: &Notifier,
+    recipients: Vec<Recipient>,
+    actor_id: Option<&str>,
+    event: &str,
+    ticket: &TicketRow,
+    note: Option<&str>,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let mut seen: Vec<String> = actor_id.map(str::to_owned).into_iter().collect();
+    for r in recipients {
+        if seen.contains(&r.id) {
+            continue;
+        }
+        seen.push(r.id.clone());
+        n.queue(conn, &r, event, ticket, note, now)?;
+    }
+    Ok(())
+}
+
+/// Mails everyone an event on a ticket concerns, except whoever caused it.
+pub fn send(conn: &mut DbConn, n: &Notifier, notice: &Notice, now: NaiveDateTime) -> AppResult<()> {
+    let (to_filer, to_assignee, to_admins) = audience(notice.event);
+    let t = notice.ticket;
+    let mut recipients = Vec::new();
+    if to_filer && let Some(r) = recipient(conn, &t.created_by)? {
+        recipients.push(r);
+    }
+    if to_assignee
+        && let Some(id) = &t.assignee_id
+        && let Some(r) = recipient(conn, id)?
+    {
+        recipients.push(r);
+    }
+    if to_admins {
+        recipients.extend(admins(conn)?);
+    }
+    deliver(
+        conn,
+        n,
+        recipients,
+        notice.actor_id,
+        notice.event.as_str(),
+        t,
+        notice.note,
+        now,
+    )
+}
+
+/// A ticket waits for dispatch: every admin hears of it.
+pub fn unrouted(
+    conn: &mut DbConn,
+    n: &Notifier,
+    t: &TicketRow,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let recipients = admins(conn)?;
+    deliver(conn, n, recipients, None, "unrouted", t, None, now)
+}
+
+/// A public message: the enterprise's words go to the assignee, staff words to the filer.
+pub fn comment(
+    conn: &mut DbConn,
+    n: &Notifier,
+    t: &TicketRow,
+    author: &Actor,
+    body: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let to = if author.role == Role::Enterprise {
+        t.assignee_id.clone()
+    } else {
+        Some(t.created_by.clone())
+    };
+    let recipients = match to {
+        Some(id) => recipient(conn, &id)?.into_iter().collect(),
+        None => Vec::new(),
+    };
+    deliver(
+        conn,
+        n,
+        recipients,
+        Some(&author.id),
+        "comment",
+        t,
+        Some(body),
+        now,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audiences_follow_the_contract() {
+        assert_eq!(audience(EventKind::Assigned), (true, true, false));
+        assert_eq!(audience(EventKind::Reopened), (true, true, false));
+        assert_eq!(audience(EventKind::Overdue), (false, true, true));
+        assert_eq!(audience(EventKind::Resolved), (true, false, false));
+        assert_eq!(audience(EventKind::Accepted), (true, false, false));
+    }
+}

@@ -1,0 +1,998 @@
+//! The closed loop: filing and routing, actions, comments, the timeline, queues.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::auth::{Actor, Principal, load_actor};
+use super::notify::{self, Notice};
+use super::page::{self, Page};
+use super::validate::Checks;
+use super::views::ts;
+use crate::domain::routing::{self, Candidate};
+use crate::domain::sla;
+use crate::domain::ticket::{
+    self, Action, ActorRelation, CommentKind, EventKind, Priority, Refusal, Role, TicketStatus,
+};
+use crate::error::{AppError, AppResult};
+use crate::store::db::DbConn;
+use crate::store::departments;
+use crate::store::tickets::{
+    self as store, NewEvent, NewTicket, Scope, SortKey, TicketChanges, TicketFilter, TicketRow,
+};
+use crate::store::users;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TicketView {
+    pub id: String,
+    /// Short and readable over the phone, e.g. `QF261125-0042`.
+    pub reference: String,
+    pub title: String,
+    pub description: String,
+    pub category_id: String,
+    pub department_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub enterprise_id: String,
+    pub created_by: String,
+    pub priority: Priority,
+    pub status: TicketStatus,
+    pub due_at: DateTime<Utc>,
+    /// Open and past `due_at`.
+    pub overdue: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub resolution: Option<String>,
+    #[schema(minimum = 1, maximum = 5)]
+    pub rating: Option<i32>,
+    pub feedback: Option<String>,
+    /// Closed by the system after sitting resolved for `tickets.auto_close_days`.
+    pub auto_closed: bool,
+    pub reopen_count: i32,
+    /// Increments on every change; send it back in `If-Match`.
+    pub version: i32,
+}
+
+fn status_of(row: &TicketRow) -> AppResult<TicketStatus> {
+    row.status
+        .parse()
+        .map_err(|_| anyhow::anyhow!("stored status {} unknown", row.status).into())
+}
+
+pub fn view(row: TicketRow, now: NaiveDateTime) -> TicketView {
+    let status = row.status.parse().unwrap_or(TicketStatus::Submitted);
+    TicketView {
+        overdue: sla::is_overdue(status, row.due_at, now),
+        priority: row.priority.parse().unwrap_or_default(),
+        status,
+        id: row.id,
+        reference: row.reference,
+        title: row.title,
+        description: row.description,
+        category_id: row.category_id,
+        department_id: row.department_id,
+        assignee_id: row.assignee_id,
+        enterprise_id: row.enterprise_id,
+        created_by: row.created_by,
+        due_at: ts(row.due_at),
+        created_at: ts(row.created_at),
+        updated_at: ts(row.updated_at),
+        accepted_at: row.accepted_at.map(ts),
+        resolved_at: row.resolved_at.map(ts),
+        closed_at: row.closed_at.map(ts),
+        cancelled_at: row.cancelled_at.map(ts),
+        resolution: row.resolution,
+        rating: row.rating,
+        feedback: row.feedback,
+        auto_closed: row.auto_closed,
+        reopen_count: row.reopen_count,
+        version: row.version,
+    }
+}
+
+fn can_see(actor: &Actor, t: &TicketRow) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Enterprise => actor.enterprise_id.as_deref() == Some(t.enterprise_id.as_str()),
+        Role::Official => {
+            t.assignee_id.as_deref() == Some(actor.id.as_str())
+                || (actor.department_id.is_some() && actor.department_id == t.department_id)
+        }
+    }
+}
+
+/// The ticket if the actor may see it; out of scope looks exactly like absent.
+fn ticket_in_scope(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<TicketRow> {
+    store::find(conn, id)?
+        .filter(|t| can_see(actor, t))
+        .ok_or_else(|| AppError::not_found("ticket"))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreateTicket {
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[schema(min_length = 1, max_length = 10000)]
+    pub description: String,
+    pub category_id: String,
+    /// Default `normal`; `urgent` halves the deadline.
+    pub priority: Option<Priority>,
+}
+
+/// The outcome of filing: a new ticket, or the stored answer to an earlier identical request.
+pub enum Filed {
+    New(Box<TicketView>),
+    Replay { status: u16, body: String },
+}
+
+struct Routed {
+    assignee: Option<String>,
+}
+
+/// Picks the least-loaded active official of the department and stamps the choice.
+fn route(conn: &mut DbConn, department_id: &str, now: NaiveDateTime) -> AppResult<Routed> {
+    let candidates: Vec<Candidate<String>> = store::routing_candidates(conn, department_id)?
+        .into_iter()
+        .map(|c| Candidate {
+            id: c.id,
+            open_tickets: c.open_tickets,
+            last_assigned_at: c.last_assigned_at,
+        })
+        .collect();
+    let assignee = routing::choose(&candidates);
+    if let Some(id) = &assignee {
+        users::set_last_assigned(conn, id, now)?;
+    }
+    Ok(Routed { assignee })
+}
+
+fn reference_for(tz: chrono_tz::Tz, now: NaiveDateTime, n: i64) -> (String, String) {
+    let local = ts(now).with_timezone(&tz).date_naive();
+    let day = local.format("%y%m%d").to_string();
+    (format!("QF{day}-{n:04}"), day)
+}
+
+pub async fn create(
+    state: &AppState,
+    principal: Principal,
+    req: CreateTicket,
+    idempotency_key: Option<String>,
+) -> AppResult<Filed> {
+    let mut checks = Checks::new();
+    let title = checks.text("title", &req.title, 1, 200);
+    let description = checks.text("description", &req.description, 1, 10_000);
+    if let Some(key) = &idempotency_key
+        && (key.is_empty() || key.len() > 200)
+    {
+        checks.fail("Idempotency-Key", "must be 1 to 200 characters");
+    }
+    checks.done()?;
+    let priority = req.priority.unwrap_or_default();
+    let request_hash = hex::encode(Sha256::digest(serde_json::to_vec(&req).unwrap_or_default()));
+    let now = state.clock.now();
+    let keep = Duration::hours(state.settings.tickets.idempotency_hours);
+    let notifier = state.notifier.clone();
+    let attempt = {
+        let (principal, key, hash, title, description, category_id) = (
+            principal.clone(),
+            idempotency_key.clone(),
+            request_hash.clone(),
+            title,
+            description,
+            req.category_id,
+        );
+        state
+            .db
+            .write(move |conn| {
+                let actor = load_actor(conn, &principal)?;
+                actor.require(&[Role::Enterprise])?;
+                if let Some(key) = &key
+                    && let Some(replay) = replay(conn, &actor.id, key, &hash, now - keep)?
+                {
+                    return Ok(replay);
+                }
+                let enterprise_id = actor
+                    .enterprise_id
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("enterprise user without enterprise"))?;
+                let category = departments::find_category(conn, &category_id)?
+                    .filter(|c| c.active)
+                    .ok_or_else(|| {
+                        AppError::validation("category_id", "no active category has this id")
+                    })?;
+                let routed = route(conn, &category.department_id, now)?;
+                let n = store::next_reference_number(conn, &reference_for(notifier.tz, now, 0).1)?;
+                let (reference, _) = reference_for(notifier.tz, now, n);
+                let status = if routed.assignee.is_some() {
+                    TicketStatus::Assigned
+                } else {
+                    TicketStatus::Submitted
+                };
+                let id = crate::store::new_id();
+                store::insert(
+                    conn,
+                    &NewTicket {
+                        search_text: store::search_text(&reference, &title, &description),
+                        id: id.clone(),
+                        reference,
+                        title,
+                        description,
+                        category_id: category.id,
+                        department_id: Some(category.department_id.clone()),
+                        assignee_id: routed.assignee.clone(),
+                        enterprise_id,
+                        created_by: actor.id.clone(),
+                        priority: priority.as_str().to_owned(),
+                        status: status.as_str().to_owned(),
+                        due_at: sla::due_at(now, category.sla_hours, priority),
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                store::insert_event(
+                    conn,
+                    &status_event(
+                        &id,
+                        EventKind::Created,
+                        None,
+                        TicketStatus::Submitted,
+                        Some(&actor.id),
+                    ),
+                    now,
+                )?;
+                let ticket = store::find(conn, &id)?
+                    .ok_or_else(|| anyhow::anyhow!("filed ticket vanished"))?;
+                if routed.assignee.is_some() {
+                    store::insert_event(
+                        conn,
+                        &status_event(
+                            &id,
+                            EventKind::Assigned,
+                            Some(TicketStatus::Submitted),
+                            status,
+                            None,
+                        ),
+                        now,
+                    )?;
+                    notify::send(
+                        conn,
+                        &notifier,
+                        &Notice::new(EventKind::Assigned, &ticket, None, None),
+                        now,
+                    )?;
+                } else {
+                    notify::send(
+                        conn,
+                        &notifier,
+                        &Notice::new(EventKind::Created, &ticket, Some(&actor.id), None),
+                        now,
+                    )?;
+                    notify::unrouted(conn, &notifier, &ticket, now)?;
+                }
+                let view = view(ticket, now);
+                if let Some(key) = key {
+                    store::insert_idempotency(
+                        conn,
+                        &store::IdempotencyRow {
+                            user_id: actor.id,
+                            key,
+                            request_hash: hash,
+                            response_status: 201,
+                            response_body: serde_json::to_string(&view)
+                                .map_err(anyhow::Error::from)?,
+                            created_at: now,
+                        },
+                    )?;
+                }
+                Ok(Filed::New(Box::new(view)))
+            })
+            .await
+    };
+    match attempt {
+        // A concurrent request with the same key committed first: answer as it did.
+        Err(AppError::Conflict(_)) if idempotency_key.is_some() => {
+            let key = idempotency_key.unwrap_or_default();
+            state
+                .db
+                .run(move |conn| {
+                    let actor = load_actor(conn, &principal)?;
+                    replay(conn, &actor.id, &key, &request_hash, now - keep)?.ok_or_else(|| {
+                        AppError::Conflict(
+                            "a request with this Idempotency-Key is in progress".into(),
+                        )
+                    })
+                })
+                .await
+        }
+        other => other,
+    }
+}
+
+fn status_event<'a>(
+    ticket_id: &'a str,
+    kind: EventKind,
+    from: Option<TicketStatus>,
+    to: TicketStatus,
+    actor_id: Option<&'a str>,
+) -> NewEvent<'a> {
+    NewEvent {
+        ticket_id,
+        kind: kind.as_str(),
+        actor_id,
+        from_status: from.map(TicketStatus::as_str),
+        to_status: Some(to.as_str()),
+        note: None,
+        internal: false,
+    }
+}
+
+fn replay(
+    conn: &mut DbConn,
+    user_id: &str,
+    key: &str,
+    hash: &str,
+    since: NaiveDateTime,
+) -> AppResult<Option<Filed>> {
+    match store::find_idempotency(conn, user_id, key, since)? {
+        Some(row) if row.request_hash == hash => Ok(Some(Filed::Replay {
+            status: row.response_status as u16,
+            body: row.response_body,
+        })),
+        Some(_) => Err(AppError::validation(
+            "Idempotency-Key",
+            "was already used with a different request body",
+        )),
+        None => Ok(None),
+    }
+}
+
+pub async fn get(state: &AppState, principal: Principal, id: String) -> AppResult<TicketView> {
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            Ok(view(ticket_in_scope(conn, &actor, &id)?, now))
+        })
+        .await
+}
+
+/// One body for every action; each action reads the fields it needs.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ActionRequest {
+    /// assign: the department to route to.
+    pub department_id: Option<String>,
+    /// assign: a specific official (default: the least loaded one).
+    pub assignee_id: Option<String>,
+    /// Required for return, reopen and close; optional for assign and cancel.
+    #[schema(max_length = 5000)]
+    pub note: Option<String>,
+    /// Required for resolve.
+    #[schema(max_length = 10000)]
+    pub resolution: Option<String>,
+    /// Required for confirm: 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
+    pub rating: Option<i64>,
+    /// confirm: optional words to go with the rating.
+    #[schema(max_length = 5000)]
+    pub feedback: Option<String>,
+}
+
+struct Checked {
+    note: Option<String>,
+    resolution: Option<String>,
+    rating: Option<i32>,
+    feedback: Option<String>,
+}
+
+fn check_body(action: Action, req: &ActionRequest) -> AppResult<Checked> {
+    let mut checks = Checks::new();
+    let note_required = matches!(action, Action::Return | Action::Reopen | Action::Close);
+    let note = match (&req.note, note_required) {
+        (Some(n), true) => Some(checks.text("note", n, 1, 5000)),
+        (None, true) => {
+            checks.fail("note", "is required for this action");
+            None
+        }
+        (n, false) => checks.optional_text("note", n.as_deref(), 5000),
+    };
+    let resolution = match (action, &req.resolution) {
+        (Action::Resolve, Some(r)) => Some(checks.text("resolution", r, 1, 10_000)),
+        (Action::Resolve, None) => {
+            checks.fail("resolution", "is required to resolve");
+            None
+        }
+        _ => None,
+    };
+    let (rating, feedback) = if action == Action::Confirm {
+        let rating = match req.rating {
+            Some(r) if (1..=5).contains(&r) => Some(r as i32),
+            Some(_) => {
+                checks.fail("rating", "must be 1 to 5");
+                None
+            }
+            None => {
+                checks.fail("rating", "is required to confirm");
+                None
+            }
+        };
+        (
+            rating,
+            checks.optional_text("feedback", req.feedback.as_deref(), 5000),
+        )
+    } else {
+        (None, None)
+    };
+    if action == Action::Assign
+        && req
+            .department_id
+            .as_deref()
+            .is_none_or(|d| d.trim().is_empty())
+    {
+        checks.fail("department_id", "is required to assign");
+    }
+    checks.done()?;
+    Ok(Checked {
+        note,
+        resolution,
+        rating,
+        feedback,
+    })
+}
+
+/// `If-Match: "3"` (quotes and a weak prefix tolerated; `*` matches any version).
+fn check_if_match(if_match: Option<&str>, version: i32) -> AppResult<()> {
+    let Some(raw) = if_match else { return Ok(()) };
+    let matches = raw.split(',').map(str::trim).any(|tag| {
+        tag == "*"
+            || tag
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .parse::<i32>()
+                .is_ok_and(|v| v == version)
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(AppError::PreconditionFailed(format!(
+            "the ticket is at version {version}; reload it and try again"
+        )))
+    }
+}
+
+fn refusal(r: Refusal) -> AppError {
+    match r {
+        Refusal::NotAllowedFromStatus { .. } => AppError::Conflict(r.to_string()),
+        Refusal::NotPermitted { .. } => AppError::Forbidden(r.to_string()),
+    }
+}
+
+pub async fn act(
+    state: &AppState,
+    principal: Principal,
+    id: String,
+    action: Action,
+    req: ActionRequest,
+    if_match: Option<String>,
+) -> AppResult<TicketView> {
+    let body = check_body(action, &req)?;
+    let now = state.clock.now();
+    let notifier = state.notifier.clone();
+    state
+        .db
+        .write(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let t = ticket_in_scope(conn, &actor, &id)?;
+            check_if_match(if_match.as_deref(), t.version)?;
+            let status = status_of(&t)?;
+            let relation = ActorRelation {
+                role: actor.role,
+                is_assignee: t.assignee_id.as_deref() == Some(actor.id.as_str()),
+                is_filing_enterprise: actor.role == Role::Enterprise
+                    && actor.enterprise_id.as_deref() == Some(t.enterprise_id.as_str()),
+            };
+            let transition = ticket::decide(status, action, relation).map_err(refusal)?;
+            let mut changes = TicketChanges {
+                status: Some(transition.to.as_str().to_owned()),
+                updated_at: Some(now),
+                ..TicketChanges::default()
+            };
+            let mut note = body.note.clone();
+            match action {
+                Action::Assign => {
+                    let department_id = req.department_id.clone().unwrap_or_default();
+                    match departments::find_department(conn, &department_id)? {
+                        Some(d) if d.active => {}
+                        _ => {
+                            return Err(AppError::validation(
+                                "department_id",
+                                "no active department has this id",
+                            ));
+                        }
+                    }
+                    let assignee = match &req.assignee_id {
+                        Some(a) => {
+                            match users::find(conn, a)? {
+                                Some(u)
+                                    if u.active
+                                        && u.role == "official"
+                                        && u.department_id.as_deref() == Some(&department_id) => {}
+                                _ => {
+                                    return Err(AppError::validation(
+                                        "assignee_id",
+                                        "must be an active official of the department",
+                                    ));
+                                }
+                            }
+                            users::set_last_assigned(conn, a, now)?;
+                            a.clone()
+                        }
+                        None => route(conn, &department_id, now)?.assignee.ok_or_else(|| {
+                            AppError::validation(
+                                "department_id",
+                                "the department has no active official; name an assignee",
+                            )
+                        })?,
+                    };
+                    changes.department_id = Some(Some(department_id));
+                    changes.assignee_id = Some(Some(assignee));
+                }
+                Action::Accept => {
+                    if t.accepted_at.is_none() {
+                        changes.accepted_at = Some(Some(now));
+                    }
+                }
+                Action::Return => changes.assignee_id = Some(None),
+                Action::Resolve => {
+                    changes.resolved_at = Some(Some(now));
+                    changes.resolution = Some(body.resolution.clone());
+                    note = body.resolution.clone();
+                }
+                Action::Confirm => {
+                    changes.closed_at = Some(Some(now));
+                    changes.rating = Some(body.rating);
+                    changes.feedback = Some(body.feedback.clone());
+                    note = body.feedback.clone();
+                }
+                Action::Reopen => {
+                    changes.reopen_count = Some(t.reopen_count + 1);
+                    changes.resolved_at = Some(None);
+                    changes.resolution = Some(None);
+                }
+                Action::Cancel => changes.cancelled_at = Some(Some(now)),
+                Action::Close => changes.closed_at = Some(Some(now)),
+            }
+            if !store::update_if_version(conn, &t.id, t.version, &changes)? {
+                return Err(AppError::Conflict(
+                    "the ticket was changed by someone else; reload it".into(),
+                ));
+            }
+            store::insert_event(
+                conn,
+                &NewEvent {
+                    ticket_id: &t.id,
+                    kind: transition.event.as_str(),
+                    actor_id: Some(&actor.id),
+                    from_status: Some(transition.from.as_str()),
+                    to_status: Some(transition.to.as_str()),
+                    note: note.as_deref(),
+                    internal: false,
+                },
+                now,
+            )?;
+            let updated =
+                store::find(conn, &t.id)?.ok_or_else(|| anyhow::anyhow!("ticket vanished"))?;
+            notify::send(
+                conn,
+                &notifier,
+                &Notice::new(transition.event, &updated, Some(&actor.id), note.as_deref()),
+                now,
+            )?;
+            if action == Action::Return {
+                notify::unrouted(conn, &notifier, &updated, now)?;
+            }
+            Ok(view(updated, now))
+        })
+        .await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: String,
+    /// created, assigned, accepted, returned, resolved, confirmed, reopened, cancelled,
+    /// closed, auto_closed, overdue, comment
+    pub kind: String,
+    pub actor_id: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: Option<String>,
+    /// Staff-only entries (internal notes, work records); never shown to enterprises.
+    pub internal: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TimelineQuery {
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+pub async fn events(
+    state: &AppState,
+    principal: Principal,
+    id: String,
+    q: TimelineQuery,
+) -> AppResult<Page<EventView>> {
+    let limit = page::limit(q.limit)?;
+    let after = page::decode::<(NaiveDateTime, String)>(q.cursor.as_deref())?;
+    state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let t = ticket_in_scope(conn, &actor, &id)?;
+            let rows = store::list_events(conn, &t.id, actor.is_staff(), after, limit + 1)?;
+            Ok(page::paginate(
+                rows,
+                limit,
+                |e| (e.created_at, e.id.clone()),
+                |e| EventView {
+                    id: e.id,
+                    kind: e.kind,
+                    actor_id: e.actor_id,
+                    from_status: e.from_status,
+                    to_status: e.to_status,
+                    note: e.note,
+                    internal: e.internal,
+                    created_at: ts(e.created_at),
+                },
+            ))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewComment {
+    #[schema(min_length = 1, max_length = 10000)]
+    pub body: String,
+    /// `message` (default; the enterprise sees it) or, for staff, `internal_note`,
+    /// `phone_call`, `site_visit`.
+    pub kind: Option<CommentKind>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentView {
+    pub id: String,
+    pub ticket_id: String,
+    pub author_id: String,
+    pub kind: CommentKind,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn comment_view(c: store::CommentRow) -> CommentView {
+    CommentView {
+        kind: c.kind.parse().unwrap_or(CommentKind::Message),
+        id: c.id,
+        ticket_id: c.ticket_id,
+        author_id: c.author_id,
+        body: c.body,
+        created_at: ts(c.created_at),
+    }
+}
+
+pub async fn comment(
+    state: &AppState,
+    principal: Principal,
+    id: String,
+    req: NewComment,
+) -> AppResult<CommentView> {
+    let mut checks = Checks::new();
+    let body = checks.text("body", &req.body, 1, 10_000);
+    checks.done()?;
+    let kind = req.kind.unwrap_or(CommentKind::Message);
+    let now = state.clock.now();
+    let notifier = state.notifier.clone();
+    state
+        .db
+        .write(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let t = ticket_in_scope(conn, &actor, &id)?;
+            if !kind.allowed_for(actor.role) {
+                return Err(AppError::Forbidden(
+                    "enterprise users may only post messages".into(),
+                ));
+            }
+            let row = store::insert_comment(conn, &t.id, &actor.id, kind.as_str(), &body, now)?;
+            store::insert_event(
+                conn,
+                &NewEvent {
+                    ticket_id: &t.id,
+                    kind: EventKind::Comment.as_str(),
+                    actor_id: Some(&actor.id),
+                    from_status: None,
+                    to_status: None,
+                    note: Some(&format!(
+                        "{}: {}",
+                        kind.as_str(),
+                        body.chars().take(500).collect::<String>()
+                    )),
+                    internal: kind.is_internal(),
+                },
+                now,
+            )?;
+            if !kind.is_internal() {
+                notify::comment(conn, &notifier, &t, &actor, &body, now)?;
+            }
+            Ok(comment_view(row))
+        })
+        .await
+}
+
+pub async fn comments(
+    state: &AppState,
+    principal: Principal,
+    id: String,
+    q: TimelineQuery,
+) -> AppResult<Page<CommentView>> {
+    let limit = page::limit(q.limit)?;
+    let after = page::decode::<(NaiveDateTime, String)>(q.cursor.as_deref())?;
+    state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let t = ticket_in_scope(conn, &actor, &id)?;
+            let only = (!actor.is_staff()).then_some(CommentKind::Message.as_str());
+            let rows = store::list_comments(conn, &t.id, only, after, limit + 1)?;
+            Ok(page::paginate(
+                rows,
+                limit,
+                |c| (c.created_at, c.id.clone()),
+                comment_view,
+            ))
+        })
+        .await
+}
+
+/// The queue filters of `GET /tickets`, documented here; parsed from the raw query string
+/// because `status` may repeat.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TicketQuery {
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    /// Repeatable, or a comma list: submitted, assigned, in_progress, resolved, closed, cancelled.
+    pub status: Option<String>,
+    pub category_id: Option<String>,
+    pub department_id: Option<String>,
+    /// An official's id, or `me`.
+    pub assignee_id: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub priority: Option<Priority>,
+    pub overdue: Option<bool>,
+    /// Part of the reference, title or description (case-insensitive for Latin letters).
+    pub q: Option<String>,
+    /// A date (`2026-11-01`, local time zone) or an RFC 3339 timestamp; inclusive.
+    pub created_from: Option<String>,
+    /// A date (inclusive: the whole day) or an RFC 3339 timestamp (exclusive).
+    pub created_to: Option<String>,
+    /// created_at, -created_at (default), due_at, -due_at, updated_at, -updated_at
+    pub sort: Option<String>,
+}
+
+/// Parses `from`/`to` bounds: a local date or an RFC 3339 timestamp, as naive UTC.
+pub fn parse_bound(
+    field: &str,
+    value: &str,
+    tz: chrono_tz::Tz,
+    end_of_day: bool,
+) -> AppResult<NaiveDateTime> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(crate::store::db::now_micros(t.with_timezone(&Utc)));
+    }
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        AppError::validation(
+            field,
+            "must be a date (2026-11-01) or an RFC 3339 timestamp",
+        )
+    })?;
+    let date = if end_of_day {
+        date.succ_opt().unwrap_or(date)
+    } else {
+        date
+    };
+    let local = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    Ok(local
+        .and_local_timezone(tz)
+        .earliest()
+        .map_or(local, |t| t.with_timezone(&Utc).naive_utc()))
+}
+
+pub async fn list(
+    state: &AppState,
+    principal: Principal,
+    pairs: Vec<(String, String)>,
+) -> AppResult<Page<TicketView>> {
+    let mut checks = Checks::new();
+    let mut q = TicketQuery::default();
+    let mut statuses = Vec::new();
+    let tz = state.settings.time_zone();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "status" => {
+                for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    match s.parse::<TicketStatus>() {
+                        Ok(s) => statuses.push(s.as_str().to_owned()),
+                        Err(_) => checks.fail("status", format!("unknown status {s}")),
+                    }
+                }
+            }
+            "limit" => match value.parse() {
+                Ok(n) => q.limit = Some(n),
+                Err(_) => checks.fail("limit", "must be a number"),
+            },
+            "cursor" => q.cursor = Some(value),
+            "category_id" => q.category_id = Some(value),
+            "department_id" => q.department_id = Some(value),
+            "assignee_id" => q.assignee_id = Some(value),
+            "enterprise_id" => q.enterprise_id = Some(value),
+            "priority" => match value.parse() {
+                Ok(p) => q.priority = Some(p),
+                Err(_) => checks.fail("priority", "must be low, normal, high or urgent"),
+            },
+            "overdue" => match value.as_str() {
+                "true" | "1" => q.overdue = Some(true),
+                "false" | "0" => q.overdue = Some(false),
+                _ => checks.fail("overdue", "must be true or false"),
+            },
+            "q" => q.q = Some(value),
+            "created_from" => q.created_from = Some(value),
+            "created_to" => q.created_to = Some(value),
+            "sort" => q.sort = Some(value),
+            _ => {}
+        }
+    }
+    let (sort, descending) = match q.sort.as_deref().unwrap_or("-created_at") {
+        "created_at" => (SortKey::CreatedAt, false),
+        "-created_at" => (SortKey::CreatedAt, true),
+        "due_at" => (SortKey::DueAt, false),
+        "-due_at" => (SortKey::DueAt, true),
+        "updated_at" => (SortKey::UpdatedAt, false),
+        "-updated_at" => (SortKey::UpdatedAt, true),
+        _ => {
+            checks.fail(
+                "sort",
+                "must be created_at, -created_at, due_at, -due_at, updated_at or -updated_at",
+            );
+            (SortKey::CreatedAt, true)
+        }
+    };
+    let created_from = q.created_from.as_deref().and_then(|v| {
+        parse_bound("created_from", v, tz, false)
+            .map_err(|e| checks.fail("created_from", e.to_string()))
+            .ok()
+    });
+    let created_to = q.created_to.as_deref().and_then(|v| {
+        parse_bound("created_to", v, tz, true)
+            .map_err(|e| checks.fail("created_to", e.to_string()))
+            .ok()
+    });
+    let limit = page::limit(q.limit)
+        .map_err(|e| checks.fail("limit", e.to_string()))
+        .unwrap_or(20);
+    let after = page::decode::<(NaiveDateTime, String)>(q.cursor.as_deref())
+        .map_err(|_| checks.fail("cursor", "is not a cursor this API issued"))
+        .ok()
+        .flatten();
+    checks.done()?;
+    let now = state.clock.now();
+    let search =
+        q.q.map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+    state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let scope = match actor.role {
+                Role::Admin => Scope::All,
+                Role::Enterprise => {
+                    Scope::Enterprise(actor.enterprise_id.clone().unwrap_or_default())
+                }
+                Role::Official => Scope::Official {
+                    department_id: actor.department_id.clone(),
+                    user_id: actor.id.clone(),
+                },
+            };
+            let assignee_id = q
+                .assignee_id
+                .map(|a| if a == "me" { actor.id.clone() } else { a });
+            let filter = TicketFilter {
+                scope,
+                statuses,
+                category_id: q.category_id,
+                department_id: q.department_id,
+                assignee_id,
+                enterprise_id: q.enterprise_id,
+                priority: q.priority.map(|p| p.as_str().to_owned()),
+                overdue: q.overdue,
+                q: search,
+                created_from,
+                created_to,
+                now,
+            };
+            let rows = store::list(conn, &filter, sort, descending, after, limit + 1)?;
+            Ok(page::paginate(
+                rows,
+                limit,
+                |t| (store::sort_value(t, sort), t.id.clone()),
+                |t| view(t, now),
+            ))
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_forms() {
+        assert!(check_if_match(None, 3).is_ok());
+        assert!(check_if_match(Some("\"3\""), 3).is_ok());
+        assert!(check_if_match(Some("W/\"3\""), 3).is_ok());
+        assert!(check_if_match(Some("*"), 3).is_ok());
+        assert!(check_if_match(Some("\"1\", \"3\""), 3).is_ok());
+        assert!(matches!(
+            check_if_match(Some("\"2\""), 3),
+            Err(AppError::PreconditionFailed(_))
+        ));
+        assert!(check_if_match(Some("garbage"), 3).is_err());
+    }
+
+    #[test]
+    fn bodies_per_action() {
+        let empty = ActionRequest::default();
+        for action in [
+            Action::Return,
+            Action::Reopen,
+            Action::Close,
+            Action::Resolve,
+            Action::Confirm,
+            Action::Assign,
+        ] {
+            assert!(check_body(action, &empty).is_err(), "{action}");
+        }
+        for action in [Action::Accept, Action::Cancel] {
+            assert!(check_body(action, &empty).is_ok(), "{action}");
+        }
+        let rating = |r| ActionRequest {
+            rating: Some(r),
+            ..Default::default()
+        };
+        assert!(check_body(Action::Confirm, &rating(0)).is_err());
+        assert!(check_body(Action::Confirm, &rating(6)).is_err());
+        assert_eq!(
+            check_body(Action::Confirm, &rating(5)).unwrap().rating,
+            Some(5)
+        );
+    }
+
+    #[test]
+    fn bounds_are_local_days() {
+        let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+        let from = parse_bound("f", "2026-11-01", tz, false).unwrap();
+        assert_eq!(from.to_string(), "2026-10-31 16:00:00");
+        let to = parse_bound("t", "2026-11-01", tz, true).unwrap();
+        assert_eq!(to.to_string(), "2026-11-01 16:00:00");
+        let exact = parse_bound("t", "2026-11-01T08:00:00Z", tz, true).unwrap();
+        assert_eq!(exact.to_string(), "2026-11-01 08:00:00");
+        assert!(parse_bound("t", "yesterday", tz, false).is_err());
+    }
+}

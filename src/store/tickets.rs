@@ -1,0 +1,538 @@
+//! Tickets, their timeline, comments, idempotency keys and references.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+
+use super::db::DbConn;
+use super::schema::{comments, idempotency_keys, ticket_events, tickets};
+use crate::error::AppResult;
+
+pub const OPEN: [&str; 3] = ["submitted", "assigned", "in_progress"];
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct TicketRow {
+    pub id: String,
+    pub reference: String,
+    pub title: String,
+    pub description: String,
+    pub search_text: String,
+    pub category_id: String,
+    pub department_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub enterprise_id: String,
+    pub created_by: String,
+    pub priority: String,
+    pub status: String,
+    pub due_at: NaiveDateTime,
+    pub overdue_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub accepted_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub resolution: Option<String>,
+    pub rating: Option<i32>,
+    pub feedback: Option<String>,
+    pub auto_closed: bool,
+    pub reopen_count: i32,
+    pub version: i32,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = tickets)]
+pub struct NewTicket {
+    pub id: String,
+    pub reference: String,
+    pub title: String,
+    pub description: String,
+    pub search_text: String,
+    pub category_id: String,
+    pub department_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub enterprise_id: String,
+    pub created_by: String,
+    pub priority: String,
+    pub status: String,
+    pub due_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What substring search (`q`) looks in: lower-cased once at write time so the query side
+/// is one LIKE on one column, which PostgreSQL serves from a trigram index.
+pub fn search_text(reference: &str, title: &str, description: &str) -> String {
+    format!("{reference}\n{title}\n{description}").to_lowercase()
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewTicket) -> AppResult<()> {
+    diesel::insert_into(tickets::table)
+        .values(new)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<TicketRow>> {
+    Ok(tickets::table
+        .find(id)
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every field an action may change. `None` leaves a column alone; `Some(None)` clears it.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = tickets)]
+pub struct TicketChanges {
+    pub status: Option<String>,
+    pub department_id: Option<Option<String>>,
+    pub assignee_id: Option<Option<String>>,
+    pub accepted_at: Option<Option<NaiveDateTime>>,
+    pub resolved_at: Option<Option<NaiveDateTime>>,
+    pub closed_at: Option<Option<NaiveDateTime>>,
+    pub cancelled_at: Option<Option<NaiveDateTime>>,
+    pub resolution: Option<Option<String>>,
+    pub rating: Option<Option<i32>>,
+    pub feedback: Option<Option<String>>,
+    pub auto_closed: Option<bool>,
+    pub reopen_count: Option<i32>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Applies `changes` only if the ticket is still at `version`, bumping it; false when
+/// someone else changed the ticket first (optimistic concurrency).
+pub fn update_if_version(
+    conn: &mut DbConn,
+    id: &str,
+    version: i32,
+    changes: &TicketChanges,
+) -> AppResult<bool> {
+    let changed = diesel::update(tickets::table.find(id).filter(tickets::version.eq(version)))
+        .set((changes, tickets::version.eq(version + 1)))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// The next reference counter for a day; one statement that both backends understand.
+pub fn next_reference_number(conn: &mut DbConn, day: &str) -> AppResult<i64> {
+    #[derive(QueryableByName)]
+    struct Last {
+        #[diesel(sql_type = BigInt)]
+        last: i64,
+    }
+    let row: Last = diesel::sql_query(
+        "INSERT INTO reference_counters (day, last) VALUES ($1, 1) \
+         ON CONFLICT (day) DO UPDATE SET last = reference_counters.last + 1 \
+         RETURNING CAST(last AS BIGINT) AS last",
+    )
+    .bind::<Text, _>(day)
+    .get_result(conn)?;
+    Ok(row.last)
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CandidateRow {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = BigInt)]
+    pub open_tickets: i64,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub last_assigned_at: Option<NaiveDateTime>,
+}
+
+/// The department's active officials with their open workload. On PostgreSQL the officials'
+/// rows are locked first, so concurrent routings into one department take turns and each
+/// sees the other's assignment (SQLite's write transactions are serial already).
+pub fn routing_candidates(conn: &mut DbConn, department_id: &str) -> AppResult<Vec<CandidateRow>> {
+    if let DbConn::Postgres(_) = conn {
+        diesel::sql_query(
+            "SELECT id FROM users WHERE department_id = $1 AND role = 'official' AND active ORDER BY id FOR UPDATE",
+        )
+        .bind::<Text, _>(department_id)
+        .execute(conn)?;
+    }
+    Ok(diesel::sql_query(
+        "SELECT u.id AS id, u.last_assigned_at AS last_assigned_at, \
+           (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = u.id \
+              AND t.status IN ('assigned', 'in_progress')) AS open_tickets \
+         FROM users u WHERE u.department_id = $1 AND u.role = 'official' AND u.active \
+         ORDER BY u.created_at, u.id",
+    )
+    .bind::<Text, _>(department_id)
+    .load(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ticket_events)]
+pub struct EventRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub kind: String,
+    pub actor_id: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: Option<String>,
+    pub internal: bool,
+    pub created_at: NaiveDateTime,
+}
+
+pub struct NewEvent<'a> {
+    pub ticket_id: &'a str,
+    pub kind: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub from_status: Option<&'a str>,
+    pub to_status: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub internal: bool,
+}
+
+pub fn insert_event(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> AppResult<()> {
+    diesel::insert_into(ticket_events::table)
+        .values((
+            ticket_events::id.eq(super::new_id()),
+            ticket_events::ticket_id.eq(e.ticket_id),
+            ticket_events::kind.eq(e.kind),
+            ticket_events::actor_id.eq(e.actor_id),
+            ticket_events::from_status.eq(e.from_status),
+            ticket_events::to_status.eq(e.to_status),
+            ticket_events::note.eq(e.note),
+            ticket_events::internal.eq(e.internal),
+            ticket_events::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Oldest first; ids are time-ordered, so they break ties within one timestamp.
+pub fn list_events(
+    conn: &mut DbConn,
+    ticket_id: &str,
+    include_internal: bool,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> AppResult<Vec<EventRow>> {
+    let mut query = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(ticket_id.to_owned()))
+        .select(EventRow::as_select())
+        .into_boxed();
+    if !include_internal {
+        query = query.filter(ticket_events::internal.eq(false));
+    }
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            ticket_events::created_at
+                .gt(created_at)
+                .or(ticket_events::created_at
+                    .eq(created_at)
+                    .and(ticket_events::id.gt(id))),
+        );
+    }
+    Ok(query
+        .order((ticket_events::created_at.asc(), ticket_events::id.asc()))
+        .limit(limit)
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = comments)]
+pub struct CommentRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub author_id: String,
+    pub kind: String,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_comment(
+    conn: &mut DbConn,
+    ticket_id: &str,
+    author_id: &str,
+    kind: &str,
+    body: &str,
+    now: NaiveDateTime,
+) -> AppResult<CommentRow> {
+    let row = CommentRow {
+        id: super::new_id(),
+        ticket_id: ticket_id.to_owned(),
+        author_id: author_id.to_owned(),
+        kind: kind.to_owned(),
+        body: body.to_owned(),
+        created_at: now,
+    };
+    diesel::insert_into(comments::table)
+        .values((
+            comments::id.eq(&row.id),
+            comments::ticket_id.eq(&row.ticket_id),
+            comments::author_id.eq(&row.author_id),
+            comments::kind.eq(&row.kind),
+            comments::body.eq(&row.body),
+            comments::created_at.eq(row.created_at),
+        ))
+        .execute(conn)?;
+    Ok(row)
+}
+
+pub fn list_comments(
+    conn: &mut DbConn,
+    ticket_id: &str,
+    only_kind: Option<&str>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> AppResult<Vec<CommentRow>> {
+    let mut query = comments::table
+        .filter(comments::ticket_id.eq(ticket_id.to_owned()))
+        .select(CommentRow::as_select())
+        .into_boxed();
+    if let Some(kind) = only_kind {
+        query = query.filter(comments::kind.eq(kind.to_owned()));
+    }
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            comments::created_at
+                .gt(created_at)
+                .or(comments::created_at.eq(created_at).and(comments::id.gt(id))),
+        );
+    }
+    Ok(query
+        .order((comments::created_at.asc(), comments::id.asc()))
+        .limit(limit)
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyRow {
+    pub user_id: String,
+    pub key: String,
+    pub request_hash: String,
+    pub response_status: i32,
+    pub response_body: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn find_idempotency(
+    conn: &mut DbConn,
+    user_id: &str,
+    key: &str,
+    since: NaiveDateTime,
+) -> AppResult<Option<IdempotencyRow>> {
+    Ok(idempotency_keys::table
+        .filter(idempotency_keys::user_id.eq(user_id))
+        .filter(idempotency_keys::key.eq(key))
+        .filter(idempotency_keys::created_at.gt(since))
+        .select(IdempotencyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_idempotency(conn: &mut DbConn, row: &IdempotencyRow) -> AppResult<()> {
+    // An expired key with the same name makes room for the new one.
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::user_id.eq(&row.user_id))
+            .filter(idempotency_keys::key.eq(&row.key)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::user_id.eq(&row.user_id),
+            idempotency_keys::key.eq(&row.key),
+            idempotency_keys::request_hash.eq(&row.request_hash),
+            idempotency_keys::response_status.eq(row.response_status),
+            idempotency_keys::response_body.eq(&row.response_body),
+            idempotency_keys::created_at.eq(row.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn purge_idempotency(conn: &mut DbConn, before: NaiveDateTime) -> AppResult<usize> {
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)))
+            .execute(conn)?,
+    )
+}
+
+/// Open tickets past their deadline with no overdue event yet.
+pub fn newly_overdue(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+) -> AppResult<Vec<TicketRow>> {
+    Ok(tickets::table
+        .filter(tickets::status.eq_any(OPEN))
+        .filter(tickets::due_at.lt(now))
+        .filter(tickets::overdue_at.is_null())
+        .order(tickets::due_at.asc())
+        .limit(limit)
+        .select(TicketRow::as_select())
+        .load(conn)?)
+}
+
+/// Claims the overdue mark; only one caller (of any instance) gets true per ticket.
+pub fn mark_overdue(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<bool> {
+    let changed = diesel::update(
+        tickets::table
+            .find(id)
+            .filter(tickets::overdue_at.is_null()),
+    )
+    .set(tickets::overdue_at.eq(now))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn resolved_before(
+    conn: &mut DbConn,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> AppResult<Vec<TicketRow>> {
+    Ok(tickets::table
+        .filter(tickets::status.eq("resolved"))
+        .filter(tickets::resolved_at.le(cutoff))
+        .order(tickets::resolved_at.asc())
+        .limit(limit)
+        .select(TicketRow::as_select())
+        .load(conn)?)
+}
+
+/// Whose tickets a caller may see.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    All,
+    Enterprise(String),
+    /// The department's tickets plus any assigned to the official.
+    Official {
+        department_id: Option<String>,
+        user_id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    CreatedAt,
+    DueAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone)]
+pub struct TicketFilter {
+    pub scope: Scope,
+    pub statuses: Vec<String>,
+    pub category_id: Option<String>,
+    pub department_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub priority: Option<String>,
+    /// Some(true): open and past due at `now`; Some(false): the others.
+    pub overdue: Option<bool>,
+    /// Lower-cased substring of reference, title or description.
+    pub q: Option<String>,
+    pub created_from: Option<NaiveDateTime>,
+    pub created_to: Option<NaiveDateTime>,
+    pub now: NaiveDateTime,
+}
+
+macro_rules! keyset {
+    ($query:ident, $col:expr, $descending:ident, $after:ident) => {{
+        let mut q = $query;
+        if let Some((value, id)) = $after {
+            q = if $descending {
+                q.filter($col.lt(value).or($col.eq(value).and(tickets::id.lt(id))))
+            } else {
+                q.filter($col.gt(value).or($col.eq(value).and(tickets::id.gt(id))))
+            };
+        }
+        if $descending {
+            q.order(($col.desc(), tickets::id.desc()))
+        } else {
+            q.order(($col.asc(), tickets::id.asc()))
+        }
+    }};
+}
+
+/// One page of tickets in `sort` order after the cursor `(sort value, id)`.
+pub fn list(
+    conn: &mut DbConn,
+    f: &TicketFilter,
+    sort: SortKey,
+    descending: bool,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> AppResult<Vec<TicketRow>> {
+    let mut query = tickets::table.select(TicketRow::as_select()).into_boxed();
+    query = match &f.scope {
+        Scope::All => query,
+        Scope::Enterprise(id) => query.filter(tickets::enterprise_id.eq(id.clone())),
+        Scope::Official {
+            department_id: Some(d),
+            user_id,
+        } => query.filter(
+            tickets::department_id
+                .eq(d.clone())
+                .or(tickets::assignee_id.eq(user_id.clone())),
+        ),
+        Scope::Official {
+            department_id: None,
+            user_id,
+        } => query.filter(tickets::assignee_id.eq(user_id.clone())),
+    };
+    if !f.statuses.is_empty() {
+        query = query.filter(tickets::status.eq_any(f.statuses.clone()));
+    }
+    if let Some(v) = &f.category_id {
+        query = query.filter(tickets::category_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.department_id {
+        query = query.filter(tickets::department_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.assignee_id {
+        query = query.filter(tickets::assignee_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.enterprise_id {
+        query = query.filter(tickets::enterprise_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.priority {
+        query = query.filter(tickets::priority.eq(v.clone()));
+    }
+    match f.overdue {
+        Some(true) => {
+            query = query
+                .filter(tickets::status.eq_any(OPEN))
+                .filter(tickets::due_at.lt(f.now))
+        }
+        Some(false) => {
+            query = query.filter(tickets::status.ne_all(OPEN).or(tickets::due_at.ge(f.now)));
+        }
+        None => {}
+    }
+    if let Some(q) = &f.q {
+        query = query.filter(
+            tickets::search_text
+                .like(super::like_pattern(q))
+                .escape('\\'),
+        );
+    }
+    if let Some(v) = f.created_from {
+        query = query.filter(tickets::created_at.ge(v));
+    }
+    if let Some(v) = f.created_to {
+        query = query.filter(tickets::created_at.lt(v));
+    }
+    let query = match sort {
+        SortKey::CreatedAt => keyset!(query, tickets::created_at, descending, after),
+        SortKey::DueAt => keyset!(query, tickets::due_at, descending, after),
+        SortKey::UpdatedAt => keyset!(query, tickets::updated_at, descending, after),
+    };
+    Ok(query.limit(limit).load(conn)?)
+}
+
+pub fn sort_value(row: &TicketRow, sort: SortKey) -> NaiveDateTime {
+    match sort {
+        SortKey::CreatedAt => row.created_at,
+        SortKey::DueAt => row.due_at,
+        SortKey::UpdatedAt => row.updated_at,
+    }
+}
