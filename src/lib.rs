@@ -12,5 +12,6 @@ pub mod mail;
 pub mod metrics;
 pub mod service;
 pub mod startup;
+pub mod stats;
 pub mod store;
 pub mod telemetry;

@@ -66,6 +66,19 @@ impl CreditCode {
         Ok(Self(normalized))
     }
 
+    /// Completes the first 17 characters with their check character (for generated data).
+    pub fn complete(first17: &str) -> Result<Self, CreditCodeError> {
+        let mut values = [0usize; LENGTH - 1];
+        for (index, character) in first17.chars().enumerate().take(LENGTH - 1) {
+            values[index] = value_of(character).ok_or(CreditCodeError::InvalidCharacter {
+                position: index + 1,
+                character,
+            })?;
+        }
+        let sum: usize = WEIGHTS.iter().zip(&values).map(|(w, v)| w * v).sum();
+        Self::parse(&format!("{first17}{}", symbol_of((31 - sum % 31) % 31)))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -119,6 +132,14 @@ mod tests {
             assert_eq!(parsed.clone().into_inner(), code);
             assert_eq!(code.parse::<CreditCode>(), Ok(parsed));
         }
+    }
+
+    #[test]
+    fn completes_the_check_character() {
+        for code in VALID {
+            assert_eq!(CreditCode::complete(&code[..17]).unwrap().as_str(), code);
+        }
+        assert!(CreditCode::complete("9144030070846113").is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
+pub mod stats;
 pub mod tickets;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -19,7 +20,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(auth::routes)
             .configure(admin::routes)
-            .configure(tickets::routes),
+            .configure(tickets::routes)
+            .configure(stats::routes),
     );
 }
 

@@ -68,12 +68,13 @@ impl Dispatcher {
 
     /// Claims and handles one batch; returns how many messages it handled.
     pub async fn dispatch_batch(&self, shutdown: &watch::Receiver<bool>) -> AppResult<usize> {
-        let now = self.clock.now();
-        let lease_until = now + chrono::Duration::seconds(self.settings.lease_seconds);
+        let due = self.clock.now();
+        let lease_now = crate::store::db::now_micros(chrono::Utc::now());
+        let lease_until = lease_now + chrono::Duration::seconds(self.settings.lease_seconds);
         let limit = self.settings.batch_size;
         let batch = self
             .db
-            .write(move |conn| outbox::claim_due(conn, now, lease_until, limit))
+            .write(move |conn| outbox::claim_due(conn, due, lease_now, lease_until, limit))
             .await?;
         let count = batch.len();
         for row in batch {

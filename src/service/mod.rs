@@ -6,6 +6,7 @@ pub mod auth;
 pub mod notify;
 pub mod ops;
 pub mod page;
+pub mod stats;
 pub mod tickets;
 pub mod validate;
 pub mod views;

@@ -287,6 +287,7 @@ pub async fn create(
                                 .map_err(anyhow::Error::from)?,
                             created_at: now,
                         },
+                        now - keep,
                     )?;
                 }
                 Ok(Filed::New(Box::new(view)))

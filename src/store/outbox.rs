@@ -59,13 +59,15 @@ pub fn enqueue(conn: &mut DbConn, mail: &NewMail, now: NaiveDateTime) -> AppResu
     Ok(id)
 }
 
-/// Leases up to `limit` due messages to the caller until `lease_until`. Another instance
-/// skips leased rows (and on PostgreSQL rows another claim is locking right now), so a
-/// message is handed to one sender at a time; an expired lease means the sender died and
-/// the message is due again.
+/// Leases up to `limit` messages due at `due` to the caller until `lease_until`. Another
+/// instance skips leased rows (and on PostgreSQL rows another claim is locking right now), so
+/// a message is handed to one sender at a time; a lease expired at `lease_now` means the sender
+/// died and the message is due again. Leases run on wall-clock time, not the app clock, so
+/// instances agree on them.
 pub fn claim_due(
     conn: &mut DbConn,
-    now: NaiveDateTime,
+    due: NaiveDateTime,
+    lease_now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> AppResult<Vec<OutboxRow>> {
@@ -77,15 +79,16 @@ pub fn claim_due(
         "UPDATE outbox SET locked_until = $1 \
          WHERE id IN (SELECT id FROM outbox \
              WHERE status IN ('pending', 'failed') AND next_attempt_at <= $2 \
-               AND (locked_until IS NULL OR locked_until < $2) \
-             ORDER BY next_attempt_at LIMIT $3 {lock}) \
-         AND (locked_until IS NULL OR locked_until < $2) \
+               AND (locked_until IS NULL OR locked_until < $3) \
+             ORDER BY next_attempt_at LIMIT $4 {lock}) \
+         AND (locked_until IS NULL OR locked_until < $3) \
          RETURNING id, recipient, subject, text_body, html_body, status, attempts, last_error, \
                    next_attempt_at, locked_until, created_at, sent_at"
     );
     Ok(diesel::sql_query(sql)
         .bind::<Timestamp, _>(lease_until)
-        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(due)
+        .bind::<Timestamp, _>(lease_now)
         .bind::<BigInt, _>(limit)
         .load(conn)?)
 }

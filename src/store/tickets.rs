@@ -328,12 +328,18 @@ pub fn find_idempotency(
         .optional()?)
 }
 
-pub fn insert_idempotency(conn: &mut DbConn, row: &IdempotencyRow) -> AppResult<()> {
-    // An expired key with the same name makes room for the new one.
+/// Stores a key with its answer. A live key with the same name makes the insert fail with a
+/// unique violation (a concurrent duplicate); an expired one is cleared first.
+pub fn insert_idempotency(
+    conn: &mut DbConn,
+    row: &IdempotencyRow,
+    expired_before: NaiveDateTime,
+) -> AppResult<()> {
     diesel::delete(
         idempotency_keys::table
             .filter(idempotency_keys::user_id.eq(&row.user_id))
-            .filter(idempotency_keys::key.eq(&row.key)),
+            .filter(idempotency_keys::key.eq(&row.key))
+            .filter(idempotency_keys::created_at.le(expired_before)),
     )
     .execute(conn)?;
     diesel::insert_into(idempotency_keys::table)

@@ -255,7 +255,7 @@ async fn two_dispatch_claims_never_take_the_same_message() {
     let claims = futures_util::future::join_all((0..4).map(|_| {
         let db = db.clone();
         async move {
-            db.write(move |conn| outbox::claim_due(conn, now, lease, 10))
+            db.write(move |conn| outbox::claim_due(conn, now, now, lease, 10))
                 .await
                 .unwrap()
         }

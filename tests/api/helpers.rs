@@ -20,6 +20,7 @@ use super::smtp::SmtpSink;
 pub const PASSWORD: &str = "Test-Passw0rd-2026";
 
 pub struct TestApp {
+    pub database_url: String,
     pub address: String,
     pub api: String,
     pub state: web::Data<AppState>,
@@ -81,10 +82,19 @@ impl Resp {
     }
 }
 
-enum TestDatabase {
+pub enum TestDatabase {
     // Held so the directory outlives the app.
     Sqlite(#[expect(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another instance's database: that instance drops it.
+    Shared,
+}
+
+pub fn on_postgres() -> bool {
+    std::env::var("QIFU_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
 }
 
 impl Drop for TestDatabase {
@@ -98,7 +108,7 @@ impl Drop for TestDatabase {
     }
 }
 
-fn fresh_database() -> (String, TestDatabase) {
+pub fn fresh_database() -> (String, TestDatabase) {
     match std::env::var("QIFU_TEST_DATABASE_URL") {
         Ok(admin_url) if admin_url.starts_with("postgres") => {
             let name = format!("qifu_test_{}", uuid::Uuid::new_v4().simple());
@@ -126,17 +136,39 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with extra settings merged over the test defaults.
 pub async fn spawn_app_with(overrides: Value) -> TestApp {
+    let (url, database) = fresh_database();
+    let smtp = SmtpSink::start().await;
+    spawn_on(url, database, smtp, overrides).await
+}
+
+/// Another instance on the same database, mailing to the same SMTP listener's port.
+pub async fn spawn_sibling(first: &TestApp) -> TestApp {
+    let smtp = SmtpSink::start().await;
+    let overrides = json!({"mail": {"smtp_url": format!("smtp://127.0.0.1:{}", first.smtp.port)}});
+    spawn_on(
+        first.database_url.clone(),
+        TestDatabase::Shared,
+        smtp,
+        overrides,
+    )
+    .await
+}
+
+async fn spawn_on(
+    url: String,
+    database: TestDatabase,
+    smtp: SmtpSink,
+    overrides: Value,
+) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         qifu::telemetry::init(&qifu::config::LogSettings {
             format: qifu::config::LogFormat::Pretty,
             level: "info".into(),
         });
     }
-    let (url, database) = fresh_database();
-    let smtp = SmtpSink::start().await;
     let mut settings = json!({
         "server": {"bind": "127.0.0.1:0", "workers": 2, "shutdown_grace_seconds": 2},
-        "database": {"url": url, "pool_size": 8},
+        "database": {"url": url.clone(), "pool_size": 8},
         "auth": {"jwt_secret": "test-secret-0123456789-0123456789-0123456789"},
         "mail": {"transport": "smtp", "smtp_url": format!("smtp://127.0.0.1:{}", smtp.port),
                  "poll_interval_ms": 50, "retry_initial_seconds": 1, "max_attempts": 3},
@@ -155,6 +187,7 @@ pub async fn spawn_app_with(overrides: Value) -> TestApp {
     tokio::spawn(app.into_server());
     let address = format!("http://127.0.0.1:{port}");
     TestApp {
+        database_url: url,
         api: format!("{address}/api/v1"),
         address,
         state,

@@ -4,4 +4,7 @@
 mod foundation;
 mod helpers;
 mod identity;
+mod resilience;
 mod smtp;
+mod stats;
+mod tickets;

@@ -1,0 +1,2 @@
+DROP INDEX tickets_closed_at;
+DROP INDEX tickets_resolved_at;

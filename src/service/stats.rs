@@ -1,0 +1,274 @@
+//! Statistics: who may see which tickets' figures, and the filters in the query string.
+
+use chrono::{Duration, NaiveDateTime};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::auth::{Actor, Principal, load_actor};
+use super::tickets::parse_bound;
+use super::validate::Checks;
+use crate::domain::ticket::Role;
+use crate::error::{AppError, AppResult};
+use crate::stats::query;
+use crate::stats::{
+    self, Breakdown, BreakdownItem, Filter, GroupBy, Interval, Metrics, Trend, UNASSIGNED,
+};
+
+/// The filters every statistics endpoint takes.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// Tickets created from: a local date (`2026-11-01`) or an RFC 3339 timestamp; inclusive.
+    pub from: Option<String>,
+    /// Tickets created until: a local date (inclusive: the whole day) or an RFC 3339 timestamp
+    /// (exclusive).
+    pub to: Option<String>,
+    /// One department (officials: only their own).
+    pub department_id: Option<String>,
+    pub category_id: Option<String>,
+    /// `json` (default) or `csv` (UTF-8 with BOM, a header row).
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+}
+
+/// `by` of the breakdown.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BreakdownParam {
+    /// department, category, official or enterprise
+    #[param(
+        required = true,
+        pattern = "^(department|category|official|enterprise)$"
+    )]
+    pub by: Option<String>,
+}
+
+/// `interval` of the trend.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendParam {
+    /// day (default), week (starting Monday) or month, in the configured time zone
+    #[param(pattern = "^(day|week|month)$")]
+    pub interval: Option<String>,
+}
+
+/// A report as JSON, or as a CSV file to download.
+pub enum Rendered<T> {
+    Json(T),
+    Csv { filename: String, body: Vec<u8> },
+}
+
+struct Parsed {
+    filter: Filter,
+    csv: bool,
+    /// The name part the CSV file gets from the bounds, e.g. `2026-01-01-2026-03-31`.
+    range: String,
+}
+
+fn parse(q: &StatsQuery, tz: chrono_tz::Tz, checks: &mut Checks) -> Parsed {
+    let mut bound = |field: &str, value: &Option<String>, end: bool| {
+        value.as_deref().and_then(|v| {
+            parse_bound(field, v, tz, end)
+                .map_err(|_| {
+                    checks.fail(
+                        field,
+                        "must be a date (2026-11-01) or an RFC 3339 timestamp",
+                    )
+                })
+                .ok()
+        })
+    };
+    let from = bound("from", &q.from, false);
+    let to = bound("to", &q.to, true);
+    if let (Some(f), Some(t)) = (from, to)
+        && t <= f
+    {
+        checks.fail("to", "must be after from");
+    }
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
+            checks.fail("format", "must be json or csv");
+            false
+        }
+    };
+    let name = |v: &Option<String>, none: &str| {
+        v.as_deref().map_or(none.to_owned(), |v| {
+            v.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect()
+        })
+    };
+    let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    Parsed {
+        filter: Filter {
+            from,
+            to,
+            department_id: non_empty(&q.department_id),
+            category_id: non_empty(&q.category_id),
+        },
+        csv,
+        range: format!("{}-{}", name(&q.from, "all"), name(&q.to, "now")),
+    }
+}
+
+/// Admins see every ticket; an official only their own department's; enterprises nothing.
+fn scope(actor: &Actor, filter: &mut Filter) -> AppResult<()> {
+    match actor.role {
+        Role::Admin => Ok(()),
+        Role::Official => {
+            let own = actor.department_id.clone().ok_or_else(|| {
+                AppError::Forbidden("statistics need a department; you have none".to_owned())
+            })?;
+            if filter.department_id.as_ref().is_some_and(|d| *d != own) {
+                return Err(AppError::Forbidden(
+                    "officials see their own department's statistics only".to_owned(),
+                ));
+            }
+            filter.department_id = Some(own);
+            Ok(())
+        }
+        Role::Enterprise => Err(AppError::Forbidden("statistics are for staff".to_owned())),
+    }
+}
+
+fn render<T>(
+    value: T,
+    parsed: &Parsed,
+    what: &str,
+    to_csv: fn(&T) -> AppResult<Vec<u8>>,
+) -> AppResult<Rendered<T>> {
+    if parsed.csv {
+        Ok(Rendered::Csv {
+            filename: format!("qifu-stats-{what}-{}.csv", parsed.range),
+            body: to_csv(&value)?,
+        })
+    } else {
+        Ok(Rendered::Json(value))
+    }
+}
+
+pub async fn summary(
+    state: &AppState,
+    principal: Principal,
+    q: StatsQuery,
+) -> AppResult<Rendered<Metrics>> {
+    let mut checks = Checks::new();
+    let parsed = parse(&q, state.settings.time_zone(), &mut checks);
+    let now = state.clock.now();
+    let metrics = state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let mut filter = parsed.filter.clone();
+            scope(&actor, &mut filter)?;
+            checks.done()?;
+            let groups = query::groups(conn, None, &filter, now)?;
+            let aggregates = groups
+                .first()
+                .map(|g| g.aggregates.clone())
+                .unwrap_or_default();
+            Ok((Metrics::from(&aggregates), parsed))
+        })
+        .await?;
+    let (metrics, parsed) = metrics;
+    render(metrics, &parsed, "summary", stats::summary_csv)
+}
+
+pub async fn breakdown(
+    state: &AppState,
+    principal: Principal,
+    q: StatsQuery,
+    by: Option<String>,
+) -> AppResult<Rendered<Breakdown>> {
+    let mut checks = Checks::new();
+    let parsed = parse(&q, state.settings.time_zone(), &mut checks);
+    let by = match by.as_deref() {
+        None => {
+            checks.fail(
+                "by",
+                "is required: department, category, official or enterprise",
+            );
+            GroupBy::Department
+        }
+        Some(v) => GroupBy::parse(v).unwrap_or_else(|| {
+            checks.fail("by", "must be department, category, official or enterprise");
+            GroupBy::Department
+        }),
+    };
+    let now = state.clock.now();
+    let (breakdown, parsed) = state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let mut filter = parsed.filter.clone();
+            scope(&actor, &mut filter)?;
+            checks.done()?;
+            let mut items: Vec<BreakdownItem> = query::groups(conn, Some(by), &filter, now)?
+                .into_iter()
+                .map(|g| BreakdownItem {
+                    label: match (&g.key, g.label) {
+                        (Some(_), Some(label)) => label,
+                        (Some(key), None) => key.clone(),
+                        (None, _) => UNASSIGNED.to_owned(),
+                    },
+                    key: g.key,
+                    metrics: Metrics::from(&g.aggregates),
+                })
+                .collect();
+            stats::sort_items(&mut items);
+            Ok((Breakdown { items }, parsed))
+        })
+        .await?;
+    let what = format!("breakdown-{}", by.as_str());
+    render(breakdown, &parsed, &what, stats::breakdown_csv)
+}
+
+pub async fn trend(
+    state: &AppState,
+    principal: Principal,
+    q: StatsQuery,
+    interval: Option<String>,
+) -> AppResult<Rendered<Trend>> {
+    let tz = state.settings.time_zone();
+    let mut checks = Checks::new();
+    let parsed = parse(&q, tz, &mut checks);
+    let interval = match interval.as_deref() {
+        None => Interval::Day,
+        Some(v) => Interval::parse(v).unwrap_or_else(|| {
+            checks.fail("interval", "must be day, week or month");
+            Interval::Day
+        }),
+    };
+    let now = state.clock.now();
+    let (trend, parsed) = state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let mut filter = parsed.filter.clone();
+            scope(&actor, &mut filter)?;
+            checks.done()?;
+            let first = match filter.from {
+                Some(from) => Some(from),
+                None => query::first_created(conn, &filter)?,
+            };
+            let Some(first) = first else {
+                return Ok((Trend { items: vec![] }, parsed));
+            };
+            // The last instant inside the range: `to` itself is exclusive.
+            let last: NaiveDateTime = filter.to.map_or(now, |t| t - Duration::microseconds(1));
+            let starts = stats::periods(
+                interval,
+                stats::local_day(first, tz),
+                stats::local_day(last.max(first), tz),
+            )?;
+            let bounds = stats::period_bounds(interval, &starts, tz);
+            let counts = query::period_counts(conn, &filter, &bounds)?;
+            Ok((stats::fill_trend(&starts, &counts), parsed))
+        })
+        .await?;
+    let what = format!("trend-{}", interval.as_str());
+    render(trend, &parsed, &what, stats::trend_csv)
+}

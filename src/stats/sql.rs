@@ -1,0 +1,94 @@
+//! Raw SQL with a variable number of bound values, for the statements diesel's query builder
+//! cannot express on the multi-backend connection (percentiles, multi-row inserts).
+
+use std::fmt::Write;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+
+use super::Filter;
+use crate::error::AppResult;
+use crate::store::DbConn;
+
+pub type Backend = <DbConn as diesel::Connection>::Backend;
+
+pub enum Bind {
+    Text(String),
+    OptText(Option<String>),
+    Ts(NaiveDateTime),
+    OptTs(Option<NaiveDateTime>),
+    Int(i64),
+    OptInt(Option<i64>),
+    Bool(bool),
+}
+
+/// SQL text with its parameters. Every use of a value gets its own `$n`, numbered in order of
+/// appearance, which is what both PostgreSQL and SQLite expect of `$n` placeholders.
+#[derive(Default)]
+pub struct Sql {
+    pub text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    pub fn bind(&mut self, value: Bind) -> &mut Sql {
+        self.binds.push(value);
+        let _ = write!(self.text, "${}", self.binds.len());
+        self
+    }
+
+    /// `WHERE`/`AND` conditions of the filter, on tickets aliased `t`.
+    pub fn filter(&mut self, f: &Filter, mut joiner: &'static str) -> &mut Sql {
+        let mut cond = |sql: &mut Sql, column: &str, value: Bind| {
+            sql.push(joiner).push(column).bind(value);
+            joiner = " AND ";
+        };
+        if let Some(v) = f.from {
+            cond(self, "t.created_at >= ", Bind::Ts(v));
+        }
+        if let Some(v) = f.to {
+            cond(self, "t.created_at < ", Bind::Ts(v));
+        }
+        if let Some(v) = &f.department_id {
+            cond(self, "t.department_id = ", Bind::Text(v.clone()));
+        }
+        if let Some(v) = &f.category_id {
+            cond(self, "t.category_id = ", Bind::Text(v.clone()));
+        }
+        self
+    }
+
+    pub fn load<R>(self, conn: &mut DbConn) -> AppResult<Vec<R>>
+    where
+        R: QueryableByName<Backend> + 'static,
+    {
+        Ok(self.boxed().load(conn)?)
+    }
+
+    pub fn execute(self, conn: &mut DbConn) -> AppResult<usize> {
+        Ok(self.boxed().execute(conn)?)
+    }
+
+    fn boxed(self) -> BoxedSqlQuery<'static, Backend, SqlQuery> {
+        let mut query = diesel::sql_query(self.text).into_boxed::<Backend>();
+        for value in self.binds {
+            query = match value {
+                Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::Ts(v) => query.bind::<Timestamp, _>(v),
+                Bind::Int(v) => query.bind::<BigInt, _>(v),
+                Bind::OptText(v) => query.bind::<Nullable<Text>, _>(v),
+                Bind::OptTs(v) => query.bind::<Nullable<Timestamp>, _>(v),
+                Bind::OptInt(v) => query.bind::<Nullable<BigInt>, _>(v),
+                Bind::Bool(v) => query.bind::<Bool, _>(v),
+            };
+        }
+        query
+    }
+}

@@ -1,0 +1,475 @@
+//! Statistics against a history built by hand through the API, every figure worked out below.
+//!
+//! The clock is set to T0 = 2027-03-01T00:00:00Z, a Monday, 08:00 in Asia/Shanghai. Nine
+//! tickets (C1: 24 h SLA in D1 "税务服务" with official O1; C2: 48 h in D2 with O2; C3: 720 h in
+//! D3, which has no official):
+//!
+//! | t  | cat | by | created | accepted | resolved (last) | due    | end state                       |
+//! |----|-----|----|---------|----------|-----------------|--------|---------------------------------|
+//! | t1 | C1  | E1 | T0      | +1h      | +2h             | +24h   | closed, rated 5 at +5h          |
+//! | t2 | C1  | E1 | T0      | +1h      | +4h, reopened +5h, +10h | +24h | closed, rated 2 at +11h; site visit |
+//! | t3 | C2  | E2 | T0      | +1h      | +4h             | +48h   | auto-closed at +8d (unrated)    |
+//! | t4 | C2  | E1 | T0      | +2h      | +8d (192h)      | +48h   | resolved (late); site visit     |
+//! | t5 | C1  | E2 | T0      | –        | –               | +24h   | cancelled at +4h                |
+//! | t6 | C1  | E1 | T0      | –        | –               | +24h   | assigned, overdue               |
+//! | t7 | C1 urgent | E1 | T0 | +1h      | +20h            | +12h   | closed by admin at +21h (late)  |
+//! | t8 | C2  | E2 | +8d     | +8d+1h   | –               | +10d   | in progress                     |
+//! | t9 | C3  | E1 | T0      | –        | –               | +30d   | submitted (no official)         |
+//!
+//! "Now" at the end is T0 + 8d + 1h.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{Session, TestApp, spawn_app};
+
+struct Fixture {
+    app: TestApp,
+    admin: Session,
+    o1: Session,
+    d1: String,
+    d2: String,
+    d3: String,
+    c3: String,
+}
+
+async fn file(app: &TestApp, who: &Session, category: &str, priority: &str) -> String {
+    let body = json!({"title": "需要帮助", "description": "details", "category_id": category,
+                      "priority": priority});
+    let r = app.post("/tickets", who.t(), body).await.expect(201);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn act(app: &TestApp, who: &Session, id: &str, action: &str, body: Value) {
+    app.post(&format!("/tickets/{id}/actions/{action}"), who.t(), body)
+        .await
+        .expect(200);
+}
+
+async fn site_visit(app: &TestApp, who: &Session, id: &str) {
+    let body = json!({"body": "visited the site", "kind": "site_visit"});
+    app.post(&format!("/tickets/{id}/comments"), who.t(), body)
+        .await
+        .expect(201);
+}
+
+fn advance(app: &TestApp, hours: i64) {
+    app.clock.advance(Duration::hours(hours));
+}
+
+async fn fixture() -> Fixture {
+    let app = spawn_app().await;
+    let admin = app.admin("admin@example.com").await;
+    let d1 = app.department(&admin, "税务服务").await;
+    let d2 = app.department(&admin, "Permits").await;
+    let d3 = app.department(&admin, "Archive").await;
+    let c1 = app.category(&admin, "Tax", &d1, 24).await;
+    let c2 = app.category(&admin, "Permit", &d2, 48).await;
+    let c3 = app.category(&admin, "Records", &d3, 720).await;
+    let o1 = app.official(&admin, "o1@example.com", &d1).await;
+    let o2 = app.official(&admin, "o2@example.com", &d2).await;
+    let e1 = app.enterprise(0, "e1@example.com").await;
+    let e2 = app.enterprise(1, "e2@example.com").await;
+
+    let t0: DateTime<Utc> = "2027-03-01T00:00:00Z".parse().unwrap();
+    app.clock.advance(t0 - Utc::now());
+    let t1 = file(&app, &e1, &c1, "normal").await;
+    let t2 = file(&app, &e1, &c1, "normal").await;
+    let t3 = file(&app, &e2, &c2, "normal").await;
+    let t4 = file(&app, &e1, &c2, "normal").await;
+    let t5 = file(&app, &e2, &c1, "normal").await;
+    let _t6 = file(&app, &e1, &c1, "normal").await;
+    let t7 = file(&app, &e1, &c1, "urgent").await;
+    let _t9 = file(&app, &e1, &c3, "normal").await;
+
+    advance(&app, 1); // T0+1h
+    for t in [&t1, &t2, &t7] {
+        act(&app, &o1, t, "accept", json!({})).await;
+    }
+    act(&app, &o2, &t3, "accept", json!({})).await;
+    advance(&app, 1); // T0+2h
+    act(&app, &o1, &t1, "resolve", json!({"resolution": "done"})).await;
+    act(&app, &o2, &t4, "accept", json!({})).await;
+    advance(&app, 2); // T0+4h
+    act(&app, &o1, &t2, "resolve", json!({"resolution": "done"})).await;
+    act(&app, &o2, &t3, "resolve", json!({"resolution": "done"})).await;
+    act(&app, &e2, &t5, "cancel", json!({})).await;
+    advance(&app, 1); // T0+5h
+    act(&app, &e1, &t1, "confirm", json!({"rating": 5})).await;
+    act(&app, &e1, &t2, "reopen", json!({"note": "still broken"})).await;
+    advance(&app, 1); // T0+6h
+    site_visit(&app, &o1, &t2).await;
+    site_visit(&app, &o2, &t4).await;
+    advance(&app, 4); // T0+10h
+    act(&app, &o1, &t2, "resolve", json!({"resolution": "fixed"})).await;
+    advance(&app, 1); // T0+11h
+    act(&app, &e1, &t2, "confirm", json!({"rating": 2})).await;
+    advance(&app, 9); // T0+20h
+    act(&app, &o1, &t7, "resolve", json!({"resolution": "done"})).await;
+    advance(&app, 1); // T0+21h
+    act(&app, &admin, &t7, "close", json!({"note": "closing"})).await;
+    advance(&app, 8 * 24 - 21); // T0+8d: t3 has waited 7 days resolved
+    app.run_jobs().await;
+    act(&app, &o2, &t4, "resolve", json!({"resolution": "late"})).await;
+    let t8 = file(&app, &e2, &c2, "normal").await;
+    advance(&app, 1); // T0+8d+1h
+    act(&app, &o2, &t8, "accept", json!({})).await;
+
+    Fixture {
+        app,
+        admin,
+        o1,
+        d1,
+        d2,
+        d3,
+        c3,
+    }
+}
+
+fn distribution(counts: [i64; 5]) -> Value {
+    json!({"1": counts[0], "2": counts[1], "3": counts[2], "4": counts[3], "5": counts[4]})
+}
+
+fn empty_metrics() -> Value {
+    json!({
+        "total": 0,
+        "by_status": {"submitted": 0, "assigned": 0, "in_progress": 0, "resolved": 0,
+                      "closed": 0, "cancelled": 0},
+        "resolved": 0, "closed": 0, "cancelled": 0,
+        "resolution_rate": null, "on_time_rate": null,
+        "avg_first_response_hours": null, "avg_resolution_hours": null,
+        "median_resolution_hours": null, "p90_resolution_hours": null,
+        "rated": 0, "satisfaction_avg": null, "satisfaction_distribution": distribution([0; 5]),
+        "reopen_rate": null, "overdue_open": 0, "site_visits": 0
+    })
+}
+
+#[tokio::test]
+async fn figures_match_a_hand_built_history() {
+    let f = fixture().await;
+    let (app, admin) = (&f.app, &f.admin);
+
+    // Resolution hours of t1, t2, t3, t4, t7: 2, 10, 4, 192, 20 → sorted 2, 4, 10, 20, 192.
+    // Median: rank 0.5·4 = 2 → 10. p90: rank 3.6 → 20 + 0.6·(192 − 20) = 123.2.
+    let summary = app.get("/stats/summary", admin.t()).await.expect(200);
+    assert_eq!(
+        summary.body,
+        json!({
+            "total": 9,
+            "by_status": {"submitted": 1, "assigned": 1, "in_progress": 1, "resolved": 1,
+                          "closed": 4, "cancelled": 1},
+            "resolved": 1, "closed": 4, "cancelled": 1,
+            "resolution_rate": 0.625,          // (1 + 4) / (9 − 1)
+            "on_time_rate": 0.6,               // t1, t2, t3 of the five
+            "avg_first_response_hours": 1.17,  // (1+1+1+2+1+1) / 6
+            "avg_resolution_hours": 45.6,      // 228 / 5
+            "median_resolution_hours": 10.0,
+            "p90_resolution_hours": 123.2,
+            "rated": 2,                        // t3 auto-closed and t7 admin-closed: unrated
+            "satisfaction_avg": 3.5,
+            "satisfaction_distribution": distribution([0, 1, 0, 0, 1]),
+            "reopen_rate": 0.2,                // t2 of t1, t2, t3, t4, t7
+            "overdue_open": 1,                 // t6
+            "site_visits": 2
+        })
+    );
+
+    // Filters: a department, a category, a date range (inclusive local days), an empty set.
+    let d2 = app
+        .get(&format!("/stats/summary?department_id={}", f.d2), admin.t())
+        .await
+        .expect(200);
+    assert_eq!(d2.body["total"], 3);
+    let c3 = app
+        .get(&format!("/stats/summary?category_id={}", f.c3), admin.t())
+        .await
+        .expect(200);
+    assert_eq!(c3.body["by_status"]["submitted"], 1);
+    assert_eq!(c3.body["total"], 1);
+    let first_day = app
+        .get("/stats/summary?from=2027-03-01&to=2027-03-01", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(first_day.body["total"], 8);
+    let last_day = app
+        .get("/stats/summary?from=2027-03-09", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(last_day.body["total"], 1);
+    assert_eq!(last_day.body["avg_first_response_hours"], 1.0);
+    assert_eq!(last_day.body["resolution_rate"], 0.0);
+    assert_eq!(last_day.body["on_time_rate"], Value::Null);
+    let nothing = app
+        .get("/stats/summary?from=2030-01-01", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(nothing.body, empty_metrics());
+
+    // By department: D1 = t1, t2, t5, t6, t7; D2 = t3, t4, t8; D3 = t9. Largest first.
+    let by_department = app
+        .get("/stats/breakdown?by=department", admin.t())
+        .await
+        .expect(200);
+    let items = by_department.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(
+        items[0],
+        json!({
+            "key": f.d1, "label": "税务服务",
+            "total": 5,
+            "by_status": {"submitted": 0, "assigned": 1, "in_progress": 0, "resolved": 0,
+                          "closed": 3, "cancelled": 1},
+            "resolved": 0, "closed": 3, "cancelled": 1,
+            "resolution_rate": 0.75,           // 3 / (5 − 1)
+            "on_time_rate": 0.6667,            // t1, t2 of t1, t2, t7
+            "avg_first_response_hours": 1.0,
+            "avg_resolution_hours": 10.67,     // (2 + 10 + 20) / 3
+            "median_resolution_hours": 10.0,
+            "p90_resolution_hours": 18.0,      // rank 1.8 → 10 + 0.8·10
+            "rated": 2,
+            "satisfaction_avg": 3.5,
+            "satisfaction_distribution": distribution([0, 1, 0, 0, 1]),
+            "reopen_rate": 0.3333,
+            "overdue_open": 1,
+            "site_visits": 1
+        })
+    );
+    assert_eq!(
+        items[1],
+        json!({
+            "key": f.d2, "label": "Permits",
+            "total": 3,
+            "by_status": {"submitted": 0, "assigned": 0, "in_progress": 1, "resolved": 1,
+                          "closed": 1, "cancelled": 0},
+            "resolved": 1, "closed": 1, "cancelled": 0,
+            "resolution_rate": 0.6667,
+            "on_time_rate": 0.5,               // t3 yes, t4 no
+            "avg_first_response_hours": 1.33,  // (1 + 2 + 1) / 3
+            "avg_resolution_hours": 98.0,      // (4 + 192) / 2
+            "median_resolution_hours": 98.0,
+            "p90_resolution_hours": 173.2,     // 4 + 0.9·188
+            "rated": 0,
+            "satisfaction_avg": null,
+            "satisfaction_distribution": distribution([0; 5]),
+            "reopen_rate": 0.0,
+            "overdue_open": 0,
+            "site_visits": 1
+        })
+    );
+    let mut d3 = empty_metrics();
+    d3["key"] = json!(f.d3);
+    d3["label"] = json!("Archive");
+    d3["total"] = json!(1);
+    d3["by_status"]["submitted"] = json!(1);
+    d3["resolution_rate"] = json!(0.0);
+    assert_eq!(items[2], d3);
+
+    // By official: t9 has none, and is grouped as unassigned.
+    let by_official = app
+        .get("/stats/breakdown?by=official", admin.t())
+        .await
+        .expect(200);
+    let shape: Vec<(Value, Value, Value)> = by_official.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["key"].clone(), i["label"].clone(), i["total"].clone()))
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (json!(f.o1.id()), json!("Official o1@example.com"), json!(5)),
+            (
+                by_official.body["items"][1]["key"].clone(),
+                json!("Official o2@example.com"),
+                json!(3)
+            ),
+            (Value::Null, json!("unassigned"), json!(1)),
+        ]
+    );
+    let by_enterprise = app
+        .get("/stats/breakdown?by=enterprise", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(by_enterprise.body["items"][0]["label"], "Enterprise 0");
+    assert_eq!(by_enterprise.body["items"][0]["total"], 6);
+    let by_category = app
+        .get("/stats/breakdown?by=category", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(by_category.body["items"][0]["label"], "Tax");
+
+    // Trend per local day, Mar 1 (first ticket) to Mar 9 (now), empty days included.
+    // Resolved by the last resolved_at: t1 10:00, t3 12:00, t2 18:00 on Mar 1, t7 04:00 on
+    // Mar 2, t4 08:00 on Mar 9. Closed: t1, t2 on Mar 1, t7 on Mar 2, t3 (auto) on Mar 9.
+    let day = app.get("/stats/trend", admin.t()).await.expect(200);
+    let mut expected = vec![
+        json!({"period_start": "2027-03-01", "created": 8, "resolved": 3, "closed": 2}),
+        json!({"period_start": "2027-03-02", "created": 0, "resolved": 1, "closed": 1}),
+    ];
+    for d in 3..=8 {
+        expected.push(
+            json!({"period_start": format!("2027-03-0{d}"), "created": 0,
+                             "resolved": 0, "closed": 0}),
+        );
+    }
+    expected.push(json!({"period_start": "2027-03-09", "created": 1, "resolved": 1, "closed": 1}));
+    assert_eq!(day.body, json!({"items": expected}));
+    let week = app
+        .get("/stats/trend?interval=week", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(
+        week.body,
+        json!({"items": [
+            {"period_start": "2027-03-01", "created": 8, "resolved": 4, "closed": 3},
+            {"period_start": "2027-03-08", "created": 1, "resolved": 1, "closed": 1}
+        ]})
+    );
+    let month = app
+        .get("/stats/trend?interval=month", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(
+        month.body,
+        json!({"items": [{"period_start": "2027-03-01", "created": 9, "resolved": 5, "closed": 4}]})
+    );
+    // An explicit range: its days, even before the first ticket; events after `to` fall
+    // outside the series.
+    let range = app
+        .get("/stats/trend?from=2027-02-27&to=2027-03-02", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(
+        range.body,
+        json!({"items": [
+            {"period_start": "2027-02-27", "created": 0, "resolved": 0, "closed": 0},
+            {"period_start": "2027-02-28", "created": 0, "resolved": 0, "closed": 0},
+            {"period_start": "2027-03-01", "created": 8, "resolved": 3, "closed": 2},
+            {"period_start": "2027-03-02", "created": 0, "resolved": 1, "closed": 1}
+        ]})
+    );
+    let none = app
+        .get("/stats/trend?department_id=nothing-here", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(none.body, json!({"items": []}));
+
+    // CSV: BOM, header, the same values; an empty cell for null.
+    let csv = app
+        .get(
+            "/stats/summary?format=csv&from=2027-03-01&to=2027-03-31",
+            admin.t(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        csv.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    assert_eq!(
+        csv.header("content-disposition").as_deref(),
+        Some("attachment; filename=\"qifu-stats-summary-2027-03-01-2027-03-31.csv\"")
+    );
+    let text = csv.body.as_str().unwrap();
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a UTF-8 byte-order mark");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "total,status_submitted,status_assigned,status_in_progress,status_resolved,\
+             status_closed,status_cancelled,resolved,closed,cancelled,resolution_rate,\
+             on_time_rate,avg_first_response_hours,avg_resolution_hours,\
+             median_resolution_hours,p90_resolution_hours,rated,satisfaction_avg,\
+             satisfaction_1,satisfaction_2,satisfaction_3,satisfaction_4,satisfaction_5,\
+             reopen_rate,overdue_open,site_visits",
+            "9,1,1,1,1,4,1,1,4,1,0.625,0.6,1.17,45.6,10,123.2,2,3.5,0,1,0,0,1,0.2,1,2",
+        ]
+    );
+    let csv = app
+        .get("/stats/breakdown?by=department&format=csv", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(
+        csv.header("content-disposition").as_deref(),
+        Some("attachment; filename=\"qifu-stats-breakdown-department-all-now.csv\"")
+    );
+    let text = csv.body.as_str().unwrap().trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0].starts_with("key,label,total,"));
+    assert_eq!(
+        lines[3],
+        format!(
+            "{},Archive,1,1,0,0,0,0,0,0,0,0,0,,,,,,0,,0,0,0,0,0,,0,0",
+            f.d3
+        )
+    );
+    assert!(lines[1].starts_with(&format!("{},税务服务,5,", f.d1)));
+    let csv = app
+        .get("/stats/trend?interval=month&format=csv", admin.t())
+        .await
+        .expect(200);
+    let text = csv.body.as_str().unwrap().trim_start_matches('\u{feff}');
+    assert_eq!(
+        text,
+        "period_start,created,resolved,closed\n2027-03-01,9,5,4\n"
+    );
+}
+
+#[tokio::test]
+async fn who_may_see_which_figures() {
+    let app = spawn_app().await;
+    let admin = app.admin("admin@example.com").await;
+    let d1 = app.department(&admin, "One").await;
+    let d2 = app.department(&admin, "Two").await;
+    let c1 = app.category(&admin, "C1", &d1, 24).await;
+    let c2 = app.category(&admin, "C2", &d2, 24).await;
+    let o1 = app.official(&admin, "o1@example.com", &d1).await;
+    let e1 = app.enterprise(0, "e1@example.com").await;
+    file(&app, &e1, &c1, "normal").await;
+    file(&app, &e1, &c2, "normal").await;
+    file(&app, &e1, &c2, "normal").await;
+
+    for path in [
+        "/stats/summary",
+        "/stats/breakdown?by=category",
+        "/stats/trend",
+    ] {
+        app.get(path, None).await.problem(401, "unauthorized");
+        app.get(path, e1.t()).await.problem(403, "forbidden");
+        let own = app.get(path, o1.t()).await.expect(200);
+        let all = app.get(path, admin.t()).await.expect(200);
+        assert_ne!(own.body, all.body, "{path}");
+        let sep = if path.contains('?') { '&' } else { '?' };
+        app.get(&format!("{path}{sep}department_id={d2}"), o1.t())
+            .await
+            .problem(403, "forbidden");
+        app.get(&format!("{path}{sep}department_id={d1}"), o1.t())
+            .await
+            .expect(200);
+    }
+    let own = app.get("/stats/summary", o1.t()).await.expect(200);
+    assert_eq!(own.body["total"], 1);
+    let all = app.get("/stats/summary", admin.t()).await.expect(200);
+    assert_eq!(all.body["total"], 3);
+
+    for (path, field) in [
+        ("/stats/breakdown", "by"),
+        ("/stats/breakdown?by=weather", "by"),
+        ("/stats/trend?interval=year", "interval"),
+        ("/stats/summary?format=xml", "format"),
+        ("/stats/summary?from=yesterday", "from"),
+        ("/stats/trend?to=2027-13-01", "to"),
+        ("/stats/summary?from=2027-03-02&to=2027-03-01", "to"),
+        ("/stats/trend?from=1990-01-01&to=2027-01-01", "interval"),
+    ] {
+        let r = app
+            .get(path, admin.t())
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["field"], field, "{path}");
+    }
+}
