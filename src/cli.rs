@@ -5,13 +5,14 @@ use std::sync::Arc;
 use anyhow::bail;
 use clap::{Parser, Subcommand};
 
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::ticket::Role;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::auth::create_staff;
 use crate::startup::Application;
+use crate::stats::seed::{self, Plan};
 use crate::store::Db;
 
 #[derive(Parser)]
@@ -38,6 +39,22 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Fill the configured database with a realistic, reproducible history
+    /// (or, with --demo, a small friendly one). Every seeded account has one password.
+    Seed {
+        /// How many tickets, spread over the last year.
+        #[arg(long, default_value_t = 10_000)]
+        tickets: u64,
+        /// How many enterprises file them (default: one per 100 tickets, 20 to 20,000).
+        #[arg(long)]
+        enterprises: Option<u64>,
+        /// The same seed gives the same history.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// A small data set to explore: 3 departments, 4 enterprises, 30 tickets.
+        #[arg(long, conflicts_with_all = ["tickets", "enterprises", "seed"])]
+        demo: bool,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -53,6 +70,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::connect(&settings.database)?;
             tokio::task::spawn_blocking(move || db.migrate()).await??;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Seed {
+            tickets,
+            enterprises,
+            seed,
+            demo,
+        } => {
+            let plan = if demo {
+                Plan::demo()
+            } else {
+                Plan::bulk(tickets, enterprises, seed)
+            };
+            let db = Db::connect(&settings.database)?;
+            let now = SystemClock.now();
+            let started = std::time::Instant::now();
+            let report = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                db.migrate()?;
+                let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+                let bar = seed::progress_bar(!demo);
+                seed::run(&mut conn, &plan, now, &bar).map_err(|e| anyhow::anyhow!("{e:?}"))
+            })
+            .await??;
+            println!(
+                "seeded {} tickets in {:.1} s",
+                report.tickets,
+                started.elapsed().as_secs_f64()
+            );
+            let shown = if demo { report.logins.len() } else { 3 };
+            for (role, email, name) in report.logins.iter().take(shown) {
+                println!("  {role:<10} {email:<40} {name}");
+            }
+            if !demo {
+                println!(
+                    "  … and {} more: official<department>-<n>@…, enterprise<n>@…",
+                    report.logins.len().saturating_sub(shown)
+                );
+            }
+            println!("password for every seeded account: {}", seed::PASSWORD);
             Ok(())
         }
         Command::CreateAdmin { email, name } => {

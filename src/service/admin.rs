@@ -84,12 +84,12 @@ pub async fn create_department(
     principal: Principal,
     req: NewDepartment,
 ) -> AppResult<DepartmentView> {
-    let mut checks = Checks::new();
-    let name = checks.text("name", &req.name, 1, 100);
-    let description = checks.optional_text("description", req.description.as_deref(), 1000);
-    checks.done()?;
     let now = state.clock.now();
     as_role(state, principal, ADMIN, true, move |conn, _| {
+        let mut checks = Checks::new();
+        let name = checks.text("name", &req.name, 1, 100);
+        let description = checks.optional_text("description", req.description.as_deref(), 1000);
+        checks.done()?;
         if departments::department_name_taken(conn, &name, None)? {
             return Err(AppError::Conflict(format!(
                 "a department named {name} already exists"
@@ -105,9 +105,9 @@ pub async fn list_departments(
     principal: Principal,
     q: PageQuery,
 ) -> AppResult<Page<DepartmentView>> {
-    let limit = page::limit(q.limit)?;
-    let after = page::decode::<Cursor>(q.cursor.as_deref())?;
     as_role(state, principal, STAFF, false, move |conn, _| {
+        let limit = page::limit(q.limit)?;
+        let after = page::decode::<Cursor>(q.cursor.as_deref())?;
         let rows = departments::list_departments(conn, after, limit + 1)?;
         Ok(page::paginate(
             rows,
@@ -125,14 +125,14 @@ pub async fn update_department(
     id: String,
     req: DepartmentPatch,
 ) -> AppResult<DepartmentView> {
-    let mut checks = Checks::new();
-    let name = req.name.as_deref().map(|n| checks.text("name", n, 1, 100));
-    let description = req
-        .description
-        .map(|d| checks.optional_text("description", d.as_deref(), 1000));
-    checks.done()?;
     let now = state.clock.now();
     as_role(state, principal, ADMIN, true, move |conn, _| {
+        let mut checks = Checks::new();
+        let name = req.name.as_deref().map(|n| checks.text("name", n, 1, 100));
+        let description = req
+            .description
+            .map(|d| checks.optional_text("description", d.as_deref(), 1000));
+        checks.done()?;
         departments::find_department(conn, &id)?
             .ok_or_else(|| AppError::not_found("department"))?;
         if let Some(name) = &name
@@ -203,13 +203,13 @@ pub async fn create_category(
     principal: Principal,
     req: NewCategoryRequest,
 ) -> AppResult<CategoryView> {
-    let mut checks = Checks::new();
-    let name = checks.text("name", &req.name, 1, 100);
-    let description = checks.optional_text("description", req.description.as_deref(), 1000);
-    check_sla(&mut checks, req.sla_hours);
-    checks.done()?;
     let now = state.clock.now();
     as_role(state, principal, ADMIN, true, move |conn, _| {
+        let mut checks = Checks::new();
+        let name = checks.text("name", &req.name, 1, 100);
+        let description = checks.optional_text("description", req.description.as_deref(), 1000);
+        check_sla(&mut checks, req.sla_hours);
+        checks.done()?;
         require_active_department(conn, &req.department_id)?;
         let new = NewCategory {
             name: &name,
@@ -265,17 +265,17 @@ pub async fn update_category(
     id: String,
     req: CategoryPatch,
 ) -> AppResult<CategoryView> {
-    let mut checks = Checks::new();
-    let name = req.name.as_deref().map(|n| checks.text("name", n, 1, 100));
-    let description = req
-        .description
-        .map(|d| checks.optional_text("description", d.as_deref(), 1000));
-    if let Some(h) = req.sla_hours {
-        check_sla(&mut checks, h);
-    }
-    checks.done()?;
     let now = state.clock.now();
     as_role(state, principal, ADMIN, true, move |conn, _| {
+        let mut checks = Checks::new();
+        let name = req.name.as_deref().map(|n| checks.text("name", n, 1, 100));
+        let description = req
+            .description
+            .map(|d| checks.optional_text("description", d.as_deref(), 1000));
+        if let Some(h) = req.sla_hours {
+            check_sla(&mut checks, h);
+        }
+        checks.done()?;
         departments::find_category(conn, &id)?.ok_or_else(|| AppError::not_found("category"))?;
         if let Some(d) = &req.department_id {
             require_active_department(conn, d)?;
@@ -342,9 +342,9 @@ pub async fn list_users(
     principal: Principal,
     q: UserQuery,
 ) -> AppResult<Page<UserView>> {
-    let limit = page::limit(q.limit)?;
-    let after = page::decode::<Cursor>(q.cursor.as_deref())?;
     as_role(state, principal, ADMIN, false, move |conn, _| {
+        let limit = page::limit(q.limit)?;
+        let after = page::decode::<Cursor>(q.cursor.as_deref())?;
         let role = q.role.map(|r| r.as_str());
         let rows = users::list(conn, role, q.department_id.as_deref(), after, limit + 1)?;
         Ok(page::paginate(
@@ -383,11 +383,11 @@ pub async fn update_user(
     id: String,
     req: UserPatch,
 ) -> AppResult<UserView> {
-    let mut checks = Checks::new();
-    let name = req.name.as_deref().map(|n| checks.text("name", n, 1, 100));
-    checks.done()?;
     let now = state.clock.now();
     as_role(state, principal, ADMIN, true, move |conn, actor| {
+        let mut checks = Checks::new();
+        let name = req.name.as_deref().map(|n| checks.text("name", n, 1, 100));
+        checks.done()?;
         let user = users::find(conn, &id)?.ok_or_else(|| AppError::not_found("user"))?;
         let role: Role = user
             .role
@@ -448,10 +448,10 @@ pub async fn list_enterprises(
     principal: Principal,
     q: EnterpriseQuery,
 ) -> AppResult<Page<EnterpriseView>> {
-    let limit = page::limit(q.limit)?;
-    let after = page::decode::<Cursor>(q.cursor.as_deref())?;
-    let search = q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     as_role(state, principal, STAFF, false, move |conn, _| {
+        let limit = page::limit(q.limit)?;
+        let after = page::decode::<Cursor>(q.cursor.as_deref())?;
+        let search = q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let rows = enterprises::list(conn, search.as_deref(), after, limit + 1)?;
         Ok(page::paginate(
             rows,
@@ -529,17 +529,17 @@ pub async fn list_outbox(
     principal: Principal,
     q: OutboxQuery,
 ) -> AppResult<Page<OutboxView>> {
-    let limit = page::limit(q.limit)?;
-    let after = page::decode::<Cursor>(q.cursor.as_deref())?;
-    if let Some(s) = &q.status
-        && !outbox::STATUSES.contains(&s.as_str())
-    {
-        return Err(AppError::validation(
-            "status",
-            "must be pending, sent, failed or dead",
-        ));
-    }
     as_role(state, principal, ADMIN, false, move |conn, _| {
+        let limit = page::limit(q.limit)?;
+        let after = page::decode::<Cursor>(q.cursor.as_deref())?;
+        if let Some(s) = &q.status
+            && !outbox::STATUSES.contains(&s.as_str())
+        {
+            return Err(AppError::validation(
+                "status",
+                "must be pending, sent, failed or dead",
+            ));
+        }
         let rows = outbox::list(conn, q.status.as_deref(), after, limit + 1)?;
         Ok(page::paginate(
             rows,

@@ -288,26 +288,32 @@ fn throttle_keys(email: &str, ip: &str) -> [String; 2] {
     [format!("account:{email}|ip:{ip}"), format!("ip:{ip}")]
 }
 
-/// Login in three steps so no database connection is held while argon2 runs: look up the
-/// account and any lockout, verify on the blocking pool, then record the outcome.
+/// Login in three steps so no database connection is held while argon2 runs: count the
+/// attempt (refusing it while locked out), look up the account, verify on the blocking pool,
+/// then record the outcome. Counting before verifying means parallel guesses queue on the
+/// throttle row and only the allowed number ever reach the password check.
 pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult<TokenResponse> {
     let email = normalize_email(&req.email);
     let keys = throttle_keys(&email, &ip);
     let now = state.clock.now();
+    let policies = [throttle_policy(state, false), throttle_policy(state, true)];
     let (user, enterprise_status) = {
         let (email, keys) = (email.clone(), keys.clone());
         state
             .db
-            .run(move |conn| {
-                let locked = sessions::throttle_rows(conn, &keys)?
-                    .iter()
-                    .filter_map(|row| throttle::locked_for(&counter(row), now))
-                    .max();
-                if let Some(seconds) = locked {
-                    return Err(AppError::RateLimited {
-                        retry_after_seconds: seconds as u64,
-                        detail: format!("too many failed logins; try again in {seconds} seconds"),
-                    });
+            .write(move |conn| {
+                for (key, policy) in keys.iter().zip(policies.iter()) {
+                    let row = sessions::lock_throttle(conn, key, now)?;
+                    if let Some(seconds) = throttle::locked_for(&counter(&row), now) {
+                        return Err(AppError::RateLimited {
+                            retry_after_seconds: seconds as u64,
+                            detail: format!(
+                                "too many failed logins; try again in {seconds} seconds"
+                            ),
+                        });
+                    }
+                    let next = throttle::record_failure(counter(&row), now, policy);
+                    sessions::save_throttle(conn, &throttle_row(row.key, next))?;
                 }
                 match users::find_by_email(conn, &email)? {
                     Some(user) => {
@@ -325,28 +331,7 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult
         .as_ref()
         .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
     let verified = verify_password(state, req.password, hash).await? && user.is_some();
-    let policies = [throttle_policy(state, false), throttle_policy(state, true)];
     let Some(user) = user.filter(|_| verified) else {
-        state
-            .db
-            .write(move |conn| {
-                for (key, policy) in keys.iter().zip(policies.iter()) {
-                    let row = sessions::lock_throttle(conn, key, now)?;
-                    let next = throttle::record_failure(counter(&row), now, policy);
-                    sessions::save_throttle(
-                        conn,
-                        &ThrottleRow {
-                            key: row.key,
-                            failures: next.failures,
-                            window_start: next.window_start,
-                            locked_until: next.locked_until,
-                            lockouts: next.lockouts,
-                        },
-                    )?;
-                }
-                Ok(())
-            })
-            .await?;
         return Err(AppError::Unauthorized("wrong email or password".to_owned()));
     };
     if !user.active {
@@ -359,7 +344,6 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult
             "this enterprise is suspended".to_owned(),
         ));
     }
-    let account_key = keys[0].clone();
     let family = crate::store::new_id();
     let refresh = random_token();
     let refresh_hash = sha256_hex(&refresh);
@@ -368,11 +352,27 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult
     state
         .db
         .write(move |conn| {
+            // A success wipes the account's slate and takes back its count on the address.
+            let [account_key, ip_key] = keys;
             sessions::clear_throttle(conn, &account_key)?;
+            let row = sessions::lock_throttle(conn, &ip_key, now)?;
+            let mut undone = counter(&row);
+            undone.failures = (undone.failures - 1).max(0);
+            sessions::save_throttle(conn, &throttle_row(row.key, undone))?;
             sessions::insert_refresh(conn, &user_id, &family, &refresh_hash, expires, now)
         })
         .await?;
     token_response(state, user, refresh)
+}
+
+fn throttle_row(key: String, c: Counter) -> ThrottleRow {
+    ThrottleRow {
+        key,
+        failures: c.failures,
+        window_start: c.window_start,
+        locked_until: c.locked_until,
+        lockouts: c.lockouts,
+    }
 }
 
 fn token_response(

@@ -163,15 +163,6 @@ pub async fn create(
     req: CreateTicket,
     idempotency_key: Option<String>,
 ) -> AppResult<Filed> {
-    let mut checks = Checks::new();
-    let title = checks.text("title", &req.title, 1, 200);
-    let description = checks.text("description", &req.description, 1, 10_000);
-    if let Some(key) = &idempotency_key
-        && (key.is_empty() || key.len() > 200)
-    {
-        checks.fail("Idempotency-Key", "must be 1 to 200 characters");
-    }
-    checks.done()?;
     let priority = req.priority.unwrap_or_default();
     let request_hash = hex::encode(Sha256::digest(serde_json::to_vec(&req).unwrap_or_default()));
     let now = state.clock.now();
@@ -182,8 +173,8 @@ pub async fn create(
             principal.clone(),
             idempotency_key.clone(),
             request_hash.clone(),
-            title,
-            description,
+            req.title,
+            req.description,
             req.category_id,
         );
         state
@@ -191,6 +182,15 @@ pub async fn create(
             .write(move |conn| {
                 let actor = load_actor(conn, &principal)?;
                 actor.require(&[Role::Enterprise])?;
+                let mut checks = Checks::new();
+                let title = checks.text("title", &title, 1, 200);
+                let description = checks.text("description", &description, 1, 10_000);
+                if let Some(key) = &key
+                    && (key.is_empty() || key.len() > 200)
+                {
+                    checks.fail("Idempotency-Key", "must be 1 to 200 characters");
+                }
+                checks.done()?;
                 if let Some(key) = &key
                     && let Some(replay) = replay(conn, &actor.id, key, &hash, now - keep)?
                 {
@@ -481,7 +481,6 @@ pub async fn act(
     req: ActionRequest,
     if_match: Option<String>,
 ) -> AppResult<TicketView> {
-    let body = check_body(action, &req)?;
     let now = state.clock.now();
     let notifier = state.notifier.clone();
     state
@@ -498,6 +497,7 @@ pub async fn act(
                     && actor.enterprise_id.as_deref() == Some(t.enterprise_id.as_str()),
             };
             let transition = ticket::decide(status, action, relation).map_err(refusal)?;
+            let body = check_body(action, &req)?;
             let mut changes = TicketChanges {
                 status: Some(transition.to.as_str().to_owned()),
                 updated_at: Some(now),
@@ -694,9 +694,6 @@ pub async fn comment(
     id: String,
     req: NewComment,
 ) -> AppResult<CommentView> {
-    let mut checks = Checks::new();
-    let body = checks.text("body", &req.body, 1, 10_000);
-    checks.done()?;
     let kind = req.kind.unwrap_or(CommentKind::Message);
     let now = state.clock.now();
     let notifier = state.notifier.clone();
@@ -710,6 +707,9 @@ pub async fn comment(
                     "enterprise users may only post messages".into(),
                 ));
             }
+            let mut checks = Checks::new();
+            let body = checks.text("body", &req.body, 1, 10_000);
+            checks.done()?;
             let row = store::insert_comment(conn, &t.id, &actor.id, kind.as_str(), &body, now)?;
             store::insert_event(
                 conn,

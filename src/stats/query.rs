@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamp};
 
-use super::sql::{Backend, Bind, Sql};
+use super::sql::{Bind, Sql};
 use super::{Aggregates, Filter, GroupBy, interpolate};
 use crate::error::AppResult;
 use crate::store::DbConn;

@@ -249,13 +249,15 @@ async fn two_dispatch_claims_never_take_the_same_message() {
     for i in 0..20 {
         enqueue(&app, mail(&format!("m{i}@example.com"), "claim")).await;
     }
-    let now = app.clock_now() + chrono::Duration::hours(1);
+    // Due far ahead so every retry counts as due; leases on real time like the dispatcher's.
+    let due = app.clock_now() + chrono::Duration::hours(1);
+    let now = app.clock_now();
     let lease = now + chrono::Duration::minutes(5);
     let db = app.state.db.clone();
     let claims = futures_util::future::join_all((0..4).map(|_| {
         let db = db.clone();
         async move {
-            db.write(move |conn| outbox::claim_due(conn, now, now, lease, 10))
+            db.write(move |conn| outbox::claim_due(conn, due, now, lease, 10))
                 .await
                 .unwrap()
         }

@@ -1173,7 +1173,6 @@ async fn one_address_failing_across_many_accounts_is_throttled_as_a_whole() {
 }
 
 #[actix_web::test]
-#[ignore = "BUG: the lockout is checked before argon2 runs, so concurrent wrong guesses all get verified (throttling bypass)"]
 async fn parallel_guesses_do_not_get_past_the_limit() {
     let app = spawn_app().await;
     app.enterprise(0, "boss@example.com").await;
@@ -2294,7 +2293,6 @@ async fn role_endpoint_matrix() {
 type QueryPairs<'a> = &'a [(&'a str, &'a str)];
 
 #[actix_web::test]
-#[ignore = "BUG: admin-only create/update endpoints and the outbox list validate the body/query before checking the role, so a forbidden role gets 422 instead of 403"]
 async fn forbidden_roles_get_403_whatever_the_body() {
     // The contract: a valid token whose role may not do it → 403. The role must decide before
     // the body is looked at; otherwise non-admins can probe the admin validation rules.
