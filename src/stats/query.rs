@@ -153,7 +153,7 @@ fn aggregate_rows(
         Dialect::Postgres => format!("percentile_cont({p}) WITHIN GROUP (ORDER BY {resolution})"),
         Dialect::Sqlite => "CAST(NULL AS DOUBLE PRECISION)".to_owned(),
     };
-    let mut sql = Sql::default();
+    let mut sql = Sql::new(conn);
     sql.push("SELECT g.*, ");
     if table.is_empty() {
         sql.push("CAST(NULL AS TEXT) AS label FROM (");
@@ -230,7 +230,7 @@ fn site_visits(
     f: &Filter,
 ) -> AppResult<HashMap<Option<String>, i64>> {
     let (key, _) = group_key(by);
-    let mut sql = Sql::default();
+    let mut sql = Sql::new(conn);
     let _ = write!(
         sql.text,
         "SELECT {key} AS key, COUNT(*) AS n FROM comments c JOIN tickets t ON t.id = c.ticket_id \
@@ -270,7 +270,7 @@ fn sqlite_percentiles(
 ) -> AppResult<HashMap<Option<String>, (Option<f64>, Option<f64>)>> {
     let (key, _) = group_key(by);
     let hours = Dialect::Sqlite.hours("t.resolved_at", "t.created_at");
-    let mut sql = Sql::default();
+    let mut sql = Sql::new(conn);
     let _ = write!(
         sql.text,
         "WITH r AS (SELECT {key} AS key, {hours} AS v, \
@@ -348,7 +348,7 @@ struct First {
 
 /// When the filter's oldest ticket was created: where a trend without `from` starts.
 pub fn first_created(conn: &mut DbConn, f: &Filter) -> AppResult<Option<NaiveDateTime>> {
-    let mut sql = Sql::default();
+    let mut sql = Sql::new(conn);
     sql.push("SELECT MIN(t.created_at) AS first FROM tickets t")
         .filter(f, " WHERE ");
     let rows: Vec<First> = sql.load(conn)?;
@@ -376,7 +376,7 @@ pub fn period_counts(
     if bounds.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let mut sql = Sql::default();
+    let mut sql = Sql::new(conn);
     sql.push("WITH p(i, s, e) AS (VALUES ");
     for (i, (start, end)) in bounds.iter().enumerate() {
         if i > 0 {

@@ -209,7 +209,7 @@ impl Rows {
         let per_statement = 30_000 / self.columns.len();
         let mut rows = std::mem::take(&mut self.rows).into_iter().peekable();
         while rows.peek().is_some() {
-            let mut sql = Sql::default();
+            let mut sql = Sql::new(conn);
             sql.push(&format!(
                 "INSERT INTO {} ({}) VALUES ",
                 self.table,

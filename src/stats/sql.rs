@@ -24,15 +24,24 @@ pub enum Bind {
     Bool(bool),
 }
 
-/// SQL text with its parameters. Every use of a value gets its own `$n`, numbered in order of
-/// appearance, which is what both PostgreSQL and SQLite expect of `$n` placeholders.
-#[derive(Default)]
+/// SQL text with its parameters, each use of a value bound once, in order of appearance:
+/// `$n` on PostgreSQL, `?` on SQLite (which looks each named `$n` up linearly, quadratic in a
+/// multi-row insert's thousands of values).
 pub struct Sql {
     pub text: String,
     binds: Vec<Bind>,
+    numbered: bool,
 }
 
 impl Sql {
+    pub fn new(conn: &DbConn) -> Sql {
+        Sql {
+            text: String::new(),
+            binds: Vec::new(),
+            numbered: matches!(conn, DbConn::Postgres(_)),
+        }
+    }
+
     pub fn push(&mut self, text: &str) -> &mut Sql {
         self.text.push_str(text);
         self
@@ -40,7 +49,11 @@ impl Sql {
 
     pub fn bind(&mut self, value: Bind) -> &mut Sql {
         self.binds.push(value);
-        let _ = write!(self.text, "${}", self.binds.len());
+        if self.numbered {
+            let _ = write!(self.text, "${}", self.binds.len());
+        } else {
+            self.text.push('?');
+        }
         self
     }
 
