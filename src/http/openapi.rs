@@ -82,14 +82,13 @@ struct ProblemResponses;
 impl ProblemResponses {
     fn fix(op: &mut Operation) {
         for (status, response) in op.responses.responses.iter_mut() {
-            if status.starts_with('4') || status.starts_with('5') {
-                if let RefOr::T(response) = response
-                    && let Some(content) = response.content.shift_remove("application/json")
-                {
-                    response
-                        .content
-                        .insert("application/problem+json".to_owned(), content);
-                }
+            if (status.starts_with('4') || status.starts_with('5'))
+                && let RefOr::T(response) = response
+                && let Some(content) = response.content.shift_remove("application/json")
+            {
+                response
+                    .content
+                    .insert("application/problem+json".to_owned(), content);
             }
         }
         let mut add = |status: &str, description: &str| {

@@ -403,7 +403,7 @@ pub struct RefreshRequest {
 }
 
 enum RefreshOutcome {
-    Renewed(UserRow, String),
+    Renewed(Box<UserRow>, String),
     Refused(&'static str),
 }
 
@@ -453,11 +453,11 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenRe
                 now + Duration::days(days),
                 now,
             )?;
-            Ok(RefreshOutcome::Renewed(user, fresh))
+            Ok(RefreshOutcome::Renewed(Box::new(user), fresh))
         })
         .await?;
     match outcome {
-        RefreshOutcome::Renewed(user, token) => token_response(state, user, token),
+        RefreshOutcome::Renewed(user, token) => token_response(state, *user, token),
         RefreshOutcome::Refused(why) => Err(AppError::Unauthorized(why.to_owned())),
     }
 }

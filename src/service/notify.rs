@@ -156,23 +156,22 @@ impl Notifier {
     }
 }
 
+/// Queues the mail named `event` about `notice` to each recipient once, skipping the actor.
 fn deliver(
     conn: &mut DbConn,
     n: &Notifier,
     recipients: Vec<Recipient>,
-    actor_id: Option<&str>,
     event: &str,
-    ticket: &TicketRow,
-    note: Option<&str>,
+    notice: &Notice,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    let mut seen: Vec<String> = actor_id.map(str::to_owned).into_iter().collect();
+    let mut seen: Vec<String> = notice.actor_id.map(str::to_owned).into_iter().collect();
     for r in recipients {
         if seen.contains(&r.id) {
             continue;
         }
         seen.push(r.id.clone());
-        n.queue(conn, &r, event, ticket, note, now)?;
+        n.queue(conn, &r, event, notice.ticket, notice.note, now)?;
     }
     Ok(())
 }
@@ -194,16 +193,7 @@ pub fn send(conn: &mut DbConn, n: &Notifier, notice: &Notice, now: NaiveDateTime
     if to_admins {
         recipients.extend(admins(conn)?);
     }
-    deliver(
-        conn,
-        n,
-        recipients,
-        notice.actor_id,
-        notice.event.as_str(),
-        t,
-        notice.note,
-        now,
-    )
+    deliver(conn, n, recipients, notice.event.as_str(), notice, now)
 }
 
 /// A ticket waits for dispatch: every admin hears of it.
@@ -214,7 +204,14 @@ pub fn unrouted(
     now: NaiveDateTime,
 ) -> AppResult<()> {
     let recipients = admins(conn)?;
-    deliver(conn, n, recipients, None, "unrouted", t, None, now)
+    deliver(
+        conn,
+        n,
+        recipients,
+        "unrouted",
+        &Notice::new(EventKind::Created, t, None, None),
+        now,
+    )
 }
 
 /// A public message: the enterprise's words go to the assignee, staff words to the filer.
@@ -235,16 +232,8 @@ pub fn comment(
         Some(id) => recipient(conn, &id)?.into_iter().collect(),
         None => Vec::new(),
     };
-    deliver(
-        conn,
-        n,
-        recipients,
-        Some(&author.id),
-        "comment",
-        t,
-        Some(body),
-        now,
-    )
+    let notice = Notice::new(EventKind::Comment, t, Some(&author.id), Some(body));
+    deliver(conn, n, recipients, "comment", &notice, now)
 }
 
 #[cfg(test)]
