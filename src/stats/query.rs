@@ -244,6 +244,9 @@ fn site_visits(
     Ok(rows.into_iter().map(|r| (r.key, r.n)).collect())
 }
 
+/// Median and p90 of resolution hours.
+type Percentiles = (Option<f64>, Option<f64>);
+
 #[derive(QueryableByName)]
 struct OrderStatistics {
     #[diesel(sql_type = Nullable<Text>)]
@@ -267,7 +270,7 @@ fn sqlite_percentiles(
     conn: &mut DbConn,
     by: Option<GroupBy>,
     f: &Filter,
-) -> AppResult<HashMap<Option<String>, (Option<f64>, Option<f64>)>> {
+) -> AppResult<HashMap<Option<String>, Percentiles>> {
     let (key, _) = group_key(by);
     let hours = Dialect::Sqlite.hours("t.resolved_at", "t.created_at");
     let mut sql = Sql::new(conn);
