@@ -80,29 +80,19 @@ pub fn load_actor(conn: &mut DbConn, principal: &Principal) -> AppResult<Actor> 
     })
 }
 
-/// Runs argon2 on the blocking pool, a few at a time: each hash takes 19 MiB and tens of
-/// milliseconds, and a login storm must not starve the other requests of memory or threads.
+/// argon2 runs on the dedicated hashing threads (`auth::HashPool`), never on a worker.
 pub async fn hash_password(state: &AppState, password: String) -> AppResult<String> {
-    let _permit = state
+    Ok(state
         .hashing
-        .acquire()
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
-    actix_web::web::block(move || crate::auth::hash_password(&password))
-        .await
-        .map_err(|e| anyhow::anyhow!("blocking task failed: {e}"))?
-        .map_err(AppError::Internal)
+        .run(move || crate::auth::hash_password(&password))
+        .await??)
 }
 
 pub async fn verify_password(state: &AppState, password: String, hash: String) -> AppResult<bool> {
-    let _permit = state
+    Ok(state
         .hashing
-        .acquire()
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
-    actix_web::web::block(move || crate::auth::verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))
+        .run(move || crate::auth::verify_password(&password, &hash))
+        .await?)
 }
 
 fn policy_error(field: &str, checks: &mut Checks, password: &str, email: &str) {

@@ -31,8 +31,8 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub notifier: notify::Notifier,
     pub metrics: Metrics,
-    /// Bounds concurrent argon2 runs (19 MiB each).
-    pub hashing: tokio::sync::Semaphore,
+    /// Where argon2 runs (19 MiB each): a few dedicated threads.
+    pub hashing: crate::auth::HashPool,
     /// Verified against when an email is unknown, so that answer takes as long as a wrong password.
     pub dummy_hash: String,
 }
@@ -52,7 +52,7 @@ impl AppState {
             tz: settings.time_zone(),
             auto_close_days: settings.tickets.auto_close_days,
         };
-        let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(AppState {
             db,
             settings,
@@ -61,7 +61,7 @@ impl AppState {
             templates,
             notifier,
             metrics: Metrics::default(),
-            hashing: tokio::sync::Semaphore::new(permits),
+            hashing: crate::auth::HashPool::new(threads),
             dummy_hash: crate::auth::hash_password(&crate::auth::random_token())?,
         })
     }
