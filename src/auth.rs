@@ -113,6 +113,62 @@ impl JwtKeys {
     }
 }
 
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// A few long-lived threads that do all password hashing. argon2 needs 19 MiB per hash; on
+/// the general blocking pool every thread that ever hashed keeps its own malloc arena with
+/// that block in it, so a login storm grew the server by hundreds of MiB. Here memory is
+/// bounded by the thread count, and a storm queues instead of starving other requests.
+pub struct HashPool {
+    jobs: std::sync::mpsc::Sender<HashJob>,
+}
+
+impl HashPool {
+    pub fn new(threads: usize) -> HashPool {
+        let (jobs, queue) = std::sync::mpsc::channel::<HashJob>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("qifu-hash-{n}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only to take the next job, not while hashing.
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password hashing thread");
+            }
+        }
+        HashPool { jobs }
+    }
+
+    /// Runs `f` on a hashing thread and waits for it without blocking the caller's thread.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let span = tracing::Span::current();
+        let job: HashJob = Box::new(move || {
+            let _entered = span.enter();
+            let _ = tx.send(f());
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("hash pool stopped"))?;
+        rx.await.map_err(|_| anyhow::anyhow!("hash job dropped"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,61 +234,5 @@ mod tests {
         assert!(a.len() >= 43);
         assert_ne!(a, random_token());
         assert_eq!(sha256_hex("abc").len(), 64);
-    }
-}
-
-type HashJob = Box<dyn FnOnce() + Send>;
-
-/// A few long-lived threads that do all password hashing. argon2 needs 19 MiB per hash; on
-/// the general blocking pool every thread that ever hashed keeps its own malloc arena with
-/// that block in it, so a login storm grew the server by hundreds of MiB. Here memory is
-/// bounded by the thread count, and a storm queues instead of starving other requests.
-pub struct HashPool {
-    jobs: std::sync::mpsc::Sender<HashJob>,
-}
-
-impl HashPool {
-    pub fn new(threads: usize) -> HashPool {
-        let (jobs, queue) = std::sync::mpsc::channel::<HashJob>();
-        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
-        for n in 0..threads.max(1) {
-            let queue = queue.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("qifu-hash-{n}"))
-                .spawn(move || {
-                    loop {
-                        // The lock is held only to take the next job, not while hashing.
-                        let job = match queue.lock() {
-                            Ok(q) => q.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => job(),
-                            Err(_) => return,
-                        }
-                    }
-                });
-            if let Err(e) = spawned {
-                tracing::error!(error = %e, "could not start a password hashing thread");
-            }
-        }
-        HashPool { jobs }
-    }
-
-    /// Runs `f` on a hashing thread and waits for it without blocking the caller's thread.
-    pub async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> anyhow::Result<T> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let span = tracing::Span::current();
-        let job: HashJob = Box::new(move || {
-            let _entered = span.enter();
-            let _ = tx.send(f());
-        });
-        self.jobs
-            .send(job)
-            .map_err(|_| anyhow::anyhow!("hash pool stopped"))?;
-        rx.await.map_err(|_| anyhow::anyhow!("hash job dropped"))
     }
 }
