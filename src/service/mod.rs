@@ -52,7 +52,8 @@ impl AppState {
             tz: settings.time_zone(),
             auto_close_days: settings.tickets.auto_close_days,
         };
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Leave a core to everything else during a login storm.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
         Ok(AppState {
             db,
             settings,
