@@ -53,7 +53,8 @@ impl AppState {
             auto_close_days: settings.tickets.auto_close_days,
         };
         // Leave a core to everything else during a login storm.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+        let threads =
+            std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
         Ok(AppState {
             db,
             settings,

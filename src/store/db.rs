@@ -123,7 +123,11 @@ impl Db {
             .test_on_check_out(false)
             .build(manager)
             .context("connecting to the database")?;
-        Ok(Db { pool, backend, sqlite_writer: Arc::default() })
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_writer: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
