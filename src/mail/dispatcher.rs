@@ -72,10 +72,12 @@ impl Dispatcher {
         let lease_now = crate::store::db::now_micros(chrono::Utc::now());
         let lease_until = lease_now + chrono::Duration::seconds(self.settings.lease_seconds);
         let limit = self.settings.batch_size;
-        let batch = self
+        let mut batch = self
             .db
             .write(move |conn| outbox::claim_due(conn, due, lease_now, lease_until, limit))
             .await?;
+        // RETURNING gives no order; people should get a ticket's mail in the order it happened.
+        batch.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let count = batch.len();
         for row in batch {
             if *shutdown.borrow() {
