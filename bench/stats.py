@@ -64,11 +64,12 @@ def percentile(values, p):
     return ordered[lo] + (rank - lo) * (ordered[hi] - ordered[lo])
 
 
-def run_backend(name, url, args, env_base):
+def run_backend(name, url, args, env_base, seed=True):
     env = dict(env_base, QIFU__DATABASE__URL=url)
     started = time.monotonic()
-    subprocess.run([BINARY, "seed", "--tickets", str(args.tickets), "--seed", "2026"],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
+    if seed:
+        subprocess.run([BINARY, "seed", "--tickets", str(args.tickets), "--seed", "2026"],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
     seed_seconds = time.monotonic() - started
     print(f"[{name}] seeded {args.tickets} tickets in {seed_seconds:.0f} s", flush=True)
 
@@ -125,6 +126,8 @@ def main():
     parser.add_argument("--backends", default="postgres,sqlite")
     parser.add_argument("--pg-admin-url", default="postgres://postgres@127.0.0.1/postgres")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--existing-pg", metavar="URL",
+                        help="measure a PostgreSQL database seeded earlier instead of seeding one")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"))
     args = parser.parse_args()
 
@@ -136,7 +139,9 @@ def main():
     report = []
     try:
         for backend in args.backends.split(","):
-            if backend == "postgres":
+            if backend == "postgres" and args.existing_pg:
+                report.append(run_backend("postgres", args.existing_pg, args, env, seed=False))
+            elif backend == "postgres":
                 base, _ = args.pg_admin_url.rsplit("/", 1)
                 db = "qifu_bench"
                 for sql in [f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)', f'CREATE DATABASE "{db}"']:
