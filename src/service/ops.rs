@@ -1,17 +1,12 @@
 //! Readiness and the gauges sampled at scrape time.
 
-use diesel::connection::SimpleConnection;
-
 use super::AppState;
 use crate::error::AppResult;
 use crate::metrics::{StateLabel, StatusLabel};
 use crate::store::outbox;
 
 pub async fn ready(state: &AppState) -> AppResult<()> {
-    state
-        .db
-        .run(|conn| Ok(conn.batch_execute("SELECT 1")?))
-        .await
+    state.db.ping(std::time::Duration::from_secs(2)).await
 }
 
 /// Refreshes the pool and outbox gauges, then renders every metric.

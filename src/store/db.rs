@@ -118,9 +118,10 @@ impl Db {
             .max_size(settings.pool_size)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(settings.connect_timeout_seconds))
-            // A broken connection shows itself as a failed query (and `has_broken`); a
-            // `SELECT 1` before every checkout would add a round trip to every request.
-            .test_on_check_out(false)
+            // Checkouts are validated (`SELECT 1`): it costs a round trip, but diesel never
+            // reconnects, so without it every connection that died with a database restart
+            // would stay in the pool and fail requests forever.
+            .test_on_check_out(true)
             .build(manager)
             .context("connecting to the database")?;
         Ok(Db {
@@ -157,6 +158,20 @@ impl Db {
             let _entered = span.enter();
             let mut conn = db.get()?;
             f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Whether the database answers within `timeout` (readiness probes must not hang for the
+    /// pool's full connection timeout).
+    pub async fn ping(&self, timeout: Duration) -> Result<(), AppError> {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool
+                .get_timeout(timeout)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e).context("database pool")))?;
+            conn.batch_execute("SELECT 1").map_err(AppError::from)
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?

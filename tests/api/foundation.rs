@@ -269,3 +269,61 @@ async fn two_dispatch_claims_never_take_the_same_message() {
     ids.dedup();
     assert_eq!(ids.len(), total, "a message was claimed twice");
 }
+
+#[actix_web::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    if !super::helpers::on_postgres() {
+        eprintln!("skipped: dropping the database under a running app needs PostgreSQL");
+        return;
+    }
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    let app = spawn_app().await;
+    let ready = |app: &TestApp| app.client.get(format!("{}/readyz", app.address));
+    assert_eq!(app.send(ready(&app)).await.status, 200);
+    let (server, name) = app.database_url.rsplit_once('/').unwrap();
+    let admin = std::env::var("QIFU_TEST_DATABASE_URL").unwrap();
+    let mut conn = PgConnection::establish(&admin).unwrap();
+    conn.batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let r = app.send(ready(&app)).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the probe answers promptly"
+    );
+    assert_eq!(
+        app.send(app.client.get(format!("{}/healthz", app.address)))
+            .await
+            .status,
+        200
+    );
+    // Put it back so the harness can drop it as usual.
+    conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+        .unwrap();
+    let _ = server;
+}
+
+#[actix_web::test]
+async fn the_pool_recovers_when_the_database_drops_its_connections() {
+    if !super::helpers::on_postgres() {
+        eprintln!("skipped: terminating server connections needs PostgreSQL");
+        return;
+    }
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+    let app = spawn_app().await;
+    let admin = app.admin("admin@qifu.test").await;
+    let name = app.database_url.rsplit_once('/').unwrap().1.to_owned();
+    let mut conn =
+        PgConnection::establish(&std::env::var("QIFU_TEST_DATABASE_URL").unwrap()).unwrap();
+    conn.batch_execute(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .unwrap();
+    // Every pooled connection is dead now; requests must get fresh ones, not errors.
+    for _ in 0..10 {
+        app.get("/departments", admin.t()).await.expect(200);
+    }
+}
