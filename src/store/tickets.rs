@@ -515,11 +515,15 @@ pub fn list(
         None => {}
     }
     if let Some(q) = &f.q {
-        query = query.filter(
-            tickets::search_text
-                .like(super::like_pattern(q))
-                .escape('\\'),
-        );
+        let pattern = super::like_pattern(q);
+        query = if q.chars().count() >= 3 {
+            query.filter(tickets::search_text.like(pattern).escape('\\'))
+        } else {
+            // Under three characters there is no trigram to look up, yet PostgreSQL would still
+            // pick the trigram index and recheck every row (seconds at a million tickets). An
+            // expression no index matches makes it walk the sort order and stop at a page.
+            query.filter(tickets::search_text.concat("").like(pattern).escape('\\'))
+        };
     }
     if let Some(v) = f.created_from {
         query = query.filter(tickets::created_at.ge(v));
