@@ -535,7 +535,24 @@ pub fn list(
     }
     if let Some(q) = &f.q {
         let pattern = super::like_pattern(q);
-        query = if q.chars().count() >= 3 {
+        let trigrams = q.chars().count() >= 3;
+        query = if trigrams
+            && matches!(conn, DbConn::Sqlite(_))
+            && !q.contains(['%', '_', '\\'])
+            && fts_matches_are_few(conn, &pattern)?
+        {
+            // SQLite's FTS5 trigram table answers LIKE from its index (not with an ESCAPE
+            // clause, hence only for terms without wildcard characters to escape). Worth it
+            // for rare terms only: a common term's matches would all be sorted for one page,
+            // while walking the sort order finds a page of them at once.
+            query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "tickets.id IN (SELECT ticket_id FROM tickets_search WHERE search_text LIKE ",
+                )
+                .bind::<Text, _>(pattern)
+                .sql(")"),
+            )
+        } else if trigrams {
             query.filter(tickets::search_text.like(pattern).escape('\\'))
         } else {
             // Under three characters there is no trigram to look up, yet PostgreSQL would still
@@ -556,6 +573,23 @@ pub fn list(
         SortKey::UpdatedAt => keyset!(query, tickets::updated_at, descending, after),
     };
     Ok(query.limit(limit).load(conn)?)
+}
+
+/// Whether a search term is rare enough (under `FTS_FEW` matching tickets) for SQLite to
+/// collect and sort its matches from the trigram index rather than walk the sort order.
+fn fts_matches_are_few(conn: &mut DbConn, pattern: &str) -> AppResult<bool> {
+    const FTS_FEW: i64 = 5_000;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let found: Count = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM tickets_search WHERE search_text LIKE $1 LIMIT {FTS_FEW})"
+    ))
+    .bind::<Text, _>(pattern)
+    .get_result(conn)?;
+    Ok(found.n < FTS_FEW)
 }
 
 pub fn sort_value(row: &TicketRow, sort: SortKey) -> NaiveDateTime {

@@ -967,6 +967,13 @@ async fn filters_and_search_including_chinese() {
         "Chinese substring"
     );
     assert_eq!(
+        ids(&get("q=%E8%90%A5%E5%95%86%E7%8E%AF%E5%A2%83")
+            .await
+            .expect(200)),
+        only(&a),
+        "a Chinese term long enough for the trigram index"
+    );
+    assert_eq!(
         ids(&get("q=delay").await.expect(200)),
         only(&a),
         "case-insensitive Latin"

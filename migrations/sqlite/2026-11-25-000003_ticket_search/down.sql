@@ -1,0 +1,3 @@
+DROP TRIGGER tickets_search_update;
+DROP TRIGGER tickets_search_insert;
+DROP TABLE tickets_search;
