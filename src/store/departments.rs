@@ -79,22 +79,17 @@ pub fn list_departments(
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> AppResult<Vec<DepartmentRow>> {
-    let mut query = departments::table
+    let query = departments::table
         .select(DepartmentRow::as_select())
         .into_boxed();
-    if let Some((created_at, id)) = after {
-        query = query.filter(
-            departments::created_at
-                .gt(created_at)
-                .or(departments::created_at
-                    .eq(created_at)
-                    .and(departments::id.gt(id))),
-        );
-    }
-    Ok(query
-        .order((departments::created_at.asc(), departments::id.asc()))
-        .limit(limit)
-        .load(conn)?)
+    let query = keyset!(
+        query,
+        departments::created_at,
+        departments::id,
+        false,
+        after
+    );
+    Ok(query.limit(limit).load(conn)?)
 }
 
 #[derive(Default, AsChangeset)]
@@ -164,19 +159,8 @@ pub fn list_categories(
     if !include_inactive {
         query = query.filter(categories::active.eq(true));
     }
-    if let Some((created_at, id)) = after {
-        query = query.filter(
-            categories::created_at
-                .gt(created_at)
-                .or(categories::created_at
-                    .eq(created_at)
-                    .and(categories::id.gt(id))),
-        );
-    }
-    Ok(query
-        .order((categories::created_at.asc(), categories::id.asc()))
-        .limit(limit)
-        .load(conn)?)
+    let query = keyset!(query, categories::created_at, categories::id, false, after);
+    Ok(query.limit(limit).load(conn)?)
 }
 
 #[derive(Default, AsChangeset)]

@@ -86,19 +86,14 @@ pub fn list(
                 .or(enterprises::credit_code.like(code_pattern).escape('\\')),
         );
     }
-    if let Some((created_at, id)) = after {
-        query = query.filter(
-            enterprises::created_at
-                .gt(created_at)
-                .or(enterprises::created_at
-                    .eq(created_at)
-                    .and(enterprises::id.gt(id))),
-        );
-    }
-    Ok(query
-        .order((enterprises::created_at.asc(), enterprises::id.asc()))
-        .limit(limit)
-        .load(conn)?)
+    let query = keyset!(
+        query,
+        enterprises::created_at,
+        enterprises::id,
+        false,
+        after
+    );
+    Ok(query.limit(limit).load(conn)?)
 }
 
 pub fn set_status(

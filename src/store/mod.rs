@@ -1,6 +1,26 @@
 //! Diesel queries, one module per aggregate. Every function takes the caller's connection so
 //! a use case composes them inside one transaction; none opens a transaction itself.
 
+/// Keyset pagination on a boxed query: rows after the cursor `(value, id)` in `(col, id)`
+/// order, ascending or descending, ids breaking ties.
+macro_rules! keyset {
+    ($query:expr, $col:expr, $id:expr, $descending:expr, $after:expr) => {{
+        let mut q = $query;
+        if let Some((value, id)) = $after {
+            q = if $descending {
+                q.filter($col.lt(value).or($col.eq(value).and($id.lt(id))))
+            } else {
+                q.filter($col.gt(value).or($col.eq(value).and($id.gt(id))))
+            };
+        }
+        if $descending {
+            q.order(($col.desc(), $id.desc()))
+        } else {
+            q.order(($col.asc(), $id.asc()))
+        }
+    }};
+}
+
 pub mod db;
 pub mod departments;
 pub mod enterprises;

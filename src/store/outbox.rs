@@ -136,17 +136,8 @@ pub fn list(
     if let Some(status) = status {
         query = query.filter(outbox::status.eq(status.to_owned()));
     }
-    if let Some((created_at, id)) = after {
-        query = query.filter(
-            outbox::created_at
-                .lt(created_at)
-                .or(outbox::created_at.eq(created_at).and(outbox::id.lt(id))),
-        );
-    }
-    Ok(query
-        .order((outbox::created_at.desc(), outbox::id.desc()))
-        .limit(limit)
-        .load(conn)?)
+    let query = keyset!(query, outbox::created_at, outbox::id, true, after);
+    Ok(query.limit(limit).load(conn)?)
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<OutboxRow>> {

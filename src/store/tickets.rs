@@ -222,19 +222,14 @@ pub fn list_events(
     if !include_internal {
         query = query.filter(ticket_events::internal.eq(false));
     }
-    if let Some((created_at, id)) = after {
-        query = query.filter(
-            ticket_events::created_at
-                .gt(created_at)
-                .or(ticket_events::created_at
-                    .eq(created_at)
-                    .and(ticket_events::id.gt(id))),
-        );
-    }
-    Ok(query
-        .order((ticket_events::created_at.asc(), ticket_events::id.asc()))
-        .limit(limit)
-        .load(conn)?)
+    let query = keyset!(
+        query,
+        ticket_events::created_at,
+        ticket_events::id,
+        false,
+        after
+    );
+    Ok(query.limit(limit).load(conn)?)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -291,17 +286,8 @@ pub fn list_comments(
     if let Some(kind) = only_kind {
         query = query.filter(comments::kind.eq(kind.to_owned()));
     }
-    if let Some((created_at, id)) = after {
-        query = query.filter(
-            comments::created_at
-                .gt(created_at)
-                .or(comments::created_at.eq(created_at).and(comments::id.gt(id))),
-        );
-    }
-    Ok(query
-        .order((comments::created_at.asc(), comments::id.asc()))
-        .limit(limit)
-        .load(conn)?)
+    let query = keyset!(query, comments::created_at, comments::id, false, after);
+    Ok(query.limit(limit).load(conn)?)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -443,24 +429,6 @@ pub struct TicketFilter {
     pub now: NaiveDateTime,
 }
 
-macro_rules! keyset {
-    ($query:ident, $col:expr, $descending:ident, $after:ident) => {{
-        let mut q = $query;
-        if let Some((value, id)) = $after {
-            q = if $descending {
-                q.filter($col.lt(value).or($col.eq(value).and(tickets::id.lt(id))))
-            } else {
-                q.filter($col.gt(value).or($col.eq(value).and(tickets::id.gt(id))))
-            };
-        }
-        if $descending {
-            q.order(($col.desc(), tickets::id.desc()))
-        } else {
-            q.order(($col.asc(), tickets::id.asc()))
-        }
-    }};
-}
-
 /// One page of tickets in `sort` order after the cursor `(sort value, id)`.
 pub fn list(
     conn: &mut DbConn,
@@ -568,9 +536,9 @@ pub fn list(
         query = query.filter(tickets::created_at.lt(v));
     }
     let query = match sort {
-        SortKey::CreatedAt => keyset!(query, tickets::created_at, descending, after),
-        SortKey::DueAt => keyset!(query, tickets::due_at, descending, after),
-        SortKey::UpdatedAt => keyset!(query, tickets::updated_at, descending, after),
+        SortKey::CreatedAt => keyset!(query, tickets::created_at, tickets::id, descending, after),
+        SortKey::DueAt => keyset!(query, tickets::due_at, tickets::id, descending, after),
+        SortKey::UpdatedAt => keyset!(query, tickets::updated_at, tickets::id, descending, after),
     };
     Ok(query.limit(limit).load(conn)?)
 }

@@ -97,17 +97,8 @@ pub fn list(
     if let Some(department_id) = department_id {
         query = query.filter(users::department_id.eq(department_id.to_owned()));
     }
-    if let Some((created_at, id)) = after {
-        query = query.filter(
-            users::created_at
-                .gt(created_at)
-                .or(users::created_at.eq(created_at).and(users::id.gt(id))),
-        );
-    }
-    Ok(query
-        .order((users::created_at.asc(), users::id.asc()))
-        .limit(limit)
-        .load(conn)?)
+    let query = keyset!(query, users::created_at, users::id, false, after);
+    Ok(query.limit(limit).load(conn)?)
 }
 
 #[derive(Default, AsChangeset)]
