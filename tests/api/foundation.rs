@@ -6,7 +6,7 @@ use qifu::error::AppError;
 use qifu::store::outbox::{self, NewMail};
 use serde_json::json;
 
-use super::helpers::{TestApp, spawn_app, spawn_app_with};
+use super::helpers::{TestApp, poll};
 use super::smtp::Mode;
 
 fn mail(to: &str, subject: &str) -> NewMail {
@@ -19,7 +19,7 @@ fn mail(to: &str, subject: &str) -> NewMail {
 }
 
 async fn enqueue(app: &TestApp, m: NewMail) {
-    let now = app.clock_now();
+    let now = app.now();
     app.state
         .db
         .write(move |conn| outbox::enqueue(conn, &m, now).map(|_| ()))
@@ -27,24 +27,9 @@ async fn enqueue(app: &TestApp, m: NewMail) {
         .unwrap();
 }
 
-impl TestApp {
-    fn clock_now(&self) -> chrono::NaiveDateTime {
-        use qifu::clock::Clock;
-        self.clock.now()
-    }
-
-    async fn outbox_rows(&self) -> Vec<outbox::OutboxRow> {
-        self.state
-            .db
-            .run(|conn| outbox::list(conn, None, None, 100))
-            .await
-            .unwrap()
-    }
-}
-
 #[actix_web::test]
 async fn health_ready_metrics_docs_and_openapi_answer() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let get = |p: &str| app.client.get(format!("{}{p}", app.address));
     assert_eq!(app.send(get("/healthz")).await.status, 200);
     let ready = app.send(get("/readyz")).await.expect(200);
@@ -72,7 +57,7 @@ async fn health_ready_metrics_docs_and_openapi_answer() {
 
 #[actix_web::test]
 async fn unknown_routes_and_methods_answer_problem_json() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.get("/no-such-thing", None)
         .await
         .problem(404, "not_found");
@@ -89,7 +74,7 @@ async fn unknown_routes_and_methods_answer_problem_json() {
 
 #[actix_web::test]
 async fn request_ids_are_echoed_when_sane_and_generated_otherwise() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let url = format!("{}/healthz", app.address);
     let r = app
         .send(app.client.get(&url).header("x-request-id", "client-id-42"))
@@ -111,7 +96,7 @@ async fn request_ids_are_echoed_when_sane_and_generated_otherwise() {
 
 #[actix_web::test]
 async fn cors_preflight_allows_configured_origins_only() {
-    let app = spawn_app_with(
+    let app = TestApp::spawn_with(
         json!({"server": {"cors_allowed_origins": ["https://portal.example.gov.cn"]}}),
     )
     .await;
@@ -149,10 +134,10 @@ async fn cors_preflight_allows_configured_origins_only() {
 
 #[actix_web::test]
 async fn committed_mail_arrives_and_rolled_back_mail_never_does() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     enqueue(&app, mail("kept@example.com", "kept")).await;
     let m = mail("lost@example.com", "rolled back");
-    let now = app.clock_now();
+    let now = app.now();
     let result: Result<(), AppError> = app
         .state
         .db
@@ -182,24 +167,20 @@ async fn committed_mail_arrives_and_rolled_back_mail_never_does() {
 
 #[actix_web::test]
 async fn mail_held_while_smtp_is_down_arrives_when_it_is_back() {
-    let app = spawn_app_with(json!({"mail": {"max_attempts": 10}})).await;
+    let app = TestApp::spawn_with(json!({"mail": {"max_attempts": 10}})).await;
     app.smtp.down();
     enqueue(&app, mail("patient@example.com", "held")).await;
     // Wait until at least one attempt failed and a retry is scheduled.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    let row = poll(|| async {
         let rows = app.outbox_rows().await;
-        if rows[0].attempts >= 1 {
-            assert_eq!(rows[0].status, "failed");
-            assert!(rows[0].last_error.is_some());
-            break;
+        match rows[0].attempts {
+            0 => Err("no failed attempt recorded".to_owned()),
+            _ => Ok(rows[0].clone()),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no failed attempt recorded"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
+    assert_eq!(row.status, "failed");
+    assert!(row.last_error.is_some());
     app.smtp.up().await;
     app.clock.advance(chrono::Duration::minutes(10));
     let got = app.smtp.wait_for(1, 15).await;
@@ -209,13 +190,13 @@ async fn mail_held_while_smtp_is_down_arrives_when_it_is_back() {
 
 #[actix_web::test]
 async fn permanent_rejections_go_dead_and_temporary_ones_give_up_after_max_attempts() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.smtp.set_mode(Mode::RejectPermanent);
     enqueue(&app, mail("nobody@example.com", "permanent")).await;
     let row = wait_status(&app, "dead").await;
     assert_eq!(row.attempts, 1, "a 5xx is not retried");
 
-    let app = spawn_app_with(json!({"mail": {"max_attempts": 2}})).await;
+    let app = TestApp::spawn_with(json!({"mail": {"max_attempts": 2}})).await;
     app.smtp.set_mode(Mode::RejectTemporary);
     enqueue(&app, mail("later@example.com", "temporary")).await;
     let row = wait_status(&app, "failed").await;
@@ -227,31 +208,27 @@ async fn permanent_rejections_go_dead_and_temporary_ones_give_up_after_max_attem
 }
 
 async fn wait_status(app: &TestApp, status: &str) -> outbox::OutboxRow {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
+    poll(|| async {
         let rows = app.outbox_rows().await;
         if rows[0].status == status {
-            return rows[0].clone();
+            Ok(rows[0].clone())
+        } else {
+            Err(format!("never reached {status}: {:?}", rows[0]))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never reached {status}: {:?}",
-            rows[0]
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 #[actix_web::test]
 async fn two_dispatch_claims_never_take_the_same_message() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.smtp.down();
     for i in 0..20 {
         enqueue(&app, mail(&format!("m{i}@example.com"), "claim")).await;
     }
     // Due far ahead so every retry counts as due; leases on real time like the dispatcher's.
-    let due = app.clock_now() + chrono::Duration::hours(1);
-    let now = app.clock_now();
+    let due = app.now() + chrono::Duration::hours(1);
+    let now = app.now();
     let lease = now + chrono::Duration::minutes(5);
     let db = app.state.db.clone();
     let claims = futures_util::future::join_all((0..4).map(|_| {
@@ -278,7 +255,7 @@ async fn readiness_fails_when_the_database_is_gone() {
     }
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, PgConnection};
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let ready = |app: &TestApp| app.client.get(format!("{}/readyz", app.address));
     assert_eq!(app.send(ready(&app)).await.status, 200);
     let (server, name) = app.database_url.rsplit_once('/').unwrap();
@@ -313,7 +290,7 @@ async fn the_pool_recovers_when_the_database_drops_its_connections() {
     }
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, PgConnection};
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let admin = app.admin("admin@qifu.test").await;
     let name = app.database_url.rsplit_once('/').unwrap().1.to_owned();
     let mut conn =

@@ -1,14 +1,12 @@
 //! Identity: registration, sessions, passwords, administration.
 
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use qifu::domain::ticket::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::helpers::{CREDIT_CODES, PASSWORD, Resp, Session, TestApp, spawn_app, spawn_app_with};
+use super::helpers::{CREDIT_CODES, Id, PASSWORD, Resp, Session, TestApp, poll};
 use super::smtp::Mode;
 
 const JWT_SECRET: &str = "test-secret-0123456789-0123456789-0123456789";
@@ -60,15 +58,6 @@ async fn register(app: &TestApp, code: &str, email: &str) -> Resp {
     .await
 }
 
-async fn login_resp(app: &TestApp, email: &str, password: &str) -> Resp {
-    app.post(
-        "/auth/login",
-        None,
-        json!({"email": email, "password": password}),
-    )
-    .await
-}
-
 async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> Resp {
     app.send(
         app.client
@@ -77,37 +66,6 @@ async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> Res
             .json(&json!({"email": email, "password": password})),
     )
     .await
-}
-
-async fn refresh(app: &TestApp, token: &str) -> Resp {
-    app.post("/auth/refresh", None, json!({"refresh_token": token}))
-        .await
-}
-
-/// Any method, optional token and body; query parameters are URL-encoded properly.
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    query: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Resp {
-    let mut req = app
-        .client
-        .request(method, format!("{}{path}", app.api))
-        .query(query);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(b);
-    }
-    app.send(req).await
-}
-
-async fn get_q(app: &TestApp, path: &str, token: Option<&str>, query: &[(&str, &str)]) -> Resp {
-    call(app, Method::GET, path, token, query, None).await
 }
 
 /// The `field`s of a validation problem.
@@ -154,6 +112,10 @@ fn assert_no_secrets(v: &Value) {
     }
 }
 
+fn ids_of(items: &[Value]) -> Vec<String> {
+    items.iter().map(|i| i.id().to_owned()).collect()
+}
+
 fn ids(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
@@ -161,45 +123,6 @@ fn ids(page: &Value) -> Vec<String> {
         .iter()
         .map(|i| i["id"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// Walks every page of a list with `limit`, checking the page sizes and the last cursor.
-async fn all_pages(
-    app: &TestApp,
-    path: &str,
-    token: Option<&str>,
-    extra: &[(&str, &str)],
-    limit: usize,
-) -> Vec<String> {
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    let limit_s = limit.to_string();
-    for _ in 0..100 {
-        let mut q: Vec<(&str, &str)> = extra.to_vec();
-        q.push(("limit", &limit_s));
-        if let Some(c) = &cursor {
-            q.push(("cursor", c.as_str()));
-        }
-        let page = get_q(app, path, token, &q).await.expect(200);
-        let items = ids(&page.body);
-        assert!(
-            items.len() <= limit,
-            "page larger than limit: {}",
-            page.body
-        );
-        seen.extend(items.iter().cloned());
-        match page.body["next_cursor"].as_str() {
-            Some(c) => {
-                assert_eq!(items.len(), limit, "a non-final page is full");
-                cursor = Some(c.to_owned());
-            }
-            None => {
-                assert!(page.body["next_cursor"].is_null(), "{}", page.body);
-                return seen;
-            }
-        }
-    }
-    panic!("pagination did not end");
 }
 
 /// The password-reset token: on its own line, 43 URL-safe base64 characters.
@@ -223,8 +146,7 @@ async fn request_reset(app: &TestApp, email: &str) {
 
 /// Waits until `n` reset mails reached `address` and returns their tokens, oldest first.
 async fn reset_tokens(app: &TestApp, address: &str, n: usize) -> Vec<String> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
+    poll(|| async {
         let mails: Vec<_> = app
             .smtp
             .to(address)
@@ -234,40 +156,15 @@ async fn reset_tokens(app: &TestApp, address: &str, n: usize) -> Vec<String> {
             })
             .collect();
         if mails.len() >= n {
-            return mails.iter().map(|m| reset_token(&m.text)).collect();
+            Ok(mails.iter().map(|m| reset_token(&m.text)).collect())
+        } else {
+            Err(format!(
+                "only {} of {n} reset mails reached {address}",
+                mails.len()
+            ))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "only {} of {n} reset mails reached {address}",
-            mails.len()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Polls the admin outbox until a message to `to` has `status`.
-async fn wait_outbox(app: &TestApp, admin: &Session, to: &str, status: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let page = get_q(app, "/admin/outbox", admin.t(), &[("limit", "100")])
-            .await
-            .expect(200);
-        let found = page.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["to"] == to && m["status"] == status)
-            .cloned();
-        if let Some(m) = found {
-            return m;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no {status} message to {to}: {}",
-            page.body
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 fn jwt_keys(audience: &str) -> qifu::auth::JwtKeys {
@@ -295,10 +192,12 @@ struct World {
 }
 
 async fn world(app: &TestApp) -> World {
-    let admin = app.admin("admin@example.com").await;
-    let dept = app.department(&admin, "行政审批局").await;
-    let official = app.official(&admin, "official@example.com", &dept).await;
-    let enterprise = app.enterprise(0, "boss@example.com").await;
+    let admin = app.with_admin("admin@example.com").await;
+    let dept = app.with_department(&admin, "行政审批局").await;
+    let official = app
+        .with_official(&admin, "official@example.com", &dept)
+        .await;
+    let enterprise = app.with_enterprise(0, "boss@example.com").await;
     World {
         admin,
         dept,
@@ -321,7 +220,7 @@ fn the_test_credit_code_generator_agrees_with_the_fixture_codes() {
 
 #[actix_web::test]
 async fn registration_creates_the_enterprise_and_its_first_user() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app
         .post(
             "/auth/register",
@@ -372,7 +271,7 @@ async fn registration_creates_the_enterprise_and_its_first_user() {
 
 #[actix_web::test]
 async fn every_valid_credit_code_is_accepted_in_either_case() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     for (i, code) in CREDIT_CODES.iter().enumerate() {
         let sent = if i % 2 == 0 {
             code.to_string()
@@ -395,7 +294,7 @@ async fn every_valid_credit_code_is_accepted_in_either_case() {
 
 #[actix_web::test]
 async fn invalid_credit_codes_are_refused_with_the_rule_that_failed() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let code = CREDIT_CODES[1];
     // Any single changed character breaks the check (31 is prime and no weight is 0 mod 31).
     for position in 0..18 {
@@ -441,7 +340,7 @@ async fn invalid_credit_codes_are_refused_with_the_rule_that_failed() {
 
 #[actix_web::test]
 async fn duplicate_credit_codes_and_emails_conflict() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, CREDIT_CODES[0], "Boss@Example.com")
         .await
         .expect(201);
@@ -459,7 +358,7 @@ async fn duplicate_credit_codes_and_emails_conflict() {
 
 #[actix_web::test]
 async fn concurrent_registrations_of_one_code_make_one_enterprise_and_no_500() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let results = futures_util::future::join_all((0..5).map(|i| {
         let app = &app;
         async move { register(app, CREDIT_CODES[2], &format!("racer{i}@example.com")).await }
@@ -479,7 +378,7 @@ async fn concurrent_registrations_of_one_code_make_one_enterprise_and_no_500() {
 
 #[actix_web::test]
 async fn weak_passwords_are_refused_with_the_reason() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let email = "li.ming@example.com";
     let cases = [
         ("Short-1", "at least 10"),
@@ -516,7 +415,7 @@ async fn weak_passwords_are_refused_with_the_reason() {
 
 #[actix_web::test]
 async fn all_field_errors_are_reported_at_once() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app
         .post(
             "/auth/register",
@@ -540,7 +439,7 @@ async fn all_field_errors_are_reported_at_once() {
 
 #[actix_web::test]
 async fn malformed_registration_requests_are_refused_and_change_nothing() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let url = format!("{}/auth/register", app.api);
     // A missing field is a well-formed request with an invalid value: 422 naming it.
     let r = app
@@ -618,9 +517,10 @@ async fn malformed_registration_requests_are_refused_and_change_nothing() {
 
 #[actix_web::test]
 async fn login_returns_a_bearer_pair_and_me_describes_the_caller() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
-    let r = login_resp(&app, " BOSS@example.com ", PASSWORD)
+    let r = app
+        .try_login(" BOSS@example.com ", PASSWORD)
         .await
         .expect(200);
     assert_no_secrets(&r.body["user"]);
@@ -671,12 +571,14 @@ async fn login_returns_a_bearer_pair_and_me_describes_the_caller() {
 
 #[actix_web::test]
 async fn wrong_password_and_unknown_email_get_the_same_401() {
-    let app = spawn_app().await;
-    app.enterprise(0, "boss@example.com").await;
-    let wrong = login_resp(&app, "boss@example.com", "Not-The-Passw0rd")
+    let app = TestApp::spawn().await;
+    app.with_enterprise(0, "boss@example.com").await;
+    let wrong = app
+        .try_login("boss@example.com", "Not-The-Passw0rd")
         .await
         .problem(401, "unauthorized");
-    let unknown = login_resp(&app, "nobody@example.com", PASSWORD)
+    let unknown = app
+        .try_login("nobody@example.com", PASSWORD)
         .await
         .problem(401, "unauthorized");
     assert_eq!(wrong.body, unknown.body);
@@ -695,7 +597,7 @@ async fn wrong_password_and_unknown_email_get_the_same_401() {
 
 #[actix_web::test]
 async fn a_deactivated_official_is_locked_out_at_once() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
     let path = format!("/users/{}", w.official.id());
     let r = app
@@ -704,11 +606,11 @@ async fn a_deactivated_official_is_locked_out_at_once() {
         .expect(200);
     assert_eq!(r.body["active"], false);
 
-    login_resp(&app, "official@example.com", PASSWORD)
+    app.try_login("official@example.com", PASSWORD)
         .await
         .problem(403, "forbidden");
     // The wrong password still says only "wrong credentials".
-    login_resp(&app, "official@example.com", "Wrong-Passw0rd-1")
+    app.try_login("official@example.com", "Wrong-Passw0rd-1")
         .await
         .problem(401, "unauthorized");
     // The access token is still within its 15 minutes but no longer works.
@@ -725,7 +627,7 @@ async fn a_deactivated_official_is_locked_out_at_once() {
     )
     .await
     .problem(401, "unauthorized");
-    refresh(&app, &w.official.refresh)
+    app.refresh(&w.official.refresh)
         .await
         .problem(401, "unauthorized");
 
@@ -735,14 +637,14 @@ async fn a_deactivated_official_is_locked_out_at_once() {
     let s = app.login("official@example.com", PASSWORD).await;
     app.get("/me", s.t()).await.expect(200);
     // Deactivation revoked the old refresh token for good.
-    refresh(&app, &w.official.refresh)
+    app.refresh(&w.official.refresh)
         .await
         .problem(401, "unauthorized");
 }
 
 #[actix_web::test]
 async fn a_suspended_enterprise_cannot_sign_in_refresh_or_act_until_reactivated() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
     let eid = w.enterprise.user["enterprise_id"]
         .as_str()
@@ -756,7 +658,7 @@ async fn a_suspended_enterprise_cannot_sign_in_refresh_or_act_until_reactivated(
     assert_eq!(r.body["status"], "suspended");
     assert_eq!(r.body["id"], eid.as_str());
 
-    login_resp(&app, "boss@example.com", PASSWORD)
+    app.try_login("boss@example.com", PASSWORD)
         .await
         .problem(403, "forbidden");
     app.get("/me", w.enterprise.t())
@@ -769,7 +671,7 @@ async fn a_suspended_enterprise_cannot_sign_in_refresh_or_act_until_reactivated(
     )
     .await
     .problem(401, "unauthorized");
-    refresh(&app, &w.enterprise.refresh)
+    app.refresh(&w.enterprise.refresh)
         .await
         .problem(401, "unauthorized");
     // Staff still see it, suspended.
@@ -782,7 +684,7 @@ async fn a_suspended_enterprise_cannot_sign_in_refresh_or_act_until_reactivated(
     let s = app.login("boss@example.com", PASSWORD).await;
     let me = app.get("/me", s.t()).await.expect(200);
     assert_eq!(me.body["enterprise"]["status"], "active");
-    refresh(&app, &s.refresh).await.expect(200);
+    app.refresh(&s.refresh).await.expect(200);
 
     // Unknown status, unknown enterprise.
     app.patch(&path, w.admin.t(), json!({"status": "deleted"}))
@@ -806,7 +708,7 @@ async fn a_suspended_enterprise_cannot_sign_in_refresh_or_act_until_reactivated(
 
 #[actix_web::test]
 async fn forged_tampered_expired_and_misdirected_tokens_are_refused() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
     let user_id = w.enterprise.id();
     let token = w.enterprise.token.clone();
@@ -938,12 +840,12 @@ async fn forged_tampered_expired_and_misdirected_tokens_are_refused() {
 
 #[actix_web::test]
 async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
-    let app = spawn_app().await;
-    app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn().await;
+    app.with_enterprise(0, "boss@example.com").await;
     let first = app.login("boss@example.com", PASSWORD).await;
     let other = app.login("boss@example.com", PASSWORD).await;
 
-    let r = refresh(&app, &first.refresh).await.expect(200);
+    let r = app.refresh(&first.refresh).await.expect(200);
     assert_eq!(r.body["token_type"], "Bearer");
     assert_eq!(r.body["expires_in"], 900);
     assert_eq!(r.body["user"]["id"], first.user["id"]);
@@ -954,16 +856,16 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     app.get("/me", Some(&second_access)).await.expect(200);
 
     // The used token is dead, and presenting it kills its successor too.
-    refresh(&app, &first.refresh)
+    app.refresh(&first.refresh)
         .await
         .problem(401, "unauthorized");
-    refresh(&app, &second_refresh)
+    app.refresh(&second_refresh)
         .await
         .problem(401, "unauthorized");
     // Another session (another family) of the same user is untouched.
-    refresh(&app, &other.refresh).await.expect(200);
+    app.refresh(&other.refresh).await.expect(200);
 
-    refresh(&app, "not-a-token")
+    app.refresh("not-a-token")
         .await
         .problem(401, "unauthorized");
     app.post("/auth/refresh", None, json!({}))
@@ -973,9 +875,9 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
 
 #[actix_web::test]
 async fn concurrent_refreshes_of_one_token_succeed_at_most_once() {
-    let app = spawn_app().await;
-    let s = app.enterprise(0, "boss@example.com").await;
-    let results = futures_util::future::join_all((0..5).map(|_| refresh(&app, &s.refresh))).await;
+    let app = TestApp::spawn().await;
+    let s = app.with_enterprise(0, "boss@example.com").await;
+    let results = futures_util::future::join_all((0..5).map(|_| app.refresh(&s.refresh))).await;
     let ok: Vec<&Resp> = results.iter().filter(|r| r.status == 200).collect();
     assert!(
         ok.len() <= 1,
@@ -985,7 +887,7 @@ async fn concurrent_refreshes_of_one_token_succeed_at_most_once() {
     assert!(results.iter().all(|r| r.status == 200 || r.status == 401));
     // The replays revoked the family, including the winner's new token.
     for r in ok {
-        refresh(&app, r.body["refresh_token"].as_str().unwrap())
+        app.refresh(r.body["refresh_token"].as_str().unwrap())
             .await
             .problem(401, "unauthorized");
     }
@@ -993,14 +895,14 @@ async fn concurrent_refreshes_of_one_token_succeed_at_most_once() {
 
 #[actix_web::test]
 async fn logout_ends_the_session_and_always_answers_204() {
-    let app = spawn_app().await;
-    let s = app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn().await;
+    let s = app.with_enterprise(0, "boss@example.com").await;
     let r = app
         .post("/auth/logout", None, json!({"refresh_token": s.refresh}))
         .await
         .expect(204);
     assert!(r.body.as_str().unwrap_or_default().is_empty());
-    refresh(&app, &s.refresh).await.problem(401, "unauthorized");
+    app.refresh(&s.refresh).await.problem(401, "unauthorized");
     app.post("/auth/logout", None, json!({"refresh_token": s.refresh}))
         .await
         .expect(204);
@@ -1016,23 +918,23 @@ async fn logout_ends_the_session_and_always_answers_204() {
         .problem(422, "validation_failed");
     // Logging out a rotated session kills the rotated token too.
     let s = app.login("boss@example.com", PASSWORD).await;
-    let rotated = refresh(&app, &s.refresh).await.expect(200);
+    let rotated = app.refresh(&s.refresh).await.expect(200);
     let newest = rotated.body["refresh_token"].as_str().unwrap();
     app.post("/auth/logout", None, json!({"refresh_token": newest}))
         .await
         .expect(204);
-    refresh(&app, newest).await.problem(401, "unauthorized");
+    app.refresh(newest).await.problem(401, "unauthorized");
 }
 
 #[actix_web::test]
 async fn refresh_tokens_expire_after_thirty_days() {
-    let app = spawn_app().await;
-    let s = app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn().await;
+    let s = app.with_enterprise(0, "boss@example.com").await;
     let kept = app.login("boss@example.com", PASSWORD).await;
     app.clock.advance(chrono::Duration::days(29));
-    refresh(&app, &kept.refresh).await.expect(200);
+    app.refresh(&kept.refresh).await.expect(200);
     app.clock.advance(chrono::Duration::days(2));
-    refresh(&app, &s.refresh).await.problem(401, "unauthorized");
+    app.refresh(&s.refresh).await.problem(401, "unauthorized");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1048,22 +950,24 @@ fn retry_after(r: &Resp) -> i64 {
 
 #[actix_web::test]
 async fn repeated_failures_lock_the_account_with_growing_lockouts() {
-    let app = spawn_app().await;
-    app.enterprise(0, "boss@example.com").await;
-    app.enterprise(1, "neighbour@example.com").await;
+    let app = TestApp::spawn().await;
+    app.with_enterprise(0, "boss@example.com").await;
+    app.with_enterprise(1, "neighbour@example.com").await;
     let email = "boss@example.com";
     for _ in 0..5 {
-        login_resp(&app, email, "Wrong-Passw0rd-1")
+        app.try_login(email, "Wrong-Passw0rd-1")
             .await
             .problem(401, "unauthorized");
     }
-    let locked = login_resp(&app, email, "Wrong-Passw0rd-1")
+    let locked = app
+        .try_login(email, "Wrong-Passw0rd-1")
         .await
         .problem(429, "rate_limited");
     let first = retry_after(&locked);
     assert!(first > 0 && first <= 15 * 60 + 1, "{first}");
     // Even the right password waits, in any spelling of the address.
-    let r = login_resp(&app, "BOSS@example.com", PASSWORD)
+    let r = app
+        .try_login("BOSS@example.com", PASSWORD)
         .await
         .problem(429, "rate_limited");
     assert!(retry_after(&r) > 0);
@@ -1074,7 +978,7 @@ async fn repeated_failures_lock_the_account_with_growing_lockouts() {
     app.login(email, PASSWORD).await;
     // The success reset the counter: four more failures do not lock.
     for _ in 0..4 {
-        login_resp(&app, email, "Wrong-Passw0rd-1")
+        app.try_login(email, "Wrong-Passw0rd-1")
             .await
             .problem(401, "unauthorized");
     }
@@ -1082,23 +986,23 @@ async fn repeated_failures_lock_the_account_with_growing_lockouts() {
 
     // Lock again, wait it out, fail five more times: the second lockout is longer.
     for _ in 0..5 {
-        login_resp(&app, email, "Wrong-Passw0rd-1")
+        app.try_login(email, "Wrong-Passw0rd-1")
             .await
             .problem(401, "unauthorized");
     }
     let one = retry_after(
-        &login_resp(&app, email, PASSWORD)
+        &app.try_login(email, PASSWORD)
             .await
             .problem(429, "rate_limited"),
     );
     app.clock.advance(chrono::Duration::seconds(one + 1));
     for _ in 0..5 {
-        login_resp(&app, email, "Wrong-Passw0rd-1")
+        app.try_login(email, "Wrong-Passw0rd-1")
             .await
             .problem(401, "unauthorized");
     }
     let two = retry_after(
-        &login_resp(&app, email, PASSWORD)
+        &app.try_login(email, PASSWORD)
             .await
             .problem(429, "rate_limited"),
     );
@@ -1109,13 +1013,14 @@ async fn repeated_failures_lock_the_account_with_growing_lockouts() {
 
 #[actix_web::test]
 async fn unknown_emails_are_throttled_like_known_ones() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     for _ in 0..5 {
-        login_resp(&app, "ghost@example.com", "Wrong-Passw0rd-1")
+        app.try_login("ghost@example.com", "Wrong-Passw0rd-1")
             .await
             .problem(401, "unauthorized");
     }
-    let r = login_resp(&app, "ghost@example.com", "Wrong-Passw0rd-1")
+    let r = app
+        .try_login("ghost@example.com", "Wrong-Passw0rd-1")
         .await
         .problem(429, "rate_limited");
     assert!(retry_after(&r) > 0);
@@ -1123,8 +1028,8 @@ async fn unknown_emails_are_throttled_like_known_ones() {
 
 #[actix_web::test]
 async fn an_attacker_elsewhere_cannot_lock_the_owner_out() {
-    let app = spawn_app_with(json!({"server": {"trust_forwarded_for": true}})).await;
-    app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn_with(json!({"server": {"trust_forwarded_for": true}})).await;
+    app.with_enterprise(0, "boss@example.com").await;
     let attacker = "203.0.113.9";
     let owner = "198.51.100.7";
     for _ in 0..5 {
@@ -1144,7 +1049,7 @@ async fn an_attacker_elsewhere_cannot_lock_the_owner_out() {
 async fn one_address_failing_across_many_accounts_is_throttled_as_a_whole() {
     // One failure locks an account from an address; ten (10 × the per-account limit) lock the
     // address itself.
-    let app = spawn_app_with(json!({"server": {"trust_forwarded_for": true},
+    let app = TestApp::spawn_with(json!({"server": {"trust_forwarded_for": true},
                                     "auth": {"login_max_failures": 1}}))
     .await;
     let sprayer = "203.0.113.50";
@@ -1174,11 +1079,14 @@ async fn one_address_failing_across_many_accounts_is_throttled_as_a_whole() {
 
 #[actix_web::test]
 async fn parallel_guesses_do_not_get_past_the_limit() {
-    let app = spawn_app().await;
-    app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn().await;
+    app.with_enterprise(0, "boss@example.com").await;
     let results = futures_util::future::join_all((0..20).map(|i| {
         let app = &app;
-        async move { login_resp(app, "boss@example.com", &format!("Wrong-Passw0rd-{i}")).await }
+        async move {
+            app.try_login("boss@example.com", &format!("Wrong-Passw0rd-{i}"))
+                .await
+        }
     }))
     .await;
     let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
@@ -1195,7 +1103,7 @@ async fn parallel_guesses_do_not_get_past_the_limit() {
 
 #[actix_web::test]
 async fn password_reset_mails_a_single_use_token_that_sets_the_password() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
     let email = "boss@example.com";
     let other_session = app.login(email, PASSWORD).await;
@@ -1209,15 +1117,16 @@ async fn password_reset_mails_a_single_use_token_that_sets_the_password() {
     .expect(202);
     request_reset(&app, "  BOSS@Example.com").await;
     let mail = app
-        .smtp
-        .wait_for_to(email, RESET_SUBJECT_ZH, 15)
-        .await
-        .expect("reset mail arrives (zh-CN by default)");
+        .wait_mail(email, "reset mail arrives (zh-CN by default)", |m| {
+            m.subject.contains(RESET_SUBJECT_ZH)
+        })
+        .await;
     assert!(mail.text.contains("30"), "validity stated: {}", mail.text);
     let token = reset_token(&mail.text);
     assert!(mail.html.contains(&token));
     // Only the known address got mail.
-    let outbox = get_q(&app, "/admin/outbox", w.admin.t(), &[])
+    let outbox = app
+        .get_q("/admin/outbox", w.admin.t(), &[])
         .await
         .expect(200);
     let recipients: Vec<&str> = outbox.body["items"]
@@ -1235,12 +1144,12 @@ async fn password_reset_mails_a_single_use_token_that_sets_the_password() {
     )
     .await
     .expect(204);
-    login_resp(&app, email, PASSWORD)
+    app.try_login(email, PASSWORD)
         .await
         .problem(401, "unauthorized");
     app.login(email, NEW_PASSWORD).await;
     for old in [&w.enterprise.refresh, &other_session.refresh] {
-        refresh(&app, old).await.problem(401, "unauthorized");
+        app.refresh(old).await.problem(401, "unauthorized");
     }
     // Once only.
     let again = app
@@ -1272,8 +1181,8 @@ async fn password_reset_mails_a_single_use_token_that_sets_the_password() {
 
 #[actix_web::test]
 async fn reset_tokens_expire_after_thirty_minutes() {
-    let app = spawn_app().await;
-    app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn().await;
+    app.with_enterprise(0, "boss@example.com").await;
     request_reset(&app, "boss@example.com").await;
     let token = reset_tokens(&app, "boss@example.com", 1).await.remove(0);
     app.clock.advance(chrono::Duration::minutes(31));
@@ -1291,8 +1200,8 @@ async fn reset_tokens_expire_after_thirty_minutes() {
 
 #[actix_web::test]
 async fn a_weak_new_password_is_refused_and_leaves_the_token_usable() {
-    let app = spawn_app().await;
-    app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn().await;
+    app.with_enterprise(0, "boss@example.com").await;
     request_reset(&app, "boss@example.com").await;
     request_reset(&app, "boss@example.com").await;
     let tokens = reset_tokens(&app, "boss@example.com", 2).await;
@@ -1330,7 +1239,7 @@ async fn a_weak_new_password_is_refused_and_leaves_the_token_usable() {
 
 #[actix_web::test]
 async fn reset_mail_follows_the_users_locale_and_skips_deactivated_users() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let mut body = register_body("Acme Ltd", CREDIT_CODES[1], "en@example.com", PASSWORD);
     body["user"]["locale"] = json!("en");
     let r = app.post("/auth/register", None, body).await.expect(201);
@@ -1341,15 +1250,15 @@ async fn reset_mail_follows_the_users_locale_and_skips_deactivated_users() {
 
     request_reset(&app, "en@example.com").await;
     let mail = app
-        .smtp
-        .wait_for_to("en@example.com", RESET_SUBJECT_EN, 15)
-        .await
-        .expect("English reset mail");
+        .wait_mail("en@example.com", "English reset mail", |m| {
+            m.subject.contains(RESET_SUBJECT_EN)
+        })
+        .await;
     assert!(mail.text.contains("30 minutes"), "{}", mail.text);
 
-    let admin = app.admin("admin@example.com").await;
-    let dept = app.department(&admin, "Dept").await;
-    let official = app.official(&admin, "gone@example.com", &dept).await;
+    let admin = app.with_admin("admin@example.com").await;
+    let dept = app.with_department(&admin, "Dept").await;
+    let official = app.with_official(&admin, "gone@example.com", &dept).await;
     app.patch(
         &format!("/users/{}", official.id()),
         admin.t(),
@@ -1372,8 +1281,8 @@ async fn reset_mail_follows_the_users_locale_and_skips_deactivated_users() {
 
 #[actix_web::test]
 async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
-    let app = spawn_app().await;
-    let s = app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn().await;
+    let s = app.with_enterprise(0, "boss@example.com").await;
     let other = app.login("boss@example.com", PASSWORD).await;
     request_reset(&app, "boss@example.com").await;
     let reset = reset_tokens(&app, "boss@example.com", 1).await.remove(0);
@@ -1417,9 +1326,9 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     .await
     .expect(204);
     for old in [&s.refresh, &other.refresh] {
-        refresh(&app, old).await.problem(401, "unauthorized");
+        app.refresh(old).await.problem(401, "unauthorized");
     }
-    login_resp(&app, "boss@example.com", PASSWORD)
+    app.try_login("boss@example.com", PASSWORD)
         .await
         .problem(401, "unauthorized");
     app.login("boss@example.com", NEW_PASSWORD).await;
@@ -1441,7 +1350,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
 
 #[actix_web::test]
 async fn departments_are_created_renamed_and_deactivated_by_admins() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
     let r = app
         .post(
@@ -1556,7 +1465,7 @@ async fn departments_are_created_renamed_and_deactivated_by_admins() {
 
 #[actix_web::test]
 async fn categories_validate_their_department_and_deadline_and_list_publicly() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
     let r = app
         .post(
@@ -1571,7 +1480,7 @@ async fn categories_validate_their_department_and_deadline_and_list_publicly() {
     assert_eq!(r.body["department_id"], w.dept.as_str());
     assert_eq!(r.body["sla_hours"], 48);
     assert_eq!(r.body["active"], true);
-    let tax = app.category(&w.admin, "税务", &w.dept, 1).await;
+    let tax = app.with_category(&w.admin, "税务", &w.dept, 1).await;
 
     for hours in [0, -1, 8761] {
         assert_invalid(
@@ -1653,23 +1562,20 @@ async fn categories_validate_their_department_and_deadline_and_list_publicly() {
         assert_eq!(listed(&r.body), vec![licence.clone()], "inactive hidden");
     }
     // Admins may ask for the inactive ones too; nobody else can.
-    let all = get_q(
-        &app,
-        "/categories",
-        w.admin.t(),
-        &[("include_inactive", "true")],
-    )
-    .await
-    .expect(200);
+    let all = app
+        .get_q("/categories", w.admin.t(), &[("include_inactive", "true")])
+        .await
+        .expect(200);
     assert_eq!(listed(&all.body), vec![licence.clone(), tax.clone()]);
     for token in [None, w.enterprise.t()] {
-        let r = get_q(&app, "/categories", token, &[("include_inactive", "true")])
+        let r = app
+            .get_q("/categories", token, &[("include_inactive", "true")])
             .await
             .expect(200);
         assert_eq!(listed(&r.body), vec![licence.clone()]);
     }
     // Moving a category to another department.
-    let other = app.department(&w.admin, "税务局").await;
+    let other = app.with_department(&w.admin, "税务局").await;
     let r = app
         .patch(
             &format!("/categories/{licence}"),
@@ -1683,9 +1589,9 @@ async fn categories_validate_their_department_and_deadline_and_list_publicly() {
 
 #[actix_web::test]
 async fn staff_users_are_created_listed_moved_and_deactivated() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
-    let dept2 = app.department(&w.admin, "生态环境局").await;
+    let dept2 = app.with_department(&w.admin, "生态环境局").await;
 
     let r = app
         .post(
@@ -1785,27 +1691,28 @@ async fn staff_users_are_created_listed_moved_and_deactivated() {
         let app = &app;
         let token = w.admin.token.clone();
         async move {
-            let r = get_q(
-                app,
-                "/users",
-                Some(&token),
-                &[("role", "official"), ("department_id", &dept)],
-            )
-            .await
-            .expect(200);
+            let r = app
+                .get_q(
+                    "/users",
+                    Some(&token),
+                    &[("role", "official"), ("department_id", &dept)],
+                )
+                .await
+                .expect(200);
             ids(&r.body)
         }
     };
     assert_eq!(officials_in(&w.dept).await, vec![w.official.id()]);
     assert_eq!(officials_in(&dept2).await, vec![wang.clone()]);
-    let admins = get_q(&app, "/users", w.admin.t(), &[("role", "admin")])
+    let admins = app
+        .get_q("/users", w.admin.t(), &[("role", "admin")])
         .await
         .expect(200);
     assert_eq!(ids(&admins.body).len(), 2);
     let everyone = app.get("/users", w.admin.t()).await.expect(200);
     assert_no_secrets(&everyone.body);
     assert_eq!(ids(&everyone.body).len(), 5);
-    get_q(&app, "/users", w.admin.t(), &[("role", "wizard")])
+    app.get_q("/users", w.admin.t(), &[("role", "wizard")])
         .await
         .problem(400, "bad_request");
 
@@ -1876,7 +1783,7 @@ async fn staff_users_are_created_listed_moved_and_deactivated() {
         .expect(200);
     assert_eq!(r.body["active"], false);
     for token in [&w.official.refresh, &second.refresh] {
-        refresh(&app, token).await.problem(401, "unauthorized");
+        app.refresh(token).await.problem(401, "unauthorized");
     }
     let listed = app
         .get(&format!("/users/{}", w.official.id()), w.admin.t())
@@ -1887,10 +1794,12 @@ async fn staff_users_are_created_listed_moved_and_deactivated() {
 
 #[actix_web::test]
 async fn enterprises_are_searched_by_name_or_credit_code() {
-    let app = spawn_app().await;
-    let admin = app.admin("admin@example.com").await;
-    let dept = app.department(&admin, "Dept").await;
-    let official = app.official(&admin, "official@example.com", &dept).await;
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let dept = app.with_department(&admin, "Dept").await;
+    let official = app
+        .with_official(&admin, "official@example.com", &dept)
+        .await;
     let names = [
         "深圳市腾讯计算机系统有限公司",
         "Alibaba (China) Co., Ltd.",
@@ -1918,7 +1827,8 @@ async fn enterprises_are_searched_by_name_or_credit_code() {
         let app = &app;
         let token = official.token.clone();
         async move {
-            ids(&get_q(app, "/enterprises", Some(&token), &[("q", q)])
+            ids(&app
+                .get_q("/enterprises", Some(&token), &[("q", q)])
                 .await
                 .expect(200)
                 .body)
@@ -1956,10 +1866,10 @@ async fn enterprises_are_searched_by_name_or_credit_code() {
 
 #[actix_web::test]
 async fn lists_page_by_cursor_without_gaps_or_duplicates() {
-    let app = spawn_app().await;
-    let admin = app.admin("admin@example.com").await;
-    let dept = app.department(&admin, "Dept").await;
-    let mut expected_users = vec![admin.id()];
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let dept = app.with_department(&admin, "Dept").await;
+    let mut expected_users = vec![admin.id().to_owned()];
     for i in 0..6 {
         let r = app
             .post(
@@ -1992,14 +1902,20 @@ async fn lists_page_by_cursor_without_gaps_or_duplicates() {
     );
 
     for limit in [1, 2, 3, 5] {
-        let users = all_pages(&app, "/users", admin.t(), &[], limit).await;
+        let users = ids_of(&app.all_pages("/users", admin.t(), &[], limit).await);
         assert_eq!(users, all_users, "users with limit {limit}");
     }
-    let officials = all_pages(&app, "/users", admin.t(), &[("role", "official")], 2).await;
+    let officials = ids_of(
+        &app.all_pages("/users", admin.t(), &[("role", "official")], 2)
+            .await,
+    );
     assert_eq!(officials, expected_users[1..].to_vec());
-    let enterprises = all_pages(&app, "/enterprises", admin.t(), &[], 2).await;
+    let enterprises = ids_of(&app.all_pages("/enterprises", admin.t(), &[], 2).await);
     assert_eq!(enterprises, expected_enterprises);
-    let found = all_pages(&app, "/enterprises", admin.t(), &[("q", "91440300ma")], 2).await;
+    let found = ids_of(
+        &app.all_pages("/enterprises", admin.t(), &[("q", "91440300ma")], 2)
+            .await,
+    );
     assert_eq!(found, expected_enterprises);
 
     // Default limit 20 holds everything here; the page says it is the last.
@@ -2016,21 +1932,21 @@ async fn lists_page_by_cursor_without_gaps_or_duplicates() {
     ] {
         for limit in ["0", "101", "-1"] {
             assert_invalid(
-                get_q(&app, path, admin.t(), &[("limit", limit)]).await,
+                app.get_q(path, admin.t(), &[("limit", limit)]).await,
                 "limit",
             );
         }
-        get_q(&app, path, admin.t(), &[("limit", "100")])
+        app.get_q(path, admin.t(), &[("limit", "100")])
             .await
             .expect(200);
         let garbage = URL_SAFE_NO_PAD.encode(b"{\"not\":\"a cursor\"}");
         for cursor in ["!!!", "bm90IGpzb24", garbage.as_str()] {
             assert_invalid(
-                get_q(&app, path, admin.t(), &[("cursor", cursor)]).await,
+                app.get_q(path, admin.t(), &[("cursor", cursor)]).await,
                 "cursor",
             );
         }
-        get_q(&app, path, admin.t(), &[("limit", "ten")])
+        app.get_q(path, admin.t(), &[("limit", "ten")])
             .await
             .problem(400, "bad_request");
     }
@@ -2042,17 +1958,18 @@ async fn lists_page_by_cursor_without_gaps_or_duplicates() {
 
 #[actix_web::test]
 async fn the_outbox_shows_mail_and_dead_messages_can_be_retried() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
     request_reset(&app, "boss@example.com").await;
-    let sent = wait_outbox(&app, &w.admin, "boss@example.com", "sent").await;
+    let sent = app.wait_outbox(&w.admin, "boss@example.com", "sent").await;
     assert!(sent["subject"].as_str().unwrap().contains(RESET_SUBJECT_ZH));
     assert_eq!(sent["attempts"], 1);
     assert!(sent["last_error"].is_null());
     assert!(sent["sent_at"].is_string());
     assert!(sent["created_at"].is_string());
     assert_no_secrets(&sent);
-    let only_sent = get_q(&app, "/admin/outbox", w.admin.t(), &[("status", "sent")])
+    let only_sent = app
+        .get_q("/admin/outbox", w.admin.t(), &[("status", "sent")])
         .await
         .expect(200);
     assert_eq!(
@@ -2060,29 +1977,32 @@ async fn the_outbox_shows_mail_and_dead_messages_can_be_retried() {
         vec![sent["id"].as_str().unwrap().to_owned()]
     );
     assert!(
-        ids(
-            &get_q(&app, "/admin/outbox", w.admin.t(), &[("status", "dead")])
-                .await
-                .expect(200)
-                .body
-        )
+        ids(&app
+            .get_q("/admin/outbox", w.admin.t(), &[("status", "dead")])
+            .await
+            .expect(200)
+            .body)
         .is_empty()
     );
     assert_invalid(
-        get_q(&app, "/admin/outbox", w.admin.t(), &[("status", "bogus")]).await,
+        app.get_q("/admin/outbox", w.admin.t(), &[("status", "bogus")])
+            .await,
         "status",
     );
 
     // A permanent refusal makes the message dead at once.
     app.smtp.set_mode(Mode::RejectPermanent);
     request_reset(&app, "official@example.com").await;
-    let dead = wait_outbox(&app, &w.admin, "official@example.com", "dead").await;
+    let dead = app
+        .wait_outbox(&w.admin, "official@example.com", "dead")
+        .await;
     let dead_id = dead["id"].as_str().unwrap().to_owned();
     assert!(
         dead["last_error"].as_str().unwrap().contains("550"),
         "{dead}"
     );
-    let listed = get_q(&app, "/admin/outbox", w.admin.t(), &[("status", "dead")])
+    let listed = app
+        .get_q("/admin/outbox", w.admin.t(), &[("status", "dead")])
         .await
         .expect(200);
     assert_eq!(ids(&listed.body), vec![dead_id.clone()]);
@@ -2100,10 +2020,10 @@ async fn the_outbox_shows_mail_and_dead_messages_can_be_retried() {
     assert_eq!(r.body["id"], dead_id.as_str());
     assert_eq!(r.body["status"], "pending");
     let mail = app
-        .smtp
-        .wait_for_to("official@example.com", RESET_SUBJECT_ZH, 15)
-        .await
-        .expect("the revived mail arrives");
+        .wait_mail("official@example.com", "the revived mail arrives", |m| {
+            m.subject.contains(RESET_SUBJECT_ZH)
+        })
+        .await;
     let token = reset_token(&mail.text);
     app.post(
         "/auth/password-reset/confirm",
@@ -2112,7 +2032,8 @@ async fn the_outbox_shows_mail_and_dead_messages_can_be_retried() {
     )
     .await
     .expect(204);
-    wait_outbox(&app, &w.admin, "official@example.com", "sent").await;
+    app.wait_outbox(&w.admin, "official@example.com", "sent")
+        .await;
 
     app.post(
         &format!("/admin/outbox/{dead_id}/retry"),
@@ -2223,11 +2144,12 @@ fn matrix(fx: &MatrixFixture, c: usize) -> Vec<Row> {
 
 #[actix_web::test]
 async fn role_endpoint_matrix() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
-    let other_dept = app.department(&w.admin, "其他部门").await;
-    let category = app.category(&w.admin, "营业执照", &w.dept, 24).await;
-    app.official(&w.admin, "spare@example.com", &w.dept).await;
+    let other_dept = app.with_department(&w.admin, "其他部门").await;
+    let category = app.with_category(&w.admin, "营业执照", &w.dept, 24).await;
+    app.with_official(&w.admin, "spare@example.com", &w.dept)
+        .await;
     let mut refresh_tokens = Vec::new();
     for _ in CALLERS {
         refresh_tokens.push(app.login("spare@example.com", PASSWORD).await.refresh);
@@ -2235,14 +2157,16 @@ async fn role_endpoint_matrix() {
     // A dead message for the admin to retry.
     app.smtp.set_mode(Mode::RejectPermanent);
     request_reset(&app, "official@example.com").await;
-    let dead = wait_outbox(&app, &w.admin, "official@example.com", "dead").await;
+    let dead = app
+        .wait_outbox(&w.admin, "official@example.com", "dead")
+        .await;
     app.smtp.set_mode(Mode::Accept);
 
     let fx = MatrixFixture {
         dept: w.dept.clone(),
         other_dept,
         category,
-        official_id: w.official.id(),
+        official_id: w.official.id().to_owned(),
         enterprise_id: w.enterprise.user["enterprise_id"]
             .as_str()
             .unwrap()
@@ -2255,15 +2179,9 @@ async fn role_endpoint_matrix() {
     let mut calls = 0;
     for (c, caller) in CALLERS.iter().enumerate() {
         for r in matrix(&fx, c) {
-            let resp = call(
-                &app,
-                r.method.clone(),
-                &r.path,
-                tokens[c],
-                &[],
-                r.body.as_ref(),
-            )
-            .await;
+            let resp = app
+                .call(r.method.clone(), &r.path, tokens[c], &[], r.body.as_ref())
+                .await;
             calls += 1;
             let want = r.expect[c];
             if resp.status != want {
@@ -2296,9 +2214,9 @@ type QueryPairs<'a> = &'a [(&'a str, &'a str)];
 async fn forbidden_roles_get_403_whatever_the_body() {
     // The contract: a valid token whose role may not do it → 403. The role must decide before
     // the body is looked at; otherwise non-admins can probe the admin validation rules.
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let w = world(&app).await;
-    let category = app.category(&w.admin, "营业执照", &w.dept, 24).await;
+    let category = app.with_category(&w.admin, "营业执照", &w.dept, 24).await;
     let cases = [
         (Method::POST, "/departments".to_owned(), json!({"name": ""})),
         (
@@ -2333,7 +2251,7 @@ async fn forbidden_roles_get_403_whatever_the_body() {
             ("enterprise", w.enterprise.t()),
             ("official", w.official.t()),
         ] {
-            let r = call(&app, method.clone(), path, token, &[], Some(body)).await;
+            let r = app.call(method.clone(), path, token, &[], Some(body)).await;
             if r.status != 403 {
                 failures.push(format!("{who} {method} {path}: {} {}", r.status, r.body));
             }
@@ -2351,7 +2269,7 @@ async fn forbidden_roles_get_403_whatever_the_body() {
         } else {
             w.enterprise.t()
         };
-        let r = get_q(&app, path, token, query).await;
+        let r = app.get_q(path, token, query).await;
         if r.status != 403 {
             failures.push(format!(
                 "{who} GET {path}?{query:?}: {} {}",
@@ -2410,8 +2328,8 @@ async fn create_admin_from_the_command_line() {
     assert!(text.contains("already exists"), "{text}");
 
     // The admin works against that database, with the first password unchanged.
-    let app = spawn_app_with(json!({"database": {"url": db_url}})).await;
-    login_resp(&app, "root@example.com", NEW_PASSWORD)
+    let app = TestApp::spawn_with(json!({"database": {"url": db_url}})).await;
+    app.try_login("root@example.com", NEW_PASSWORD)
         .await
         .problem(401, "unauthorized");
     let admin = app.login("root@example.com", PASSWORD).await;

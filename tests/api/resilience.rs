@@ -8,18 +8,22 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use reqwest::Method;
+
 use super::helpers::{
-    CREDIT_CODES, PASSWORD, Session, TestApp, fresh_database, on_postgres, spawn_app, spawn_sibling,
+    Api, Id, PASSWORD, Session, TestApp, action_path, events_path, fresh_database, on_postgres,
+    poll_within,
 };
 use super::smtp::SmtpSink;
 
+/// An admin and one desk with two officials; the desk's category.
 async fn setup_department(app: &TestApp) -> (Session, String) {
-    let admin = app.admin("admin@qifu.test").await;
-    let dept = app.department(&admin, "Commerce").await;
-    let cat = app.category(&admin, "Permits", &dept, 24).await;
-    app.official(&admin, "off1@qifu.test", &dept).await;
-    app.official(&admin, "off2@qifu.test", &dept).await;
-    (admin, cat)
+    let admin = app.with_admin("admin@qifu.test").await;
+    let officials = ["off1@qifu.test", "off2@qifu.test"];
+    let desk = app
+        .with_desk(&admin, "Commerce", "Permits", 24, &officials)
+        .await;
+    (admin, desk.category)
 }
 
 #[actix_web::test]
@@ -28,23 +32,18 @@ async fn three_instances_on_one_postgres_act_once() {
         eprintln!("skipped: set QIFU_TEST_DATABASE_URL to a PostgreSQL URL");
         return;
     }
-    let a = spawn_app().await;
-    let b = spawn_sibling(&a).await;
-    let c = spawn_sibling(&a).await;
+    let a = TestApp::spawn().await;
+    let b = a.sibling().await;
+    let c = a.sibling().await;
     let instances = [&a, &b, &c];
     let (admin, cat) = setup_department(&a).await;
-    let ent = a.enterprise(0, "wang@ent.test").await;
+    let ent = a.with_enterprise(0, "wang@ent.test").await;
 
     // Sessions issued by one instance work on the others, refresh included.
     b.get("/me", ent.t()).await.expect(200);
-    let renewed = c
-        .post("/auth/refresh", None, json!({"refresh_token": ent.refresh}))
-        .await
-        .expect(200);
+    let renewed = c.refresh(&ent.refresh).await.expect(200);
     let token = renewed.body["access_token"].as_str().unwrap().to_owned();
-    a.post("/auth/refresh", None, json!({"refresh_token": ent.refresh}))
-        .await
-        .problem(401, "unauthorized");
+    a.refresh(&ent.refresh).await.problem(401, "unauthorized");
 
     // Filings and actions spread over the three.
     let filings = (0..12).map(|i| {
@@ -70,22 +69,18 @@ async fn three_instances_on_one_postgres_act_once() {
         HashSet::from([6]),
         "balanced across instances: {load:?}"
     );
-    let off1 = a.login("off1@qifu.test", PASSWORD).await;
-    let off2 = b.login("off2@qifu.test", PASSWORD).await;
+    let off1 = a.login_as("off1@qifu.test").await;
+    let off2 = b.login_as("off2@qifu.test").await;
     for (i, t) in tickets.iter().enumerate() {
-        let who = if t["assignee_id"] == off1.id().as_str() {
+        let who = if t["assignee_id"] == off1.id() {
             &off1
         } else {
             &off2
         };
         let app = instances[(i + 1) % 3];
-        app.post(
-            &format!("/tickets/{}/actions/accept", t["id"].as_str().unwrap()),
-            who.t(),
-            json!({}),
-        )
-        .await
-        .expect(200);
+        app.post(&action_path(t, "accept"), who.t(), json!({}))
+            .await
+            .expect(200);
     }
 
     // Every instance sweeps at once, twice: one overdue event per ticket.
@@ -96,13 +91,7 @@ async fn three_instances_on_one_postgres_act_once() {
         futures_util::future::join_all(instances.iter().map(|app| app.run_jobs())).await;
     }
     for t in &tickets {
-        let events = c
-            .get(
-                &format!("/tickets/{}/events?limit=100", t["id"].as_str().unwrap()),
-                admin.t(),
-            )
-            .await
-            .expect(200);
+        let events = c.get(&events_path(t), admin.t()).await.expect(200);
         let overdue = events.body["items"]
             .as_array()
             .unwrap()
@@ -114,13 +103,13 @@ async fn three_instances_on_one_postgres_act_once() {
 
     // Resolve a few, wait past auto-close, sweep everywhere: closed once each.
     for t in tickets.iter().take(3) {
-        let who = if t["assignee_id"] == off1.id().as_str() {
+        let who = if t["assignee_id"] == off1.id() {
             &off1
         } else {
             &off2
         };
         c.post(
-            &format!("/tickets/{}/actions/resolve", t["id"].as_str().unwrap()),
+            &action_path(t, "resolve"),
             who.t(),
             json!({"resolution": "ok"}),
         )
@@ -132,13 +121,7 @@ async fn three_instances_on_one_postgres_act_once() {
     }
     futures_util::future::join_all(instances.iter().map(|app| app.run_jobs())).await;
     for t in tickets.iter().take(3) {
-        let events = b
-            .get(
-                &format!("/tickets/{}/events?limit=100", t["id"].as_str().unwrap()),
-                admin.t(),
-            )
-            .await
-            .expect(200);
+        let events = b.get(&events_path(t), admin.t()).await.expect(200);
         let closes = events.body["items"]
             .as_array()
             .unwrap()
@@ -151,11 +134,7 @@ async fn three_instances_on_one_postgres_act_once() {
     // Throttling holds across instances: five failures spread over three, then 429 anywhere.
     for i in 0..5 {
         instances[i % 3]
-            .post(
-                "/auth/login",
-                None,
-                json!({"email": "off1@qifu.test", "password": "wrong-password-1"}),
-            )
+            .try_login("off1@qifu.test", "wrong-password-1")
             .await
             .expect(401);
     }
@@ -169,8 +148,7 @@ async fn three_instances_on_one_postgres_act_once() {
     locked.problem(429, "rate_limited");
 
     // Every queued mail is delivered exactly once, by whichever instance leased it.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let total = loop {
+    let total = poll_within(Duration::from_secs(30), || async {
         let sent = a
             .get("/admin/outbox?status=sent&limit=100", admin.t())
             .await
@@ -183,38 +161,20 @@ async fn three_instances_on_one_postgres_act_once() {
             .get("/admin/outbox?status=failed&limit=1", admin.t())
             .await
             .expect(200);
-        if pending.body["items"].as_array().unwrap().is_empty()
-            && failed.body["items"].as_array().unwrap().is_empty()
-        {
-            break count_all(&a, &admin, "sent").await;
+        if pending.items().is_empty() && failed.items().is_empty() {
+            Ok(
+                a.all_pages("/admin/outbox", admin.t(), &[("status", "sent")], 100)
+                    .await
+                    .len(),
+            )
+        } else {
+            Err(format!("outbox did not drain: {}", sent.body))
         }
-        assert!(
-            Instant::now() < deadline,
-            "outbox did not drain: {}",
-            sent.body
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(total > 30, "the scenario produced plenty of mail ({total})");
     assert_eq!(a.smtp.messages().len(), total, "each message arrived once");
-}
-
-async fn count_all(app: &TestApp, admin: &Session, status: &str) -> usize {
-    let mut n = 0;
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/admin/outbox?status={status}&limit=100&cursor={c}"),
-            None => format!("/admin/outbox?status={status}&limit=100"),
-        };
-        let r = app.get(&path, admin.t()).await.expect(200);
-        n += r.body["items"].as_array().unwrap().len();
-        match r.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return n,
-        }
-    }
 }
 
 /// 32 clients file tickets as fast as they can; SQLite writers must queue, never fail.
@@ -224,11 +184,15 @@ async fn thirty_two_concurrent_writers_get_no_server_errors() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
-    let app = Arc::new(spawn_app().await);
+    let app = Arc::new(TestApp::spawn().await);
     let (_, cat) = setup_department(&app).await;
     let mut tokens = Vec::new();
     for n in 0..4 {
-        tokens.push(app.enterprise(n, &format!("user{n}@ent.test")).await.token);
+        tokens.push(
+            app.with_enterprise(n, &format!("user{n}@ent.test"))
+                .await
+                .token,
+        );
     }
     let stop_at = Instant::now() + Duration::from_secs(seconds);
     let clients = (0..32).map(|i| {
@@ -364,6 +328,15 @@ impl Server {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// A client for this server that gives up on a request the crash left hanging.
+    fn api(&self) -> Api {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        Api::new(self.base(), client)
+    }
+
     fn signal(&self, signal: &str) {
         if let Some(child) = &self.child {
             Command::new("kill")
@@ -387,89 +360,15 @@ impl Drop for Server {
     }
 }
 
-async fn call(
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = client.request(method, url);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
-    let (status, body) = call(
-        client,
-        reqwest::Method::POST,
-        format!("{base}/api/v1/auth/login"),
-        None,
-        Some(json!({"email": email, "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
-/// Builds a department with one official and an enterprise; returns (admin, enterprise) tokens
-/// and the category id.
-async fn binary_fixture(client: &reqwest::Client, base: &str) -> (String, String, String) {
-    let api = format!("{base}/api/v1");
-    let admin = login(client, base, "admin@qifu.test").await;
-    let post = reqwest::Method::POST;
-    let (_, dept) = call(
-        client,
-        post.clone(),
-        format!("{api}/departments"),
-        Some(&admin),
-        Some(json!({"name": "D"})),
-    )
-    .await;
-    let dept = dept["id"].as_str().unwrap().to_owned();
-    let (_, cat) = call(
-        client,
-        post.clone(),
-        format!("{api}/categories"),
-        Some(&admin),
-        Some(json!({"name": "C", "department_id": dept, "sla_hours": 24})),
-    )
-    .await;
-    let staff = json!({"email": "off@qifu.test", "name": "Off", "role": "official", "department_id": dept, "password": PASSWORD});
-    assert_eq!(
-        call(
-            client,
-            post.clone(),
-            format!("{api}/users"),
-            Some(&admin),
-            Some(staff)
-        )
-        .await
-        .0,
-        201
-    );
-    let reg = json!({"enterprise": {"name": "E", "credit_code": CREDIT_CODES[0]}, "user": {"name": "W", "email": "w@ent.test", "password": PASSWORD}});
-    assert_eq!(
-        call(
-            client,
-            post,
-            format!("{api}/auth/register"),
-            None,
-            Some(reg)
-        )
-        .await
-        .0,
-        201
-    );
-    let ent = login(client, base, "w@ent.test").await;
-    (admin, ent, cat["id"].as_str().unwrap().to_owned())
+/// A department with one official and an enterprise, made through the binary's API; the admin,
+/// the enterprise user and the category.
+async fn binary_fixture(api: &Api) -> (Session, Session, String) {
+    let admin = api.login_as("admin@qifu.test").await;
+    let desk = api
+        .with_desk(&admin, "D", "C", 24, &["off@qifu.test"])
+        .await;
+    let ent = api.with_enterprise(0, "w@ent.test").await;
+    (admin, ent, desk.category)
 }
 
 #[actix_web::test]
@@ -477,20 +376,17 @@ async fn sigkill_mid_stream_loses_no_accepted_ticket_and_no_mail() {
     let smtp = SmtpSink::start().await;
     let (url, _database) = fresh_database();
     let mut server = Server::start(&url, smtp.port).await;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let (admin, ent, cat) = binary_fixture(&client, &server.base()).await;
-    let api = format!("{}/api/v1", server.base());
+    let api = server.api();
+    let (admin, ent, cat) = binary_fixture(&api).await;
+    let ent = ent.token;
     let accepted = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
     let clients: Vec<_> = (0..32)
         .map(|i| {
-            let (client, api, ent, cat, accepted) = (client.clone(), api.clone(), ent.clone(), cat.clone(), accepted.clone());
+            let (api, ent, cat, accepted) = (api.clone(), ent.clone(), cat.clone(), accepted.clone());
             tokio::spawn(async move {
                 for n in 0.. {
                     let body = json!({"title": format!("crash {i}-{n}"), "description": "d", "category_id": cat});
-                    let res = client.post(format!("{api}/tickets")).bearer_auth(&ent).json(&body).send().await;
+                    let res = api.request(Method::POST, "/tickets", Some(ent.as_str())).json(&body).send().await;
                     let Ok(res) = res else { break };
                     if res.status().as_u16() != 201 {
                         break;
@@ -515,28 +411,12 @@ async fn sigkill_mid_stream_loses_no_accepted_ticket_and_no_mail() {
     );
 
     server.restart().await;
-    let api = format!("{}/api/v1", server.base());
-    let mut listed = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let url = match &cursor {
-            Some(c) => format!("{api}/tickets?limit=100&cursor={c}"),
-            None => format!("{api}/tickets?limit=100"),
-        };
-        let (status, page) = call(&client, reqwest::Method::GET, url, Some(&admin), None).await;
-        assert_eq!(status, 200);
-        listed.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t["id"].as_str().unwrap().to_owned()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let listed: Vec<String> = api
+        .all_pages("/tickets", admin.t(), &[], 100)
+        .await
+        .iter()
+        .map(|t| t.id().to_owned())
+        .collect();
     let listed_set: HashSet<_> = listed.iter().cloned().collect();
     assert_eq!(listed_set.len(), listed.len(), "no ticket duplicated");
     for (id, _) in &accepted {
@@ -546,8 +426,7 @@ async fn sigkill_mid_stream_loses_no_accepted_ticket_and_no_mail() {
         );
     }
     // Every accepted ticket's assignment mail reaches the official, however the crash fell.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    poll_within(Duration::from_secs(60), || async {
         let subjects: HashSet<String> = smtp
             .to("off@qifu.test")
             .into_iter()
@@ -557,17 +436,15 @@ async fn sigkill_mid_stream_loses_no_accepted_ticket_and_no_mail() {
             .iter()
             .filter(|(_, r)| !subjects.iter().any(|s| s.contains(r.as_str())))
             .collect();
-        if missing.is_empty() {
-            break;
+        match missing.first() {
+            None => Ok(()),
+            Some(example) => Err(format!(
+                "{} assignment mails never arrived, e.g. {example:?}",
+                missing.len()
+            )),
         }
-        assert!(
-            Instant::now() < deadline,
-            "{} assignment mails never arrived, e.g. {:?}",
-            missing.len(),
-            missing.first()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
 }
 
 #[actix_web::test]
@@ -575,20 +452,17 @@ async fn sigterm_finishes_in_flight_requests_and_exits_within_the_grace_period()
     let smtp = SmtpSink::start().await;
     let (url, _database) = fresh_database();
     let mut server = Server::start(&url, smtp.port).await;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let (_, ent, cat) = binary_fixture(&client, &server.base()).await;
-    let api = format!("{}/api/v1", server.base());
+    let api = server.api();
+    let (_, ent, cat) = binary_fixture(&api).await;
+    let ent = ent.token;
     let clients: Vec<_> = (0..16)
         .map(|i| {
-            let (client, api, ent, cat) = (client.clone(), api.clone(), ent.clone(), cat.clone());
+            let (api, ent, cat) = (api.clone(), ent.clone(), cat.clone());
             tokio::spawn(async move {
                 let mut statuses = Vec::new();
                 for n in 0..10_000 {
                     let body = json!({"title": format!("term {i}-{n}"), "description": "d", "category_id": cat});
-                    match client.post(format!("{api}/tickets")).bearer_auth(&ent).json(&body).send().await {
+                    match api.request(Method::POST, "/tickets", Some(ent.as_str())).json(&body).send().await {
                         Ok(r) => statuses.push(r.status().as_u16()),
                         Err(e) if e.is_connect() => break,
                         // A request racing the listener's close may be refused or reset before

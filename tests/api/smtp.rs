@@ -102,24 +102,6 @@ impl SmtpSink {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-
-    /// Waits up to `seconds` for a message to `address` whose subject contains `needle`.
-    pub async fn wait_for_to(&self, address: &str, needle: &str, seconds: u64) -> Option<Received> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-        loop {
-            if let Some(m) = self
-                .to(address)
-                .into_iter()
-                .find(|m| m.subject.contains(needle))
-            {
-                return Some(m);
-            }
-            if tokio::time::Instant::now() > deadline {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
 }
 
 impl Drop for SmtpSink {

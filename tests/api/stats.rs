@@ -18,10 +18,10 @@
 //!
 //! "Now" at the end is T0 + 8d + 1h.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp, spawn_app};
+use crate::helpers::{Desk, Id, Session, TestApp};
 
 struct Fixture {
     app: TestApp,
@@ -33,87 +33,104 @@ struct Fixture {
     c3: String,
 }
 
-async fn file(app: &TestApp, who: &Session, category: &str, priority: &str) -> String {
+/// An urgent filing; the others are normal.
+async fn file_urgent(app: &TestApp, who: &Session, category: &str) -> Value {
     let body = json!({"title": "需要帮助", "description": "details", "category_id": category,
-                      "priority": priority});
-    let r = app.post("/tickets", who.t(), body).await.expect(201);
-    r.body["id"].as_str().unwrap().to_owned()
+                      "priority": "urgent"});
+    app.file_ticket_with(who, body).await
 }
 
-async fn act(app: &TestApp, who: &Session, id: &str, action: &str, body: Value) {
-    app.post(&format!("/tickets/{id}/actions/{action}"), who.t(), body)
-        .await
-        .expect(200);
-}
-
-async fn site_visit(app: &TestApp, who: &Session, id: &str) {
+async fn site_visit(app: &TestApp, who: &Session, ticket: &Value) {
     let body = json!({"body": "visited the site", "kind": "site_visit"});
-    app.post(&format!("/tickets/{id}/comments"), who.t(), body)
-        .await
-        .expect(201);
-}
-
-fn advance(app: &TestApp, hours: i64) {
-    app.clock.advance(Duration::hours(hours));
+    app.comment(who, ticket, body).await.expect(201);
 }
 
 async fn fixture() -> Fixture {
-    let app = spawn_app().await;
-    let admin = app.admin("admin@example.com").await;
-    let d1 = app.department(&admin, "税务服务").await;
-    let d2 = app.department(&admin, "Permits").await;
-    let d3 = app.department(&admin, "Archive").await;
-    let c1 = app.category(&admin, "Tax", &d1, 24).await;
-    let c2 = app.category(&admin, "Permit", &d2, 48).await;
-    let c3 = app.category(&admin, "Records", &d3, 720).await;
-    let o1 = app.official(&admin, "o1@example.com", &d1).await;
-    let o2 = app.official(&admin, "o2@example.com", &d2).await;
-    let e1 = app.enterprise(0, "e1@example.com").await;
-    let e2 = app.enterprise(1, "e2@example.com").await;
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let Desk {
+        department: d1,
+        category: c1,
+        officials: mut o1,
+    } = app
+        .with_desk(&admin, "税务服务", "Tax", 24, &["o1@example.com"])
+        .await;
+    let Desk {
+        department: d2,
+        category: c2,
+        officials: mut o2,
+    } = app
+        .with_desk(&admin, "Permits", "Permit", 48, &["o2@example.com"])
+        .await;
+    let (o1, o2) = (o1.remove(0), o2.remove(0));
+    let desk3 = app.with_desk(&admin, "Archive", "Records", 720, &[]).await;
+    let (d3, c3) = (desk3.department, desk3.category);
+    let e1 = app.with_enterprise(0, "e1@example.com").await;
+    let e2 = app.with_enterprise(1, "e2@example.com").await;
 
     let t0: DateTime<Utc> = "2027-03-01T00:00:00Z".parse().unwrap();
     app.clock.advance(t0 - Utc::now());
-    let t1 = file(&app, &e1, &c1, "normal").await;
-    let t2 = file(&app, &e1, &c1, "normal").await;
-    let t3 = file(&app, &e2, &c2, "normal").await;
-    let t4 = file(&app, &e1, &c2, "normal").await;
-    let t5 = file(&app, &e2, &c1, "normal").await;
-    let _t6 = file(&app, &e1, &c1, "normal").await;
-    let t7 = file(&app, &e1, &c1, "urgent").await;
-    let _t9 = file(&app, &e1, &c3, "normal").await;
+    let t1 = app.file_ticket(&e1, "需要帮助", &c1).await;
+    let t2 = app.file_ticket(&e1, "需要帮助", &c1).await;
+    let t3 = app.file_ticket(&e2, "需要帮助", &c2).await;
+    let t4 = app.file_ticket(&e1, "需要帮助", &c2).await;
+    let t5 = app.file_ticket(&e2, "需要帮助", &c1).await;
+    let _t6 = app.file_ticket(&e1, "需要帮助", &c1).await;
+    let t7 = file_urgent(&app, &e1, &c1).await;
+    let _t9 = app.file_ticket(&e1, "需要帮助", &c3).await;
 
-    advance(&app, 1); // T0+1h
+    app.advance_hours(1); // T0+1h
     for t in [&t1, &t2, &t7] {
-        act(&app, &o1, t, "accept", json!({})).await;
+        app.act(&o1, t, "accept", json!({})).await.expect(200);
     }
-    act(&app, &o2, &t3, "accept", json!({})).await;
-    advance(&app, 1); // T0+2h
-    act(&app, &o1, &t1, "resolve", json!({"resolution": "done"})).await;
-    act(&app, &o2, &t4, "accept", json!({})).await;
-    advance(&app, 2); // T0+4h
-    act(&app, &o1, &t2, "resolve", json!({"resolution": "done"})).await;
-    act(&app, &o2, &t3, "resolve", json!({"resolution": "done"})).await;
-    act(&app, &e2, &t5, "cancel", json!({})).await;
-    advance(&app, 1); // T0+5h
-    act(&app, &e1, &t1, "confirm", json!({"rating": 5})).await;
-    act(&app, &e1, &t2, "reopen", json!({"note": "still broken"})).await;
-    advance(&app, 1); // T0+6h
+    app.act(&o2, &t3, "accept", json!({})).await.expect(200);
+    app.advance_hours(1); // T0+2h
+    app.act(&o1, &t1, "resolve", json!({"resolution": "done"}))
+        .await
+        .expect(200);
+    app.act(&o2, &t4, "accept", json!({})).await.expect(200);
+    app.advance_hours(2); // T0+4h
+    app.act(&o1, &t2, "resolve", json!({"resolution": "done"}))
+        .await
+        .expect(200);
+    app.act(&o2, &t3, "resolve", json!({"resolution": "done"}))
+        .await
+        .expect(200);
+    app.act(&e2, &t5, "cancel", json!({})).await.expect(200);
+    app.advance_hours(1); // T0+5h
+    app.act(&e1, &t1, "confirm", json!({"rating": 5}))
+        .await
+        .expect(200);
+    app.act(&e1, &t2, "reopen", json!({"note": "still broken"}))
+        .await
+        .expect(200);
+    app.advance_hours(1); // T0+6h
     site_visit(&app, &o1, &t2).await;
     site_visit(&app, &o2, &t4).await;
-    advance(&app, 4); // T0+10h
-    act(&app, &o1, &t2, "resolve", json!({"resolution": "fixed"})).await;
-    advance(&app, 1); // T0+11h
-    act(&app, &e1, &t2, "confirm", json!({"rating": 2})).await;
-    advance(&app, 9); // T0+20h
-    act(&app, &o1, &t7, "resolve", json!({"resolution": "done"})).await;
-    advance(&app, 1); // T0+21h
-    act(&app, &admin, &t7, "close", json!({"note": "closing"})).await;
-    advance(&app, 8 * 24 - 21); // T0+8d: t3 has waited 7 days resolved
+    app.advance_hours(4); // T0+10h
+    app.act(&o1, &t2, "resolve", json!({"resolution": "fixed"}))
+        .await
+        .expect(200);
+    app.advance_hours(1); // T0+11h
+    app.act(&e1, &t2, "confirm", json!({"rating": 2}))
+        .await
+        .expect(200);
+    app.advance_hours(9); // T0+20h
+    app.act(&o1, &t7, "resolve", json!({"resolution": "done"}))
+        .await
+        .expect(200);
+    app.advance_hours(1); // T0+21h
+    app.act(&admin, &t7, "close", json!({"note": "closing"}))
+        .await
+        .expect(200);
+    app.advance_hours(8 * 24 - 21); // T0+8d: t3 has waited 7 days resolved
     app.run_jobs().await;
-    act(&app, &o2, &t4, "resolve", json!({"resolution": "late"})).await;
-    let t8 = file(&app, &e2, &c2, "normal").await;
-    advance(&app, 1); // T0+8d+1h
-    act(&app, &o2, &t8, "accept", json!({})).await;
+    app.act(&o2, &t4, "resolve", json!({"resolution": "late"}))
+        .await
+        .expect(200);
+    let t8 = app.file_ticket(&e2, "需要帮助", &c2).await;
+    app.advance_hours(1); // T0+8d+1h
+    app.act(&o2, &t8, "accept", json!({})).await.expect(200);
 
     Fixture {
         app,
@@ -421,17 +438,18 @@ async fn figures_match_a_hand_built_history() {
 
 #[tokio::test]
 async fn who_may_see_which_figures() {
-    let app = spawn_app().await;
-    let admin = app.admin("admin@example.com").await;
-    let d1 = app.department(&admin, "One").await;
-    let d2 = app.department(&admin, "Two").await;
-    let c1 = app.category(&admin, "C1", &d1, 24).await;
-    let c2 = app.category(&admin, "C2", &d2, 24).await;
-    let o1 = app.official(&admin, "o1@example.com", &d1).await;
-    let e1 = app.enterprise(0, "e1@example.com").await;
-    file(&app, &e1, &c1, "normal").await;
-    file(&app, &e1, &c2, "normal").await;
-    file(&app, &e1, &c2, "normal").await;
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let one = app
+        .with_desk(&admin, "One", "C1", 24, &["o1@example.com"])
+        .await;
+    let two = app.with_desk(&admin, "Two", "C2", 24, &[]).await;
+    let (d1, d2, o1) = (&one.department, &two.department, &one.officials[0]);
+    let (c1, c2) = (&one.category, &two.category);
+    let e1 = app.with_enterprise(0, "e1@example.com").await;
+    app.file_ticket(&e1, "需要帮助", &c1).await;
+    app.file_ticket(&e1, "需要帮助", &c2).await;
+    app.file_ticket(&e1, "需要帮助", &c2).await;
 
     for path in [
         "/stats/summary",

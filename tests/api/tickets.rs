@@ -3,9 +3,13 @@
 use std::collections::HashSet;
 
 use chrono::Duration;
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::helpers::{Session, TestApp, spawn_app};
+use super::helpers::{
+    CREDIT_CODES, Id, PASSWORD, Session, TestApp, action_path, comments_path, events_path,
+    ticket_path,
+};
 
 /// An admin, one department with two officials, a second department with one, and two
 /// enterprises.
@@ -24,55 +28,39 @@ struct World {
 }
 
 async fn world() -> World {
-    let app = spawn_app().await;
-    let admin = app.admin("admin@qifu.test").await;
-    let dept = app.department(&admin, "商务局").await;
-    let other_dept = app.department(&admin, "规划和自然资源局").await;
-    let cat = app.category(&admin, "许可证办理", &dept, 48).await;
-    let other_cat = app.category(&admin, "用地咨询", &other_dept, 72).await;
-    let off1 = app.official(&admin, "off1@qifu.test", &dept).await;
-    let off2 = app.official(&admin, "off2@qifu.test", &dept).await;
-    let off3 = app.official(&admin, "off3@qifu.test", &other_dept).await;
-    let ent1 = app.enterprise(0, "wang@ent1.test").await;
-    let ent2 = app.enterprise(1, "li@ent2.test").await;
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@qifu.test").await;
+    let desk = ["off1@qifu.test", "off2@qifu.test"];
+    let mut one = app
+        .with_desk(&admin, "商务局", "许可证办理", 48, &desk)
+        .await;
+    let mut other = app
+        .with_desk(
+            &admin,
+            "规划和自然资源局",
+            "用地咨询",
+            72,
+            &["off3@qifu.test"],
+        )
+        .await;
+    let ent1 = app.with_enterprise(0, "wang@ent1.test").await;
+    let ent2 = app.with_enterprise(1, "li@ent2.test").await;
     World {
-        app,
         admin,
-        dept,
-        other_dept,
-        cat,
-        other_cat,
-        off1,
-        off2,
-        off3,
+        off3: other.officials.remove(0),
+        off2: one.officials.remove(1),
+        off1: one.officials.remove(0),
+        dept: one.department,
+        other_dept: other.department,
+        cat: one.category,
+        other_cat: other.category,
         ent1,
         ent2,
+        app,
     }
 }
 
 impl World {
-    async fn file(&self, who: &Session, title: &str, category: &str) -> Value {
-        let body = json!({"title": title, "description": format!("{title} — details"), "category_id": category});
-        self.app
-            .post("/tickets", who.t(), body)
-            .await
-            .expect(201)
-            .body
-    }
-
-    async fn act(
-        &self,
-        who: &Session,
-        ticket: &Value,
-        action: &str,
-        body: Value,
-    ) -> super::helpers::Resp {
-        let id = ticket["id"].as_str().unwrap();
-        self.app
-            .post(&format!("/tickets/{id}/actions/{action}"), who.t(), body)
-            .await
-    }
-
     fn assignee<'a>(&'a self, ticket: &Value) -> &'a Session {
         let id = ticket["assignee_id"].as_str().expect("assigned");
         [&self.off1, &self.off2, &self.off3]
@@ -82,14 +70,10 @@ impl World {
     }
 }
 
-fn id(v: &Value) -> &str {
-    v["id"].as_str().unwrap()
-}
-
 #[actix_web::test]
 async fn the_full_loop_with_its_timeline_and_mail() {
     let w = world().await;
-    let t = w.file(&w.ent1, "Permit stuck", &w.cat).await;
+    let t = w.app.file_ticket(&w.ent1, "Permit stuck", &w.cat).await;
     for field in [
         "id",
         "reference",
@@ -121,7 +105,7 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(t["department_id"], w.dept.as_str());
     assert_eq!(t["priority"], "normal");
     assert_eq!(t["enterprise_id"], w.ent1.user["enterprise_id"]);
-    assert_eq!(t["created_by"], w.ent1.id().as_str());
+    assert_eq!(t["created_by"], w.ent1.id());
     assert_eq!(t["version"], 1);
     assert_eq!(t["overdue"], false);
     let reference = t["reference"].as_str().unwrap();
@@ -134,53 +118,50 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(due - created, Duration::hours(48));
 
     let official = w.assignee(&t);
-    let r = w.act(official, &t, "accept", json!({})).await.expect(200);
+    let r = w
+        .app
+        .act(official, &t, "accept", json!({}))
+        .await
+        .expect(200);
     assert_eq!(r.body["status"], "in_progress");
     assert!(r.body["accepted_at"].is_string());
     assert_eq!(r.header("etag").as_deref(), Some("\"2\""));
-    let tid = id(&t);
+    let tid = t.id();
     w.app
-        .post(
-            &format!("/tickets/{tid}/comments"),
-            official.t(),
+        .comment(
+            official,
+            &tid,
             json!({"body": "Called the applicant.", "kind": "phone_call"}),
         )
         .await
         .expect(201);
     w.app
-        .post(
-            &format!("/tickets/{tid}/comments"),
-            official.t(),
+        .comment(
+            official,
+            &tid,
             json!({"body": "On site tomorrow.", "kind": "site_visit"}),
         )
         .await
         .expect(201);
     w.app
-        .post(
-            &format!("/tickets/{tid}/comments"),
-            official.t(),
+        .comment(
+            official,
+            &tid,
             json!({"body": "内部：需要规划局意见", "kind": "internal_note"}),
         )
         .await
         .expect(201);
     w.app
-        .post(
-            &format!("/tickets/{tid}/comments"),
-            official.t(),
-            json!({"body": "We are on it."}),
-        )
+        .comment(official, &tid, json!({"body": "We are on it."}))
         .await
         .expect(201);
     w.app
-        .post(
-            &format!("/tickets/{tid}/comments"),
-            w.ent1.t(),
-            json!({"body": "Thank you!"}),
-        )
+        .comment(&w.ent1, &tid, json!({"body": "Thank you!"}))
         .await
         .expect(201);
 
     let r = w
+        .app
         .act(
             official,
             &t,
@@ -192,6 +173,7 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(r.body["status"], "resolved");
     assert_eq!(r.body["resolution"], "Permit issued.");
     let r = w
+        .app
         .act(
             &w.ent1,
             &t,
@@ -203,15 +185,17 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(r.body["status"], "in_progress");
     assert_eq!(r.body["reopen_count"], 1);
     assert!(r.body["resolved_at"].is_null());
-    w.act(
-        official,
-        &t,
-        "resolve",
-        json!({"resolution": "Stamp added."}),
-    )
-    .await
-    .expect(200);
+    w.app
+        .act(
+            official,
+            &t,
+            "resolve",
+            json!({"resolution": "Stamp added."}),
+        )
+        .await
+        .expect(200);
     let r = w
+        .app
         .act(
             &w.ent1,
             &t,
@@ -229,7 +213,7 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     // Staff see every timeline entry; the enterprise sees none of the internal ones.
     let staff = w
         .app
-        .get(&format!("/tickets/{tid}/events?limit=100"), official.t())
+        .get(&events_path(&tid), official.t())
         .await
         .expect(200);
     let kinds: Vec<&str> = staff.body["items"]
@@ -255,11 +239,7 @@ async fn the_full_loop_with_its_timeline_and_mail() {
             "confirmed"
         ]
     );
-    let ent = w
-        .app
-        .get(&format!("/tickets/{tid}/events?limit=100"), w.ent1.t())
-        .await
-        .expect(200);
+    let ent = w.app.get(&events_path(&tid), w.ent1.t()).await.expect(200);
     let items = ent.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 9, "{items:?}");
     assert!(items.iter().all(|e| e["internal"] == false));
@@ -267,10 +247,10 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(reopened["from_status"], "resolved");
     assert_eq!(reopened["to_status"], "in_progress");
     assert_eq!(reopened["note"], "Still missing the stamp");
-    assert_eq!(reopened["actor_id"], w.ent1.id().as_str());
+    assert_eq!(reopened["actor_id"], w.ent1.id());
     let comments = w
         .app
-        .get(&format!("/tickets/{tid}/comments"), w.ent1.t())
+        .get(&comments_path(&tid), w.ent1.t())
         .await
         .expect(200);
     assert_eq!(
@@ -280,7 +260,7 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     );
     let comments = w
         .app
-        .get(&format!("/tickets/{tid}/comments"), official.t())
+        .get(&comments_path(&tid), official.t())
         .await
         .expect(200);
     assert_eq!(comments.body["items"].as_array().unwrap().len(), 5);
@@ -288,14 +268,18 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     // Mail: the filer heard of assignment, acceptance, each resolution and staff messages;
     // the official of the assignment, the reopening, the enterprise's message and the rating.
     let filer = "wang@ent1.test";
-    let official_email = official.user["email"].as_str().unwrap().to_owned();
+    let official_email = official.email().to_owned();
     for needle in ["已派单", "处理中", "已办结"] {
-        assert!(
-            w.app.smtp.wait_for_to(filer, needle, 10).await.is_some(),
-            "filer mail {needle}"
-        );
+        w.app
+            .wait_mail(filer, &format!("filer mail {needle}"), |m| {
+                m.subject.contains(needle)
+            })
+            .await;
     }
-    let resolved = w.app.smtp.wait_for_to(filer, "已办结", 10).await.unwrap();
+    let resolved = w
+        .app
+        .wait_mail(filer, "resolution", |m| m.subject.contains("已办结"))
+        .await;
     assert!(resolved.text.contains(reference));
     assert!(
         resolved.text.contains("办理期限"),
@@ -305,13 +289,11 @@ async fn the_full_loop_with_its_timeline_and_mail() {
         resolved.text.contains("重新打开"),
         "the mail says what to do next"
     );
-    assert!(
-        w.app
-            .smtp
-            .wait_for_to(&official_email, "已派单", 10)
-            .await
-            .is_some()
-    );
+    w.app
+        .wait_mail(&official_email, "已派单", |m| {
+            m.subject.contains("已派单")
+        })
+        .await;
     assert!(
         w.app
             .smtp
@@ -351,14 +333,14 @@ async fn the_full_loop_with_its_timeline_and_mail() {
 #[actix_web::test]
 async fn routing_balances_load_and_falls_back_to_dispatch() {
     let w = world().await;
-    let a = w.file(&w.ent1, "one", &w.cat).await;
-    let b = w.file(&w.ent1, "two", &w.cat).await;
+    let a = w.app.file_ticket(&w.ent1, "one", &w.cat).await;
+    let b = w.app.file_ticket(&w.ent1, "two", &w.cat).await;
     assert_ne!(
         a["assignee_id"], b["assignee_id"],
         "the second goes to the less loaded official"
     );
-    let c = w.file(&w.ent2, "three", &w.cat).await;
-    let d = w.file(&w.ent2, "four", &w.cat).await;
+    let c = w.app.file_ticket(&w.ent2, "three", &w.cat).await;
+    let d = w.app.file_ticket(&w.ent2, "four", &w.cat).await;
     let mut counts = std::collections::HashMap::new();
     for t in [&a, &b, &c, &d] {
         *counts
@@ -369,7 +351,7 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
 
     // Concurrent filings still spread evenly.
     let futures = (0..8).map(|i| {
-        w.file(
+        w.app.file_ticket(
             if i % 2 == 0 { &w.ent1 } else { &w.ent2 },
             "burst",
             &w.other_cat,
@@ -377,27 +359,24 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
     });
     let burst = futures_util::future::join_all(futures).await;
     assert!(
-        burst
-            .iter()
-            .all(|t| t["assignee_id"] == w.off3.id().as_str()),
+        burst.iter().all(|t| t["assignee_id"] == w.off3.id()),
         "one official in that department"
     );
 
     // A department with nobody in it: the ticket waits for dispatch and admins hear of it.
     let empty = w.app.department(&w.admin, "Empty").await;
     let cat = w.app.category(&w.admin, "Nobody", &empty, 24).await;
-    let t = w.file(&w.ent1, "orphan", &cat).await;
+    let t = w.app.file_ticket(&w.ent1, "orphan", &cat).await;
     assert_eq!(t["status"], "submitted");
     assert!(t["assignee_id"].is_null());
-    assert!(
-        w.app
-            .smtp
-            .wait_for_to("admin@qifu.test", "待派单", 10)
-            .await
-            .is_some()
-    );
+    w.app
+        .wait_mail("admin@qifu.test", "待派单", |m| {
+            m.subject.contains("待派单")
+        })
+        .await;
     // Admin dispatches to a department and the least-loaded official there.
     let r = w
+        .app
         .act(
             &w.admin,
             &t,
@@ -409,15 +388,17 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
     assert_eq!(r.body["status"], "assigned");
     assert_eq!(r.body["department_id"], w.dept.as_str());
     // Or names one; an official of another department is refused.
-    w.act(
-        &w.admin,
-        &t,
-        "assign",
-        json!({"department_id": w.dept, "assignee_id": w.off3.id()}),
-    )
-    .await
-    .problem(422, "validation_failed");
+    w.app
+        .act(
+            &w.admin,
+            &t,
+            "assign",
+            json!({"department_id": w.dept, "assignee_id": w.off3.id()}),
+        )
+        .await
+        .problem(422, "validation_failed");
     let r = w
+        .app
         .act(
             &w.admin,
             &t,
@@ -426,11 +407,13 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
         )
         .await
         .expect(200);
-    assert_eq!(r.body["assignee_id"], w.off3.id().as_str());
-    w.act(&w.admin, &t, "assign", json!({"department_id": empty}))
+    assert_eq!(r.body["assignee_id"], w.off3.id());
+    w.app
+        .act(&w.admin, &t, "assign", json!({"department_id": empty}))
         .await
         .problem(422, "validation_failed");
-    w.act(&w.admin, &t, "assign", json!({}))
+    w.app
+        .act(&w.admin, &t, "assign", json!({}))
         .await
         .problem(422, "validation_failed");
 }
@@ -438,12 +421,14 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
 #[actix_web::test]
 async fn concurrent_filings_split_evenly_between_officials() {
     let w = world().await;
-    let futures =
-        (0..10).map(|i| w.file(if i % 2 == 0 { &w.ent1 } else { &w.ent2 }, "rush", &w.cat));
+    let futures = (0..10).map(|i| {
+        w.app
+            .file_ticket(if i % 2 == 0 { &w.ent1 } else { &w.ent2 }, "rush", &w.cat)
+    });
     let tickets = futures_util::future::join_all(futures).await;
     let on_off1 = tickets
         .iter()
-        .filter(|t| t["assignee_id"] == w.off1.id().as_str())
+        .filter(|t| t["assignee_id"] == w.off1.id())
         .count();
     assert_eq!(on_off1, 5, "routing saw every concurrent assignment");
 }
@@ -451,12 +436,14 @@ async fn concurrent_filings_split_evenly_between_officials() {
 #[actix_web::test]
 async fn return_and_redispatch_cancel_and_admin_close() {
     let w = world().await;
-    let t = w.file(&w.ent1, "misrouted", &w.cat).await;
+    let t = w.app.file_ticket(&w.ent1, "misrouted", &w.cat).await;
     let official = w.assignee(&t);
-    w.act(official, &t, "return", json!({}))
+    w.app
+        .act(official, &t, "return", json!({}))
         .await
         .problem(422, "validation_failed");
     let r = w
+        .app
         .act(
             official,
             &t,
@@ -467,14 +454,13 @@ async fn return_and_redispatch_cancel_and_admin_close() {
         .expect(200);
     assert_eq!(r.body["status"], "submitted");
     assert!(r.body["assignee_id"].is_null());
-    assert!(
-        w.app
-            .smtp
-            .wait_for_to("admin@qifu.test", "待派单", 10)
-            .await
-            .is_some()
-    );
+    w.app
+        .wait_mail("admin@qifu.test", "待派单", |m| {
+            m.subject.contains("待派单")
+        })
+        .await;
     let r = w
+        .app
         .act(
             &w.admin,
             &t,
@@ -483,43 +469,47 @@ async fn return_and_redispatch_cancel_and_admin_close() {
         )
         .await
         .expect(200);
-    assert_eq!(r.body["assignee_id"], w.off3.id().as_str());
+    assert_eq!(r.body["assignee_id"], w.off3.id());
     // The first official no longer sees it; the new one does.
     w.app
-        .get(&format!("/tickets/{}", id(&t)), official.t())
+        .get(&ticket_path(&t), official.t())
         .await
         .problem(404, "not_found");
-    w.app
-        .get(&format!("/tickets/{}", id(&t)), w.off3.t())
-        .await
-        .expect(200);
+    w.app.get(&ticket_path(&t), w.off3.t()).await.expect(200);
 
-    let c = w.file(&w.ent1, "never mind", &w.cat).await;
+    let c = w.app.file_ticket(&w.ent1, "never mind", &w.cat).await;
     let r = w
+        .app
         .act(&w.ent1, &c, "cancel", json!({"note": "solved ourselves"}))
         .await
         .expect(200);
     assert_eq!(r.body["status"], "cancelled");
-    w.act(&w.ent1, &c, "cancel", json!({}))
+    w.app
+        .act(&w.ent1, &c, "cancel", json!({}))
         .await
         .problem(409, "conflict");
-    w.act(w.assignee(&c), &c, "accept", json!({}))
+    w.app
+        .act(w.assignee(&c), &c, "accept", json!({}))
         .await
         .problem(409, "conflict");
 
-    let x = w.file(&w.ent2, "close me", &w.cat).await;
+    let x = w.app.file_ticket(&w.ent2, "close me", &w.cat).await;
     let off = w.assignee(&x);
-    w.act(off, &x, "accept", json!({})).await.expect(200);
-    w.act(&w.admin, &x, "close", json!({"note": "x"}))
+    w.app.act(off, &x, "accept", json!({})).await.expect(200);
+    w.app
+        .act(&w.admin, &x, "close", json!({"note": "x"}))
         .await
         .problem(409, "conflict");
-    w.act(off, &x, "resolve", json!({"resolution": "done"}))
+    w.app
+        .act(off, &x, "resolve", json!({"resolution": "done"}))
         .await
         .expect(200);
-    w.act(&w.admin, &x, "close", json!({}))
+    w.app
+        .act(&w.admin, &x, "close", json!({}))
         .await
         .problem(422, "validation_failed");
     let r = w
+        .app
         .act(
             &w.admin,
             &x,
@@ -535,7 +525,7 @@ async fn return_and_redispatch_cancel_and_admin_close() {
 #[actix_web::test]
 async fn refusals_answer_409_403_404_412_and_422() {
     let w = world().await;
-    let t = w.file(&w.ent1, "refusals", &w.cat).await;
+    let t = w.app.file_ticket(&w.ent1, "refusals", &w.cat).await;
     let official = w.assignee(&t);
     let other = if official.id() == w.off1.id() {
         &w.off2
@@ -543,60 +533,68 @@ async fn refusals_answer_409_403_404_412_and_422() {
         &w.off1
     };
     // Wrong person (in scope): 403. Out of scope: 404.
-    w.act(other, &t, "accept", json!({}))
+    w.app
+        .act(other, &t, "accept", json!({}))
         .await
         .problem(403, "forbidden");
-    w.act(&w.ent1, &t, "accept", json!({}))
+    w.app
+        .act(&w.ent1, &t, "accept", json!({}))
         .await
         .problem(403, "forbidden");
-    w.act(&w.admin, &t, "accept", json!({}))
+    w.app
+        .act(&w.admin, &t, "accept", json!({}))
         .await
         .problem(403, "forbidden");
-    w.act(&w.ent2, &t, "cancel", json!({}))
+    w.app
+        .act(&w.ent2, &t, "cancel", json!({}))
         .await
         .problem(404, "not_found");
-    w.act(&w.off3, &t, "accept", json!({}))
+    w.app
+        .act(&w.off3, &t, "accept", json!({}))
         .await
         .problem(404, "not_found");
-    w.act(official, &t, "confirm", json!({"rating": 5}))
+    w.app
+        .act(official, &t, "confirm", json!({"rating": 5}))
         .await
         .problem(403, "forbidden");
     // Wrong status: 409.
-    w.act(official, &t, "resolve", json!({"resolution": "x"}))
+    w.app
+        .act(official, &t, "resolve", json!({"resolution": "x"}))
         .await
         .problem(409, "conflict");
-    w.act(&w.ent1, &t, "confirm", json!({"rating": 5}))
+    w.app
+        .act(&w.ent1, &t, "confirm", json!({"rating": 5}))
         .await
         .problem(409, "conflict");
     // Unknown action or ticket: 404. Anonymous: 401.
-    w.act(official, &t, "teleport", json!({}))
+    w.app
+        .act(official, &t, "teleport", json!({}))
         .await
         .problem(404, "not_found");
     w.app
         .post("/tickets/nope/actions/accept", official.t(), json!({}))
         .await
         .problem(404, "not_found");
-    w.act(
-        &Session {
-            token: "x".into(),
-            refresh: String::new(),
-            user: json!({}),
-        },
-        &t,
-        "accept",
-        json!({}),
-    )
-    .await
-    .problem(401, "unauthorized");
+    w.app
+        .act(
+            &Session {
+                token: "x".into(),
+                refresh: String::new(),
+                user: json!({}),
+            },
+            &t,
+            "accept",
+            json!({}),
+        )
+        .await
+        .problem(401, "unauthorized");
     // Stale If-Match: 412, and nothing changed.
-    let tid = id(&t);
+    let tid = t.id();
     let stale = w
         .app
         .send(
             w.app
-                .client
-                .post(format!("{}/tickets/{tid}/actions/accept", w.app.api))
-                .bearer_auth(&official.token)
+                .request(Method::POST, &action_path(&tid, "accept"), official.t())
                 .header("if-match", "\"7\"")
                 .json(&json!({})),
         )
@@ -605,7 +603,7 @@ async fn refusals_answer_409_403_404_412_and_422() {
     assert_eq!(stale.body["code"], "precondition_failed");
     let current = w
         .app
-        .get(&format!("/tickets/{tid}"), official.t())
+        .get(&ticket_path(&tid), official.t())
         .await
         .expect(200);
     assert_eq!(current.body["status"], "assigned");
@@ -614,9 +612,7 @@ async fn refusals_answer_409_403_404_412_and_422() {
         .app
         .send(
             w.app
-                .client
-                .post(format!("{}/tickets/{tid}/actions/accept", w.app.api))
-                .bearer_auth(&official.token)
+                .request(Method::POST, &action_path(&tid, "accept"), official.t())
                 .header("if-match", etag)
                 .json(&json!({})),
         )
@@ -624,19 +620,23 @@ async fn refusals_answer_409_403_404_412_and_422() {
     assert_eq!(ok.status, 200);
     // Bad values: 422 with the field named.
     let r = w
+        .app
         .act(official, &t, "resolve", json!({"resolution": "   "}))
         .await
         .problem(422, "validation_failed");
     assert_eq!(r.body["errors"][0]["field"], "resolution");
-    w.act(official, &t, "resolve", json!({"resolution": "ok"}))
+    w.app
+        .act(official, &t, "resolve", json!({"resolution": "ok"}))
         .await
         .expect(200);
     let r = w
+        .app
         .act(&w.ent1, &t, "confirm", json!({"rating": 6}))
         .await
         .problem(422, "validation_failed");
     assert_eq!(r.body["errors"][0]["field"], "rating");
-    w.act(&w.ent1, &t, "confirm", json!({"rating": "five"}))
+    w.app
+        .act(&w.ent1, &t, "confirm", json!({"rating": "five"}))
         .await
         .problem(400, "bad_request");
     // Filing: enterprise only, valid category, sane text.
@@ -690,19 +690,11 @@ async fn refusals_answer_409_403_404_412_and_422() {
         .problem(422, "validation_failed");
     // Enterprises may not write staff records.
     w.app
-        .post(
-            &format!("/tickets/{tid}/comments"),
-            w.ent1.t(),
-            json!({"body": "x", "kind": "internal_note"}),
-        )
+        .comment(&w.ent1, &tid, json!({"body": "x", "kind": "internal_note"}))
         .await
         .problem(403, "forbidden");
     w.app
-        .post(
-            &format!("/tickets/{tid}/comments"),
-            w.ent2.t(),
-            json!({"body": "x"}),
-        )
+        .comment(&w.ent2, &tid, json!({"body": "x"}))
         .await
         .problem(404, "not_found");
 }
@@ -730,9 +722,7 @@ async fn idempotency_keys_replay_and_refuse_a_different_body() {
     let body = json!({"title": "once", "description": "only once", "category_id": w.cat});
     let post = |key: &str, body: &Value| {
         w.app
-            .client
-            .post(format!("{}/tickets", w.app.api))
-            .bearer_auth(&w.ent1.token)
+            .request(Method::POST, "/tickets", w.ent1.t())
             .header("idempotency-key", key)
             .json(body)
     };
@@ -750,9 +740,7 @@ async fn idempotency_keys_replay_and_refuse_a_different_body() {
         .app
         .send(
             w.app
-                .client
-                .post(format!("{}/tickets", w.app.api))
-                .bearer_auth(&w.ent2.token)
+                .request(Method::POST, "/tickets", w.ent2.t())
                 .header("idempotency-key", "k-1")
                 .json(&body),
         )
@@ -785,10 +773,10 @@ async fn idempotency_keys_replay_and_refuse_a_different_body() {
 async fn two_accepts_at_once_exactly_one_wins() {
     let w = world().await;
     for _ in 0..3 {
-        let t = w.file(&w.ent1, "race", &w.cat).await;
+        let t = w.app.file_ticket(&w.ent1, "race", &w.cat).await;
         let official = w.assignee(&t);
         let results = futures_util::future::join_all(
-            (0..4).map(|_| w.act(official, &t, "accept", json!({}))),
+            (0..4).map(|_| w.app.act(official, &t, "accept", json!({}))),
         )
         .await;
         let wins = results.iter().filter(|r| r.status == 200).count();
@@ -802,11 +790,7 @@ async fn two_accepts_at_once_exactly_one_wins() {
                 .collect::<Vec<_>>()
         );
         assert!(results.iter().all(|r| r.status == 200 || r.status == 409));
-        let now = w
-            .app
-            .get(&format!("/tickets/{}", id(&t)), official.t())
-            .await
-            .expect(200);
+        let now = w.app.get(&ticket_path(&t), official.t()).await.expect(200);
         assert_eq!(now.body["version"], 2);
     }
 }
@@ -814,8 +798,8 @@ async fn two_accepts_at_once_exactly_one_wins() {
 #[actix_web::test]
 async fn scope_across_two_enterprises_and_two_departments() {
     let w = world().await;
-    let a = w.file(&w.ent1, "ent1 dept1", &w.cat).await;
-    let b = w.file(&w.ent2, "ent2 dept2", &w.other_cat).await;
+    let a = w.app.file_ticket(&w.ent1, "ent1 dept1", &w.cat).await;
+    let b = w.app.file_ticket(&w.ent2, "ent2 dept2", &w.other_cat).await;
     let visible = |s: &Session| {
         let app = &w.app;
         let token = s.token.clone();
@@ -832,7 +816,7 @@ async fn scope_across_two_enterprises_and_two_departments() {
                 .collect::<HashSet<_>>()
         }
     };
-    let (ida, idb) = (id(&a).to_owned(), id(&b).to_owned());
+    let (ida, idb) = (a.id().to_owned(), b.id().to_owned());
     assert_eq!(visible(&w.ent1).await, HashSet::from([ida.clone()]));
     assert_eq!(visible(&w.ent2).await, HashSet::from([idb.clone()]));
     assert_eq!(visible(&w.off1).await, HashSet::from([ida.clone()]));
@@ -852,9 +836,9 @@ async fn scope_across_two_enterprises_and_two_departments() {
         (&w.admin, &idb, true),
     ] {
         for path in [
-            format!("/tickets/{ticket}"),
-            format!("/tickets/{ticket}/events"),
-            format!("/tickets/{ticket}/comments"),
+            ticket_path(ticket),
+            events_path(ticket),
+            comments_path(ticket),
         ] {
             let r = w.app.get(&path, who.t()).await;
             if ok {
@@ -875,7 +859,11 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
     let w = world().await;
     let mut filed = Vec::new();
     for i in 0..11 {
-        filed.push(id(&w.file(&w.ent1, &format!("page {i}"), &w.cat).await).to_owned());
+        let t = w
+            .app
+            .file_ticket(&w.ent1, &format!("page {i}"), &w.cat)
+            .await;
+        filed.push(t.id().to_owned());
     }
     for sort in ["-created_at", "created_at", "due_at", "updated_at"] {
         let mut seen = Vec::new();
@@ -897,7 +885,7 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
             );
             if pages == 1 && sort == "-created_at" {
                 // A ticket filed meanwhile lands before the cursor, not in later pages.
-                w.file(&w.ent2, "late", &w.cat).await;
+                w.app.file_ticket(&w.ent2, "late", &w.cat).await;
             }
             match r.body["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_owned()),
@@ -942,9 +930,16 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
 #[actix_web::test]
 async fn filters_and_search_including_chinese() {
     let w = world().await;
-    let a = w.file(&w.ent1, "营商环境 permit DELAY", &w.cat).await;
-    let b = w.file(&w.ent2, "Land use question", &w.other_cat).await;
-    w.act(w.assignee(&a), &a, "accept", json!({}))
+    let a = w
+        .app
+        .file_ticket(&w.ent1, "营商环境 permit DELAY", &w.cat)
+        .await;
+    let b = w
+        .app
+        .file_ticket(&w.ent2, "Land use question", &w.other_cat)
+        .await;
+    w.app
+        .act(w.assignee(&a), &a, "accept", json!({}))
         .await
         .expect(200);
     let ids = |r: &super::helpers::Resp| {
@@ -960,7 +955,7 @@ async fn filters_and_search_including_chinese() {
         let path = format!("/tickets?{q}");
         async move { w.app.get(&path, w.admin.t()).await }
     };
-    let only = |t: &Value| HashSet::from([id(t).to_owned()]);
+    let only = |t: &Value| HashSet::from([t.id().to_owned()]);
     assert_eq!(
         ids(&get("q=%E8%90%A5%E5%95%86").await.expect(200)),
         only(&a),
@@ -1057,24 +1052,22 @@ async fn filters_and_search_including_chinese() {
     w.app.clock.advance(Duration::hours(49));
     assert_eq!(ids(&get("overdue=true").await.expect(200)), only(&a));
     assert_eq!(ids(&get("overdue=false").await.expect(200)), only(&b));
-    let t = w
-        .app
-        .get(&format!("/tickets/{}", id(&a)), w.admin.t())
-        .await
-        .expect(200);
+    let t = w.app.get(&ticket_path(&a), w.admin.t()).await.expect(200);
     assert_eq!(t.body["overdue"], true);
 }
 
 #[actix_web::test]
 async fn overdue_and_auto_close_sweeps_act_once() {
     let w = world().await;
-    let late = w.file(&w.ent1, "late", &w.cat).await;
-    let done = w.file(&w.ent1, "done", &w.cat).await;
+    let late = w.app.file_ticket(&w.ent1, "late", &w.cat).await;
+    let done = w.app.file_ticket(&w.ent1, "done", &w.cat).await;
     let official = w.assignee(&done);
-    w.act(official, &done, "accept", json!({}))
+    w.app
+        .act(official, &done, "accept", json!({}))
         .await
         .expect(200);
-    w.act(official, &done, "resolve", json!({"resolution": "fixed"}))
+    w.app
+        .act(official, &done, "resolve", json!({"resolution": "fixed"}))
         .await
         .expect(200);
 
@@ -1082,7 +1075,7 @@ async fn overdue_and_auto_close_sweeps_act_once() {
     w.app.run_jobs().await;
     let events = |t: &Value| {
         let app = &w.app;
-        let path = format!("/tickets/{}/events?limit=100", id(t));
+        let path = events_path(t);
         let token = w.admin.token.clone();
         async move {
             app.get(&path, Some(&token)).await.expect(200).body["items"]
@@ -1109,13 +1102,9 @@ async fn overdue_and_auto_close_sweeps_act_once() {
         "resolved tickets are not overdue"
     );
     let assignee = w.assignee(&late).user["email"].as_str().unwrap().to_owned();
-    assert!(
-        w.app
-            .smtp
-            .wait_for_to(&assignee, "已派单", 10)
-            .await
-            .is_some()
-    );
+    w.app
+        .wait_mail(&assignee, "已派单", |m| m.subject.contains("已派单"))
+        .await;
     let overdue_mail = async |to: &str| {
         for _ in 0..100 {
             if w.app
@@ -1141,17 +1130,14 @@ async fn overdue_and_auto_close_sweeps_act_once() {
     w.app.clock.advance(Duration::days(4));
     w.app.run_jobs().await;
     assert_eq!(
-        w.app
-            .get(&format!("/tickets/{}", id(&done)), w.admin.t())
-            .await
-            .body["status"],
+        w.app.get(&ticket_path(&done), w.admin.t()).await.body["status"],
         "resolved"
     );
     w.app.clock.advance(Duration::days(3));
     futures_util::future::join_all((0..3).map(|_| w.app.run_jobs())).await;
     let closed = w
         .app
-        .get(&format!("/tickets/{}", id(&done)), w.admin.t())
+        .get(&ticket_path(&done), w.admin.t())
         .await
         .expect(200);
     assert_eq!(closed.body["status"], "closed");
@@ -1164,102 +1150,69 @@ async fn overdue_and_auto_close_sweeps_act_once() {
         .collect();
     assert_eq!(auto.len(), 1);
     assert!(auto[0]["actor_id"].is_null());
-    assert!(
-        w.app
-            .smtp
-            .wait_for_to("wang@ent1.test", "已关闭", 10)
-            .await
-            .is_some(),
-        "the filer is told"
-    );
+    w.app
+        .wait_mail("wang@ent1.test", "the filer is told", |m| {
+            m.subject.contains("已关闭")
+        })
+        .await;
 }
 
 #[actix_web::test]
 async fn mail_goes_to_the_people_each_event_concerns() {
     let w = world().await;
-    let t = w.file(&w.ent1, "mail", &w.cat).await;
+    let t = w.app.file_ticket(&w.ent1, "mail", &w.cat).await;
     let official = w.assignee(&t);
-    let official_email = official.user["email"].as_str().unwrap().to_owned();
-    let tid = id(&t);
+    let official_email = official.email().to_owned();
+    let tid = t.id();
     w.app
-        .post(
-            &format!("/tickets/{tid}/comments"),
-            w.ent1.t(),
-            json!({"body": "Any news?"}),
-        )
+        .comment(&w.ent1, &tid, json!({"body": "Any news?"}))
         .await
         .expect(201);
     // The assignment mail says what to do next.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !w
-        .app
-        .smtp
-        .to(&official_email)
-        .iter()
-        .any(|m| m.subject.contains("已派单") && m.text.contains("请在办理期限前受理"))
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "assignment mail: {:?}",
-            w.app.smtp.to(&official_email)
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !w
-        .app
-        .smtp
-        .to(&official_email)
-        .iter()
-        .any(|m| m.text.contains("Any news?"))
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the enterprise's message reaches the assignee"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     w.app
-        .post(
-            &format!("/tickets/{tid}/comments"),
-            official.t(),
+        .wait_mail(&official_email, "assignment mail", |m| {
+            m.subject.contains("已派单") && m.text.contains("请在办理期限前受理")
+        })
+        .await;
+    w.app
+        .wait_mail(
+            &official_email,
+            "the enterprise's message reaches the assignee",
+            |m| m.text.contains("Any news?"),
+        )
+        .await;
+    w.app
+        .comment(
+            official,
+            &tid,
             json!({"body": "Tomorrow.", "kind": "message"}),
         )
         .await
         .expect(201);
     w.app
-        .post(
-            &format!("/tickets/{tid}/comments"),
-            official.t(),
+        .comment(
+            official,
+            &tid,
             json!({"body": "SECRET NOTE", "kind": "internal_note"}),
         )
         .await
         .expect(201);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !w
-        .app
-        .smtp
-        .to("wang@ent1.test")
-        .iter()
-        .any(|m| m.text.contains("Tomorrow."))
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "staff messages reach the filer"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    w.act(&w.ent1, &t, "cancel", json!({"note": "no longer needed"}))
+    w.app
+        .wait_mail("wang@ent1.test", "staff messages reach the filer", |m| {
+            m.text.contains("Tomorrow.")
+        })
+        .await;
+    w.app
+        .act(&w.ent1, &t, "cancel", json!({"note": "no longer needed"}))
         .await
         .expect(200);
-    assert!(
-        w.app
-            .smtp
-            .wait_for_to(&official_email, "已撤销", 10)
-            .await
-            .is_some(),
-        "the assignee hears of the cancellation"
-    );
+    w.app
+        .wait_mail(
+            &official_email,
+            "the assignee hears of the cancellation",
+            |m| m.subject.contains("已撤销"),
+        )
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(
         w.app
@@ -1278,16 +1231,16 @@ async fn mail_goes_to_the_people_each_event_concerns() {
         "not about one's own action"
     );
     // English recipients get English mail.
-    let en = json!({"enterprise": {"name": "EN Co", "credit_code": super::helpers::CREDIT_CODES[2]},
-                    "user": {"name": "Smith", "email": "smith@en.test", "password": super::helpers::PASSWORD, "locale": "en"}});
+    let en = json!({"enterprise": {"name": "EN Co", "credit_code": CREDIT_CODES[2]},
+                    "user": {"name": "Smith", "email": "smith@en.test", "password": PASSWORD, "locale": "en"}});
     w.app.post("/auth/register", None, en).await.expect(201);
-    let smith = w.app.login("smith@en.test", super::helpers::PASSWORD).await;
-    w.file(&smith, "English please", &w.cat).await;
+    let smith = w.app.login("smith@en.test", PASSWORD).await;
+    w.app.file_ticket(&smith, "English please", &w.cat).await;
     let m = w
         .app
-        .smtp
-        .wait_for_to("smith@en.test", "assigned", 10)
-        .await
-        .expect("English subject");
+        .wait_mail("smith@en.test", "English subject", |m| {
+            m.subject.contains("assigned")
+        })
+        .await;
     assert!(m.text.contains("Deadline:"), "{}", m.text);
 }
