@@ -447,9 +447,9 @@ async fn who_may_see_which_figures() {
     let (d1, d2, o1) = (&one.department, &two.department, &one.officials[0]);
     let (c1, c2) = (&one.category, &two.category);
     let e1 = app.with_enterprise(0, "e1@example.com").await;
-    app.file_ticket(&e1, "需要帮助", &c1).await;
-    app.file_ticket(&e1, "需要帮助", &c2).await;
-    app.file_ticket(&e1, "需要帮助", &c2).await;
+    app.file_ticket(&e1, "需要帮助", c1).await;
+    app.file_ticket(&e1, "需要帮助", c2).await;
+    app.file_ticket(&e1, "需要帮助", c2).await;
 
     for path in [
         "/stats/summary",
