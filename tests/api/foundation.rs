@@ -6,7 +6,9 @@ use qifu::error::AppError;
 use qifu::store::outbox::{self, NewMail};
 use serde_json::json;
 
-use super::helpers::{TestApp, poll};
+use diesel::connection::SimpleConnection;
+
+use super::helpers::{TestApp, poll, postgres_admin};
 use super::smtp::Mode;
 
 fn mail(to: &str, subject: &str) -> NewMail {
@@ -249,18 +251,13 @@ async fn two_dispatch_claims_never_take_the_same_message() {
 
 #[actix_web::test]
 async fn readiness_fails_when_the_database_is_gone() {
-    if !super::helpers::on_postgres() {
-        eprintln!("skipped: dropping the database under a running app needs PostgreSQL");
+    let Some(mut conn) = postgres_admin("dropping the database under a running app") else {
         return;
-    }
-    use diesel::connection::SimpleConnection;
-    use diesel::{Connection, PgConnection};
+    };
     let app = TestApp::spawn().await;
     let ready = |app: &TestApp| app.client.get(format!("{}/readyz", app.address));
     assert_eq!(app.send(ready(&app)).await.status, 200);
-    let (server, name) = app.database_url.rsplit_once('/').unwrap();
-    let admin = std::env::var("QIFU_TEST_DATABASE_URL").unwrap();
-    let mut conn = PgConnection::establish(&admin).unwrap();
+    let name = app.database_name();
     conn.batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
         .unwrap();
     let started = std::time::Instant::now();
@@ -279,22 +276,16 @@ async fn readiness_fails_when_the_database_is_gone() {
     // Put it back so the harness can drop it as usual.
     conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
         .unwrap();
-    let _ = server;
 }
 
 #[actix_web::test]
 async fn the_pool_recovers_when_the_database_drops_its_connections() {
-    if !super::helpers::on_postgres() {
-        eprintln!("skipped: terminating server connections needs PostgreSQL");
+    let Some(mut conn) = postgres_admin("terminating server connections") else {
         return;
-    }
-    use diesel::connection::SimpleConnection;
-    use diesel::{Connection, PgConnection};
+    };
     let app = TestApp::spawn().await;
-    let admin = app.admin("admin@qifu.test").await;
-    let name = app.database_url.rsplit_once('/').unwrap().1.to_owned();
-    let mut conn =
-        PgConnection::establish(&std::env::var("QIFU_TEST_DATABASE_URL").unwrap()).unwrap();
+    let admin = app.with_admin("admin@qifu.test").await;
+    let name = app.database_name();
     conn.batch_execute(&format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
     ))

@@ -489,6 +489,12 @@ impl Api {
         self.post(&comments_path(ticket), who.t(), body).await
     }
 
+    /// A ticket's timeline as `who` may see it.
+    pub async fn timeline(&self, who: &Session, ticket: &(impl Id + ?Sized)) -> Vec<Value> {
+        let page = self.get(&events_path(ticket), who.t()).await.expect(200);
+        page.items().clone()
+    }
+
     /// Waits until the admin outbox lists a message to `to` with `status`; that message.
     pub async fn wait_outbox(&self, admin: &Session, to: &str, status: &str) -> Value {
         poll(|| async {
@@ -552,6 +558,18 @@ impl Drop for TestDatabase {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
         }
     }
+}
+
+/// A connection to the PostgreSQL server the tests run on, for doing things to a test's
+/// database behind the app's back; `None` on SQLite, where the test is skipped because `needs`.
+pub fn postgres_admin(needs: &str) -> Option<PgConnection> {
+    if !on_postgres() {
+        eprintln!("skipped: {needs} needs PostgreSQL");
+    }
+    on_postgres().then(|| {
+        let url = std::env::var("QIFU_TEST_DATABASE_URL").expect("checked by on_postgres");
+        PgConnection::establish(&url).expect("QIFU_TEST_DATABASE_URL must connect")
+    })
 }
 
 pub fn fresh_database() -> (String, TestDatabase) {
@@ -657,6 +675,12 @@ impl TestApp {
             _stop: stop,
             _database: database,
         }
+    }
+
+    /// The name of this app's database (its URL's last segment).
+    pub fn database_name(&self) -> String {
+        let (_, name) = self.database_url.rsplit_once('/').expect("a database URL");
+        name.to_owned()
     }
 
     /// An admin made the way an operator makes the first one (the create-admin use case).

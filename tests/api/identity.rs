@@ -1129,9 +1129,8 @@ async fn password_reset_mails_a_single_use_token_that_sets_the_password() {
         .get_q("/admin/outbox", w.admin.t(), &[])
         .await
         .expect(200);
-    let recipients: Vec<&str> = outbox.body["items"]
-        .as_array()
-        .unwrap()
+    let recipients: Vec<&str> = outbox
+        .items()
         .iter()
         .map(|m| m["to"].as_str().unwrap())
         .collect();
@@ -1426,9 +1425,8 @@ async fn departments_are_created_renamed_and_deactivated_by_admins() {
         .problem(403, "forbidden");
 
     let list = app.get("/departments", w.official.t()).await.expect(200);
-    let names: Vec<&str> = list.body["items"]
-        .as_array()
-        .unwrap()
+    let names: Vec<&str> = list
+        .items()
         .iter()
         .map(|d| d["name"].as_str().unwrap())
         .collect();

@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 use reqwest::Method;
 
 use super::helpers::{
-    Api, Id, PASSWORD, Session, TestApp, action_path, events_path, fresh_database, on_postgres,
-    poll_within,
+    Api, Id, PASSWORD, Session, TestApp, action_path, fresh_database, on_postgres, poll_within,
 };
 use super::smtp::SmtpSink;
 
@@ -91,13 +90,8 @@ async fn three_instances_on_one_postgres_act_once() {
         futures_util::future::join_all(instances.iter().map(|app| app.run_jobs())).await;
     }
     for t in &tickets {
-        let events = c.get(&events_path(t), admin.t()).await.expect(200);
-        let overdue = events.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "overdue")
-            .count();
+        let events = c.timeline(&admin, t).await;
+        let overdue = events.iter().filter(|e| e["kind"] == "overdue").count();
         assert_eq!(overdue, 1);
     }
 
@@ -121,13 +115,8 @@ async fn three_instances_on_one_postgres_act_once() {
     }
     futures_util::future::join_all(instances.iter().map(|app| app.run_jobs())).await;
     for t in tickets.iter().take(3) {
-        let events = b.get(&events_path(t), admin.t()).await.expect(200);
-        let closes = events.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "auto_closed")
-            .count();
+        let events = b.timeline(&admin, t).await;
+        let closes = events.iter().filter(|e| e["kind"] == "auto_closed").count();
         assert_eq!(closes, 1);
     }
 

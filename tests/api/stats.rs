@@ -227,7 +227,7 @@ async fn figures_match_a_hand_built_history() {
         .get("/stats/breakdown?by=department", admin.t())
         .await
         .expect(200);
-    let items = by_department.body["items"].as_array().unwrap();
+    let items = by_department.items();
     assert_eq!(items.len(), 3);
     assert_eq!(
         items[0],
@@ -286,9 +286,8 @@ async fn figures_match_a_hand_built_history() {
         .get("/stats/breakdown?by=official", admin.t())
         .await
         .expect(200);
-    let shape: Vec<(Value, Value, Value)> = by_official.body["items"]
-        .as_array()
-        .unwrap()
+    let shape: Vec<(Value, Value, Value)> = by_official
+        .items()
         .iter()
         .map(|i| (i["key"].clone(), i["label"].clone(), i["total"].clone()))
         .collect();

@@ -127,38 +127,24 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert!(r.body["accepted_at"].is_string());
     assert_eq!(r.header("etag").as_deref(), Some("\"2\""));
     let tid = t.id();
-    w.app
-        .comment(
+    for (who, comment) in [
+        (
             official,
-            &tid,
             json!({"body": "Called the applicant.", "kind": "phone_call"}),
-        )
-        .await
-        .expect(201);
-    w.app
-        .comment(
+        ),
+        (
             official,
-            &tid,
             json!({"body": "On site tomorrow.", "kind": "site_visit"}),
-        )
-        .await
-        .expect(201);
-    w.app
-        .comment(
+        ),
+        (
             official,
-            &tid,
             json!({"body": "内部：需要规划局意见", "kind": "internal_note"}),
-        )
-        .await
-        .expect(201);
-    w.app
-        .comment(official, &tid, json!({"body": "We are on it."}))
-        .await
-        .expect(201);
-    w.app
-        .comment(&w.ent1, &tid, json!({"body": "Thank you!"}))
-        .await
-        .expect(201);
+        ),
+        (official, json!({"body": "We are on it."})),
+        (&w.ent1, json!({"body": "Thank you!"})),
+    ] {
+        w.app.comment(who, &tid, comment).await.expect(201);
+    }
 
     let r = w
         .app
@@ -211,17 +197,8 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(r.body["version"], 6);
 
     // Staff see every timeline entry; the enterprise sees none of the internal ones.
-    let staff = w
-        .app
-        .get(&events_path(&tid), official.t())
-        .await
-        .expect(200);
-    let kinds: Vec<&str> = staff.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let staff = w.app.timeline(official, &tid).await;
+    let kinds: Vec<&str> = staff.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
         [
@@ -239,8 +216,7 @@ async fn the_full_loop_with_its_timeline_and_mail() {
             "confirmed"
         ]
     );
-    let ent = w.app.get(&events_path(&tid), w.ent1.t()).await.expect(200);
-    let items = ent.body["items"].as_array().unwrap();
+    let items = w.app.timeline(&w.ent1, &tid).await;
     assert_eq!(items.len(), 9, "{items:?}");
     assert!(items.iter().all(|e| e["internal"] == false));
     let reopened = items.iter().find(|e| e["kind"] == "reopened").unwrap();
@@ -253,17 +229,13 @@ async fn the_full_loop_with_its_timeline_and_mail() {
         .get(&comments_path(&tid), w.ent1.t())
         .await
         .expect(200);
-    assert_eq!(
-        comments.body["items"].as_array().unwrap().len(),
-        2,
-        "messages only"
-    );
+    assert_eq!(comments.items().len(), 2, "messages only");
     let comments = w
         .app
         .get(&comments_path(&tid), official.t())
         .await
         .expect(200);
-    assert_eq!(comments.body["items"].as_array().unwrap().len(), 5);
+    assert_eq!(comments.items().len(), 5);
 
     // Mail: the filer heard of assignment, acceptance, each resolution and staff messages;
     // the official of the assignment, the reopening, the enterprise's message and the rating.
@@ -364,8 +336,8 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
     );
 
     // A department with nobody in it: the ticket waits for dispatch and admins hear of it.
-    let empty = w.app.department(&w.admin, "Empty").await;
-    let cat = w.app.category(&w.admin, "Nobody", &empty, 24).await;
+    let empty = w.app.with_department(&w.admin, "Empty").await;
+    let cat = w.app.with_category(&w.admin, "Nobody", &empty, 24).await;
     let t = w.app.file_ticket(&w.ent1, "orphan", &cat).await;
     assert_eq!(t["status"], "submitted");
     assert!(t["assignee_id"].is_null());
@@ -761,7 +733,7 @@ async fn idempotency_keys_replay_and_refuse_a_different_body() {
         .get("/tickets?limit=100", w.ent1.t())
         .await
         .expect(200);
-    assert_eq!(mine.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(mine.items().len(), 2);
     // Kept 24 hours, then the key is free again.
     w.app.clock.advance(Duration::hours(25));
     w.app.run_jobs().await;
@@ -808,9 +780,7 @@ async fn scope_across_two_enterprises_and_two_departments() {
                 .get("/tickets?limit=100", Some(&token))
                 .await
                 .expect(200);
-            r.body["items"]
-                .as_array()
-                .unwrap()
+            r.items()
                 .iter()
                 .map(|t| t["id"].as_str().unwrap().to_owned())
                 .collect::<HashSet<_>>()
@@ -877,9 +847,7 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
             let r = w.app.get(&path, w.admin.t()).await.expect(200);
             pages += 1;
             seen.extend(
-                r.body["items"]
-                    .as_array()
-                    .unwrap()
+                r.items()
                     .iter()
                     .map(|t| t["id"].as_str().unwrap().to_owned()),
             );
@@ -904,9 +872,8 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
         .get("/tickets?limit=100", w.admin.t())
         .await
         .expect(200);
-    let created: Vec<&str> = newest_first.body["items"]
-        .as_array()
-        .unwrap()
+    let created: Vec<&str> = newest_first
+        .items()
         .iter()
         .map(|t| t["created_at"].as_str().unwrap())
         .collect();
@@ -943,9 +910,7 @@ async fn filters_and_search_including_chinese() {
         .await
         .expect(200);
     let ids = |r: &super::helpers::Resp| {
-        r.body["items"]
-            .as_array()
-            .unwrap()
+        r.items()
             .iter()
             .map(|t| t["id"].as_str().unwrap().to_owned())
             .collect::<HashSet<_>>()
@@ -1073,24 +1038,21 @@ async fn overdue_and_auto_close_sweeps_act_once() {
 
     w.app.clock.advance(Duration::hours(47));
     w.app.run_jobs().await;
-    let events = |t: &Value| {
-        let app = &w.app;
-        let path = events_path(t);
-        let token = w.admin.token.clone();
-        async move {
-            app.get(&path, Some(&token)).await.expect(200).body["items"]
-                .as_array()
-                .unwrap()
-                .clone()
-        }
-    };
-    assert!(!events(&late).await.iter().any(|e| e["kind"] == "overdue"));
+    assert!(
+        !w.app
+            .timeline(&w.admin, &late)
+            .await
+            .iter()
+            .any(|e| e["kind"] == "overdue")
+    );
 
     w.app.clock.advance(Duration::hours(2));
     // Sweeps from several instances at once still record one event per ticket.
     futures_util::future::join_all((0..3).map(|_| w.app.run_jobs())).await;
     w.app.run_jobs().await;
-    let overdue: Vec<Value> = events(&late)
+    let overdue: Vec<Value> = w
+        .app
+        .timeline(&w.admin, &late)
         .await
         .into_iter()
         .filter(|e| e["kind"] == "overdue")
@@ -1098,7 +1060,11 @@ async fn overdue_and_auto_close_sweeps_act_once() {
     assert_eq!(overdue.len(), 1);
     assert!(overdue[0]["actor_id"].is_null());
     assert!(
-        !events(&done).await.iter().any(|e| e["kind"] == "overdue"),
+        !w.app
+            .timeline(&w.admin, &done)
+            .await
+            .iter()
+            .any(|e| e["kind"] == "overdue"),
         "resolved tickets are not overdue"
     );
     let assignee = w.assignee(&late).user["email"].as_str().unwrap().to_owned();
@@ -1143,7 +1109,9 @@ async fn overdue_and_auto_close_sweeps_act_once() {
     assert_eq!(closed.body["status"], "closed");
     assert_eq!(closed.body["auto_closed"], true);
     assert!(closed.body["rating"].is_null());
-    let auto: Vec<Value> = events(&done)
+    let auto: Vec<Value> = w
+        .app
+        .timeline(&w.admin, &done)
         .await
         .into_iter()
         .filter(|e| e["kind"] == "auto_closed")
