@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use reqwest::Method;
 
 use super::helpers::{
-    Api, Id, PASSWORD, Session, TestApp, action_path, fresh_database, on_postgres, poll_within,
+    Api, Id, PASSWORD, Session, TestApp, TestDatabase, action_path, fresh_database, on_postgres,
+    poll_within,
 };
 use super::smtp::SmtpSink;
 
@@ -349,25 +350,51 @@ impl Drop for Server {
     }
 }
 
-/// A department with one official and an enterprise, made through the binary's API; the admin,
-/// the enterprise user and the category.
-async fn binary_fixture(api: &Api) -> (Session, Session, String) {
+/// `qifu serve` on a fresh database and SMTP listener, with a department, one official and an
+/// enterprise made through its API. Fields drop in order: the server before its database.
+struct Binary {
+    server: Server,
+    api: Api,
+    admin: Session,
+    /// The enterprise user's access token.
+    ent: String,
+    cat: String,
+    smtp: SmtpSink,
+    _database: TestDatabase,
+}
+
+async fn binary_fixture() -> Binary {
+    let smtp = SmtpSink::start().await;
+    let (url, database) = fresh_database();
+    let server = Server::start(&url, smtp.port).await;
+    let api = server.api();
     let admin = api.login_as("admin@qifu.test").await;
     let desk = api
         .with_desk(&admin, "D", "C", 24, &["off@qifu.test"])
         .await;
     let ent = api.with_enterprise(0, "w@ent.test").await;
-    (admin, ent, desk.category)
+    Binary {
+        server,
+        api,
+        admin,
+        ent: ent.token,
+        cat: desk.category,
+        smtp,
+        _database: database,
+    }
 }
 
 #[actix_web::test]
 async fn sigkill_mid_stream_loses_no_accepted_ticket_and_no_mail() {
-    let smtp = SmtpSink::start().await;
-    let (url, _database) = fresh_database();
-    let mut server = Server::start(&url, smtp.port).await;
-    let api = server.api();
-    let (admin, ent, cat) = binary_fixture(&api).await;
-    let ent = ent.token;
+    let Binary {
+        mut server,
+        api,
+        admin,
+        ent,
+        cat,
+        smtp,
+        _database,
+    } = binary_fixture().await;
     let accepted = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
     let clients: Vec<_> = (0..32)
         .map(|i| {
@@ -438,12 +465,16 @@ async fn sigkill_mid_stream_loses_no_accepted_ticket_and_no_mail() {
 
 #[actix_web::test]
 async fn sigterm_finishes_in_flight_requests_and_exits_within_the_grace_period() {
-    let smtp = SmtpSink::start().await;
-    let (url, _database) = fresh_database();
-    let mut server = Server::start(&url, smtp.port).await;
-    let api = server.api();
-    let (_, ent, cat) = binary_fixture(&api).await;
-    let ent = ent.token;
+    let Binary {
+        mut server,
+        api,
+        ent,
+        cat,
+        // Bound, not `..`: the listener and the database must outlive the server.
+        smtp: _smtp,
+        _database,
+        ..
+    } = binary_fixture().await;
     let clients: Vec<_> = (0..16)
         .map(|i| {
             let (api, ent, cat) = (api.clone(), ent.clone(), cat.clone());
