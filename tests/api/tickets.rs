@@ -1,6 +1,7 @@
 //! The closed loop: filing, routing, actions, comments, timeline, queues, sweeps and mail.
 
 use std::collections::HashSet;
+use std::ops::Deref;
 
 use chrono::Duration;
 use reqwest::Method;
@@ -60,6 +61,15 @@ async fn world() -> World {
     }
 }
 
+/// The world's requests and helpers are its app's.
+impl Deref for World {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
+
 impl World {
     fn assignee<'a>(&'a self, ticket: &Value) -> &'a Session {
         let id = ticket["assignee_id"].as_str().expect("assigned");
@@ -73,7 +83,7 @@ impl World {
 #[actix_web::test]
 async fn the_full_loop_with_its_timeline_and_mail() {
     let w = world().await;
-    let t = w.app.file_ticket(&w.ent1, "Permit stuck", &w.cat).await;
+    let t = w.file_ticket(&w.ent1, "Permit stuck", &w.cat).await;
     for field in [
         "id",
         "reference",
@@ -118,11 +128,7 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(due - created, Duration::hours(48));
 
     let official = w.assignee(&t);
-    let r = w
-        .app
-        .act(official, &t, "accept", json!({}))
-        .await
-        .expect(200);
+    let r = w.act(official, &t, "accept", json!({})).await.expect(200);
     assert_eq!(r.body["status"], "in_progress");
     assert!(r.body["accepted_at"].is_string());
     assert_eq!(r.header("etag").as_deref(), Some("\"2\""));
@@ -143,11 +149,10 @@ async fn the_full_loop_with_its_timeline_and_mail() {
         (official, json!({"body": "We are on it."})),
         (&w.ent1, json!({"body": "Thank you!"})),
     ] {
-        w.app.comment(who, &tid, comment).await.expect(201);
+        w.comment(who, &tid, comment).await.expect(201);
     }
 
     let r = w
-        .app
         .act(
             official,
             &t,
@@ -159,7 +164,6 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(r.body["status"], "resolved");
     assert_eq!(r.body["resolution"], "Permit issued.");
     let r = w
-        .app
         .act(
             &w.ent1,
             &t,
@@ -171,17 +175,15 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(r.body["status"], "in_progress");
     assert_eq!(r.body["reopen_count"], 1);
     assert!(r.body["resolved_at"].is_null());
-    w.app
-        .act(
-            official,
-            &t,
-            "resolve",
-            json!({"resolution": "Stamp added."}),
-        )
-        .await
-        .expect(200);
+    w.act(
+        official,
+        &t,
+        "resolve",
+        json!({"resolution": "Stamp added."}),
+    )
+    .await
+    .expect(200);
     let r = w
-        .app
         .act(
             &w.ent1,
             &t,
@@ -197,7 +199,7 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(r.body["version"], 6);
 
     // Staff see every timeline entry; the enterprise sees none of the internal ones.
-    let staff = w.app.timeline(official, &tid).await;
+    let staff = w.timeline(official, &tid).await;
     let kinds: Vec<&str> = staff.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
@@ -216,7 +218,7 @@ async fn the_full_loop_with_its_timeline_and_mail() {
             "confirmed"
         ]
     );
-    let items = w.app.timeline(&w.ent1, &tid).await;
+    let items = w.timeline(&w.ent1, &tid).await;
     assert_eq!(items.len(), 9, "{items:?}");
     assert!(items.iter().all(|e| e["internal"] == false));
     let reopened = items.iter().find(|e| e["kind"] == "reopened").unwrap();
@@ -224,17 +226,9 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     assert_eq!(reopened["to_status"], "in_progress");
     assert_eq!(reopened["note"], "Still missing the stamp");
     assert_eq!(reopened["actor_id"], w.ent1.id());
-    let comments = w
-        .app
-        .get(&comments_path(&tid), w.ent1.t())
-        .await
-        .expect(200);
+    let comments = w.get(&comments_path(&tid), w.ent1.t()).await.expect(200);
     assert_eq!(comments.items().len(), 2, "messages only");
-    let comments = w
-        .app
-        .get(&comments_path(&tid), official.t())
-        .await
-        .expect(200);
+    let comments = w.get(&comments_path(&tid), official.t()).await.expect(200);
     assert_eq!(comments.items().len(), 5);
 
     // Mail: the filer heard of assignment, acceptance, each resolution and staff messages;
@@ -242,14 +236,12 @@ async fn the_full_loop_with_its_timeline_and_mail() {
     let filer = "wang@ent1.test";
     let official_email = official.email().to_owned();
     for needle in ["已派单", "处理中", "已办结"] {
-        w.app
-            .wait_mail(filer, &format!("filer mail {needle}"), |m| {
-                m.subject.contains(needle)
-            })
-            .await;
+        w.wait_mail(filer, &format!("filer mail {needle}"), |m| {
+            m.subject.contains(needle)
+        })
+        .await;
     }
     let resolved = w
-        .app
         .wait_mail(filer, "resolution", |m| m.subject.contains("已办结"))
         .await;
     assert!(resolved.text.contains(reference));
@@ -261,20 +253,18 @@ async fn the_full_loop_with_its_timeline_and_mail() {
         resolved.text.contains("重新打开"),
         "the mail says what to do next"
     );
-    w.app
-        .wait_mail(&official_email, "已派单", |m| {
-            m.subject.contains("已派单")
-        })
-        .await;
+    w.wait_mail(&official_email, "已派单", |m| {
+        m.subject.contains("已派单")
+    })
+    .await;
     assert!(
-        w.app
-            .smtp
+        w.smtp
             .wait_for(1, 5)
             .await
             .iter()
             .all(|m| !m.html.is_empty())
     );
-    let official_mail = || w.app.smtp.to(&official_email);
+    let official_mail = || w.smtp.to(&official_email);
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let subjects: Vec<String> = official_mail().into_iter().map(|m| m.subject).collect();
     assert!(
@@ -289,13 +279,7 @@ async fn the_full_loop_with_its_timeline_and_mail() {
         !subjects.iter().any(|s| s.contains("已办结")),
         "no mail about one's own action: {subjects:?}"
     );
-    let filer_subjects: Vec<String> = w
-        .app
-        .smtp
-        .to(filer)
-        .into_iter()
-        .map(|m| m.subject)
-        .collect();
+    let filer_subjects: Vec<String> = w.smtp.to(filer).into_iter().map(|m| m.subject).collect();
     assert!(
         !filer_subjects.iter().any(|s| s.contains("已关闭")),
         "the filer confirmed it themself: {filer_subjects:?}"
@@ -305,14 +289,14 @@ async fn the_full_loop_with_its_timeline_and_mail() {
 #[actix_web::test]
 async fn routing_balances_load_and_falls_back_to_dispatch() {
     let w = world().await;
-    let a = w.app.file_ticket(&w.ent1, "one", &w.cat).await;
-    let b = w.app.file_ticket(&w.ent1, "two", &w.cat).await;
+    let a = w.file_ticket(&w.ent1, "one", &w.cat).await;
+    let b = w.file_ticket(&w.ent1, "two", &w.cat).await;
     assert_ne!(
         a["assignee_id"], b["assignee_id"],
         "the second goes to the less loaded official"
     );
-    let c = w.app.file_ticket(&w.ent2, "three", &w.cat).await;
-    let d = w.app.file_ticket(&w.ent2, "four", &w.cat).await;
+    let c = w.file_ticket(&w.ent2, "three", &w.cat).await;
+    let d = w.file_ticket(&w.ent2, "four", &w.cat).await;
     let mut counts = std::collections::HashMap::new();
     for t in [&a, &b, &c, &d] {
         *counts
@@ -323,7 +307,7 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
 
     // Concurrent filings still spread evenly.
     let futures = (0..8).map(|i| {
-        w.app.file_ticket(
+        w.file_ticket(
             if i % 2 == 0 { &w.ent1 } else { &w.ent2 },
             "burst",
             &w.other_cat,
@@ -336,19 +320,17 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
     );
 
     // A department with nobody in it: the ticket waits for dispatch and admins hear of it.
-    let empty = w.app.with_department(&w.admin, "Empty").await;
-    let cat = w.app.with_category(&w.admin, "Nobody", &empty, 24).await;
-    let t = w.app.file_ticket(&w.ent1, "orphan", &cat).await;
+    let empty = w.with_department(&w.admin, "Empty").await;
+    let cat = w.with_category(&w.admin, "Nobody", &empty, 24).await;
+    let t = w.file_ticket(&w.ent1, "orphan", &cat).await;
     assert_eq!(t["status"], "submitted");
     assert!(t["assignee_id"].is_null());
-    w.app
-        .wait_mail("admin@qifu.test", "待派单", |m| {
-            m.subject.contains("待派单")
-        })
-        .await;
+    w.wait_mail("admin@qifu.test", "待派单", |m| {
+        m.subject.contains("待派单")
+    })
+    .await;
     // Admin dispatches to a department and the least-loaded official there.
     let r = w
-        .app
         .act(
             &w.admin,
             &t,
@@ -360,17 +342,15 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
     assert_eq!(r.body["status"], "assigned");
     assert_eq!(r.body["department_id"], w.dept.as_str());
     // Or names one; an official of another department is refused.
-    w.app
-        .act(
-            &w.admin,
-            &t,
-            "assign",
-            json!({"department_id": w.dept, "assignee_id": w.off3.id()}),
-        )
-        .await
-        .problem(422, "validation_failed");
+    w.act(
+        &w.admin,
+        &t,
+        "assign",
+        json!({"department_id": w.dept, "assignee_id": w.off3.id()}),
+    )
+    .await
+    .problem(422, "validation_failed");
     let r = w
-        .app
         .act(
             &w.admin,
             &t,
@@ -380,12 +360,10 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
         .await
         .expect(200);
     assert_eq!(r.body["assignee_id"], w.off3.id());
-    w.app
-        .act(&w.admin, &t, "assign", json!({"department_id": empty}))
+    w.act(&w.admin, &t, "assign", json!({"department_id": empty}))
         .await
         .problem(422, "validation_failed");
-    w.app
-        .act(&w.admin, &t, "assign", json!({}))
+    w.act(&w.admin, &t, "assign", json!({}))
         .await
         .problem(422, "validation_failed");
 }
@@ -393,10 +371,8 @@ async fn routing_balances_load_and_falls_back_to_dispatch() {
 #[actix_web::test]
 async fn concurrent_filings_split_evenly_between_officials() {
     let w = world().await;
-    let futures = (0..10).map(|i| {
-        w.app
-            .file_ticket(if i % 2 == 0 { &w.ent1 } else { &w.ent2 }, "rush", &w.cat)
-    });
+    let futures =
+        (0..10).map(|i| w.file_ticket(if i % 2 == 0 { &w.ent1 } else { &w.ent2 }, "rush", &w.cat));
     let tickets = futures_util::future::join_all(futures).await;
     let on_off1 = tickets
         .iter()
@@ -408,14 +384,12 @@ async fn concurrent_filings_split_evenly_between_officials() {
 #[actix_web::test]
 async fn return_and_redispatch_cancel_and_admin_close() {
     let w = world().await;
-    let t = w.app.file_ticket(&w.ent1, "misrouted", &w.cat).await;
+    let t = w.file_ticket(&w.ent1, "misrouted", &w.cat).await;
     let official = w.assignee(&t);
-    w.app
-        .act(official, &t, "return", json!({}))
+    w.act(official, &t, "return", json!({}))
         .await
         .problem(422, "validation_failed");
     let r = w
-        .app
         .act(
             official,
             &t,
@@ -426,13 +400,11 @@ async fn return_and_redispatch_cancel_and_admin_close() {
         .expect(200);
     assert_eq!(r.body["status"], "submitted");
     assert!(r.body["assignee_id"].is_null());
-    w.app
-        .wait_mail("admin@qifu.test", "待派单", |m| {
-            m.subject.contains("待派单")
-        })
-        .await;
+    w.wait_mail("admin@qifu.test", "待派单", |m| {
+        m.subject.contains("待派单")
+    })
+    .await;
     let r = w
-        .app
         .act(
             &w.admin,
             &t,
@@ -443,45 +415,37 @@ async fn return_and_redispatch_cancel_and_admin_close() {
         .expect(200);
     assert_eq!(r.body["assignee_id"], w.off3.id());
     // The first official no longer sees it; the new one does.
-    w.app
-        .get(&ticket_path(&t), official.t())
+    w.get(&ticket_path(&t), official.t())
         .await
         .problem(404, "not_found");
-    w.app.get(&ticket_path(&t), w.off3.t()).await.expect(200);
+    w.get(&ticket_path(&t), w.off3.t()).await.expect(200);
 
-    let c = w.app.file_ticket(&w.ent1, "never mind", &w.cat).await;
+    let c = w.file_ticket(&w.ent1, "never mind", &w.cat).await;
     let r = w
-        .app
         .act(&w.ent1, &c, "cancel", json!({"note": "solved ourselves"}))
         .await
         .expect(200);
     assert_eq!(r.body["status"], "cancelled");
-    w.app
-        .act(&w.ent1, &c, "cancel", json!({}))
+    w.act(&w.ent1, &c, "cancel", json!({}))
         .await
         .problem(409, "conflict");
-    w.app
-        .act(w.assignee(&c), &c, "accept", json!({}))
+    w.act(w.assignee(&c), &c, "accept", json!({}))
         .await
         .problem(409, "conflict");
 
-    let x = w.app.file_ticket(&w.ent2, "close me", &w.cat).await;
+    let x = w.file_ticket(&w.ent2, "close me", &w.cat).await;
     let off = w.assignee(&x);
-    w.app.act(off, &x, "accept", json!({})).await.expect(200);
-    w.app
-        .act(&w.admin, &x, "close", json!({"note": "x"}))
+    w.act(off, &x, "accept", json!({})).await.expect(200);
+    w.act(&w.admin, &x, "close", json!({"note": "x"}))
         .await
         .problem(409, "conflict");
-    w.app
-        .act(off, &x, "resolve", json!({"resolution": "done"}))
+    w.act(off, &x, "resolve", json!({"resolution": "done"}))
         .await
         .expect(200);
-    w.app
-        .act(&w.admin, &x, "close", json!({}))
+    w.act(&w.admin, &x, "close", json!({}))
         .await
         .problem(422, "validation_failed");
     let r = w
-        .app
         .act(
             &w.admin,
             &x,
@@ -497,7 +461,7 @@ async fn return_and_redispatch_cancel_and_admin_close() {
 #[actix_web::test]
 async fn refusals_answer_409_403_404_412_and_422() {
     let w = world().await;
-    let t = w.app.file_ticket(&w.ent1, "refusals", &w.cat).await;
+    let t = w.file_ticket(&w.ent1, "refusals", &w.cat).await;
     let official = w.assignee(&t);
     let other = if official.id() == w.off1.id() {
         &w.off2
@@ -505,86 +469,67 @@ async fn refusals_answer_409_403_404_412_and_422() {
         &w.off1
     };
     // Wrong person (in scope): 403. Out of scope: 404.
-    w.app
-        .act(other, &t, "accept", json!({}))
+    w.act(other, &t, "accept", json!({}))
         .await
         .problem(403, "forbidden");
-    w.app
-        .act(&w.ent1, &t, "accept", json!({}))
+    w.act(&w.ent1, &t, "accept", json!({}))
         .await
         .problem(403, "forbidden");
-    w.app
-        .act(&w.admin, &t, "accept", json!({}))
+    w.act(&w.admin, &t, "accept", json!({}))
         .await
         .problem(403, "forbidden");
-    w.app
-        .act(&w.ent2, &t, "cancel", json!({}))
+    w.act(&w.ent2, &t, "cancel", json!({}))
         .await
         .problem(404, "not_found");
-    w.app
-        .act(&w.off3, &t, "accept", json!({}))
+    w.act(&w.off3, &t, "accept", json!({}))
         .await
         .problem(404, "not_found");
-    w.app
-        .act(official, &t, "confirm", json!({"rating": 5}))
+    w.act(official, &t, "confirm", json!({"rating": 5}))
         .await
         .problem(403, "forbidden");
     // Wrong status: 409.
-    w.app
-        .act(official, &t, "resolve", json!({"resolution": "x"}))
+    w.act(official, &t, "resolve", json!({"resolution": "x"}))
         .await
         .problem(409, "conflict");
-    w.app
-        .act(&w.ent1, &t, "confirm", json!({"rating": 5}))
+    w.act(&w.ent1, &t, "confirm", json!({"rating": 5}))
         .await
         .problem(409, "conflict");
     // Unknown action or ticket: 404. Anonymous: 401.
-    w.app
-        .act(official, &t, "teleport", json!({}))
+    w.act(official, &t, "teleport", json!({}))
         .await
         .problem(404, "not_found");
-    w.app
-        .post("/tickets/nope/actions/accept", official.t(), json!({}))
+    w.post("/tickets/nope/actions/accept", official.t(), json!({}))
         .await
         .problem(404, "not_found");
-    w.app
-        .act(
-            &Session {
-                token: "x".into(),
-                refresh: String::new(),
-                user: json!({}),
-            },
-            &t,
-            "accept",
-            json!({}),
-        )
-        .await
-        .problem(401, "unauthorized");
+    w.act(
+        &Session {
+            token: "x".into(),
+            refresh: String::new(),
+            user: json!({}),
+        },
+        &t,
+        "accept",
+        json!({}),
+    )
+    .await
+    .problem(401, "unauthorized");
     // Stale If-Match: 412, and nothing changed.
     let tid = t.id();
     let stale = w
-        .app
         .send(
-            w.app
-                .request(Method::POST, &action_path(&tid, "accept"), official.t())
+            w.request(Method::POST, &action_path(&tid, "accept"), official.t())
                 .header("if-match", "\"7\"")
                 .json(&json!({})),
         )
         .await;
     assert_eq!(stale.status, 412, "{}", stale.body);
     assert_eq!(stale.body["code"], "precondition_failed");
-    let current = w
-        .app
-        .get(&ticket_path(&tid), official.t())
-        .await
-        .expect(200);
+    let current = w.get(&ticket_path(&tid), official.t()).await.expect(200);
     assert_eq!(current.body["status"], "assigned");
     let etag = current.header("etag").unwrap();
     let ok = w
-        .app
         .send(
-            w.app
-                .request(Method::POST, &action_path(&tid, "accept"), official.t())
+            w.request(Method::POST, &action_path(&tid, "accept"), official.t())
                 .header("if-match", etag)
                 .json(&json!({})),
         )
@@ -592,36 +537,30 @@ async fn refusals_answer_409_403_404_412_and_422() {
     assert_eq!(ok.status, 200);
     // Bad values: 422 with the field named.
     let r = w
-        .app
         .act(official, &t, "resolve", json!({"resolution": "   "}))
         .await
         .problem(422, "validation_failed");
     assert_eq!(r.body["errors"][0]["field"], "resolution");
-    w.app
-        .act(official, &t, "resolve", json!({"resolution": "ok"}))
+    w.act(official, &t, "resolve", json!({"resolution": "ok"}))
         .await
         .expect(200);
     let r = w
-        .app
         .act(&w.ent1, &t, "confirm", json!({"rating": 6}))
         .await
         .problem(422, "validation_failed");
     assert_eq!(r.body["errors"][0]["field"], "rating");
-    w.app
-        .act(&w.ent1, &t, "confirm", json!({"rating": "five"}))
+    w.act(&w.ent1, &t, "confirm", json!({"rating": "five"}))
         .await
         .problem(400, "bad_request");
     // Filing: enterprise only, valid category, sane text.
-    w.app
-        .post(
-            "/tickets",
-            w.off1.t(),
-            json!({"title": "t", "description": "d", "category_id": w.cat}),
-        )
-        .await
-        .problem(403, "forbidden");
+    w.post(
+        "/tickets",
+        w.off1.t(),
+        json!({"title": "t", "description": "d", "category_id": w.cat}),
+    )
+    .await
+    .problem(403, "forbidden");
     let r = w
-        .app
         .post(
             "/tickets",
             w.ent1.t(),
@@ -636,37 +575,32 @@ async fn refusals_answer_409_403_404_412_and_422() {
             .iter()
             .any(|e| e["field"] == "title")
     );
-    w.app
-        .post(
-            "/tickets",
-            w.ent1.t(),
-            json!({"title": "t", "description": "d", "category_id": "nope"}),
-        )
-        .await
-        .problem(422, "validation_failed");
-    w.app
-        .post(
-            "/tickets",
-            w.ent1.t(),
-            json!({"title": "t", "description": "d", "category_id": w.cat, "priority": "asap"}),
-        )
-        .await
-        .problem(400, "bad_request");
-    w.app
-        .post(
-            "/tickets",
-            w.ent1.t(),
-            json!({"title": "t", "category_id": w.cat}),
-        )
-        .await
-        .problem(422, "validation_failed");
+    w.post(
+        "/tickets",
+        w.ent1.t(),
+        json!({"title": "t", "description": "d", "category_id": "nope"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    w.post(
+        "/tickets",
+        w.ent1.t(),
+        json!({"title": "t", "description": "d", "category_id": w.cat, "priority": "asap"}),
+    )
+    .await
+    .problem(400, "bad_request");
+    w.post(
+        "/tickets",
+        w.ent1.t(),
+        json!({"title": "t", "category_id": w.cat}),
+    )
+    .await
+    .problem(422, "validation_failed");
     // Enterprises may not write staff records.
-    w.app
-        .comment(&w.ent1, &tid, json!({"body": "x", "kind": "internal_note"}))
+    w.comment(&w.ent1, &tid, json!({"body": "x", "kind": "internal_note"}))
         .await
         .problem(403, "forbidden");
-    w.app
-        .comment(&w.ent2, &tid, json!({"body": "x"}))
+    w.comment(&w.ent2, &tid, json!({"body": "x"}))
         .await
         .problem(404, "not_found");
 }
@@ -676,12 +610,7 @@ async fn urgent_tickets_get_half_the_time() {
     let w = world().await;
     let body =
         json!({"title": "urgent", "description": "d", "category_id": w.cat, "priority": "urgent"});
-    let t = w
-        .app
-        .post("/tickets", w.ent1.t(), body)
-        .await
-        .expect(201)
-        .body;
+    let t = w.post("/tickets", w.ent1.t(), body).await.expect(201).body;
     let created = chrono::DateTime::parse_from_rfc3339(t["created_at"].as_str().unwrap()).unwrap();
     let due = chrono::DateTime::parse_from_rfc3339(t["due_at"].as_str().unwrap()).unwrap();
     assert_eq!(due - created, Duration::hours(24));
@@ -693,26 +622,23 @@ async fn idempotency_keys_replay_and_refuse_a_different_body() {
     let w = world().await;
     let body = json!({"title": "once", "description": "only once", "category_id": w.cat});
     let post = |key: &str, body: &Value| {
-        w.app
-            .request(Method::POST, "/tickets", w.ent1.t())
+        w.request(Method::POST, "/tickets", w.ent1.t())
             .header("idempotency-key", key)
             .json(body)
     };
-    let first = w.app.send(post("k-1", &body)).await;
+    let first = w.send(post("k-1", &body)).await;
     assert_eq!(first.status, 201);
-    let again = w.app.send(post("k-1", &body)).await;
+    let again = w.send(post("k-1", &body)).await;
     assert_eq!(again.status, 201);
     assert_eq!(again.body, first.body, "the first answer, replayed");
     let other = json!({"title": "twice?", "description": "only once", "category_id": w.cat});
-    let r = w.app.send(post("k-1", &other)).await;
+    let r = w.send(post("k-1", &other)).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.body["code"], "validation_failed");
     // Another user may use the same key.
     let theirs = w
-        .app
         .send(
-            w.app
-                .request(Method::POST, "/tickets", w.ent2.t())
+            w.request(Method::POST, "/tickets", w.ent2.t())
                 .header("idempotency-key", "k-1")
                 .json(&body),
         )
@@ -720,24 +646,19 @@ async fn idempotency_keys_replay_and_refuse_a_different_body() {
     assert_eq!(theirs.status, 201);
     assert_ne!(theirs.body["id"], first.body["id"]);
     // Concurrent duplicates still make one ticket.
-    let racing =
-        futures_util::future::join_all((0..4).map(|_| w.app.send(post("k-2", &body)))).await;
+    let racing = futures_util::future::join_all((0..4).map(|_| w.send(post("k-2", &body)))).await;
     let ids: HashSet<String> = racing
         .iter()
         .map(|r| r.body["id"].as_str().unwrap_or_default().to_owned())
         .collect();
     assert!(racing.iter().all(|r| r.status == 201), "{racing:?}");
     assert_eq!(ids.len(), 1);
-    let mine = w
-        .app
-        .get("/tickets?limit=100", w.ent1.t())
-        .await
-        .expect(200);
+    let mine = w.get("/tickets?limit=100", w.ent1.t()).await.expect(200);
     assert_eq!(mine.items().len(), 2);
     // Kept 24 hours, then the key is free again.
-    w.app.clock.advance(Duration::hours(25));
-    w.app.run_jobs().await;
-    let later = w.app.send(post("k-1", &other)).await;
+    w.clock.advance(Duration::hours(25));
+    w.run_jobs().await;
+    let later = w.send(post("k-1", &other)).await;
     assert_eq!(later.status, 201);
 }
 
@@ -745,10 +666,10 @@ async fn idempotency_keys_replay_and_refuse_a_different_body() {
 async fn two_accepts_at_once_exactly_one_wins() {
     let w = world().await;
     for _ in 0..3 {
-        let t = w.app.file_ticket(&w.ent1, "race", &w.cat).await;
+        let t = w.file_ticket(&w.ent1, "race", &w.cat).await;
         let official = w.assignee(&t);
         let results = futures_util::future::join_all(
-            (0..4).map(|_| w.app.act(official, &t, "accept", json!({}))),
+            (0..4).map(|_| w.act(official, &t, "accept", json!({}))),
         )
         .await;
         let wins = results.iter().filter(|r| r.status == 200).count();
@@ -762,7 +683,7 @@ async fn two_accepts_at_once_exactly_one_wins() {
                 .collect::<Vec<_>>()
         );
         assert!(results.iter().all(|r| r.status == 200 || r.status == 409));
-        let now = w.app.get(&ticket_path(&t), official.t()).await.expect(200);
+        let now = w.get(&ticket_path(&t), official.t()).await.expect(200);
         assert_eq!(now.body["version"], 2);
     }
 }
@@ -770,8 +691,8 @@ async fn two_accepts_at_once_exactly_one_wins() {
 #[actix_web::test]
 async fn scope_across_two_enterprises_and_two_departments() {
     let w = world().await;
-    let a = w.app.file_ticket(&w.ent1, "ent1 dept1", &w.cat).await;
-    let b = w.app.file_ticket(&w.ent2, "ent2 dept2", &w.other_cat).await;
+    let a = w.file_ticket(&w.ent1, "ent1 dept1", &w.cat).await;
+    let b = w.file_ticket(&w.ent2, "ent2 dept2", &w.other_cat).await;
     let visible = |s: &Session| {
         let app = &w.app;
         let token = s.token.clone();
@@ -810,7 +731,7 @@ async fn scope_across_two_enterprises_and_two_departments() {
             events_path(ticket),
             comments_path(ticket),
         ] {
-            let r = w.app.get(&path, who.t()).await;
+            let r = w.get(&path, who.t()).await;
             if ok {
                 assert_eq!(r.status, 200, "{path}");
             } else {
@@ -820,7 +741,7 @@ async fn scope_across_two_enterprises_and_two_departments() {
     }
     // An enterprise cannot file for another by naming it: the enterprise comes from the session.
     let sneaky = json!({"title": "x", "description": "y", "category_id": w.cat, "enterprise_id": w.ent2.user["enterprise_id"]});
-    let t = w.app.post("/tickets", w.ent1.t(), sneaky).await.expect(201);
+    let t = w.post("/tickets", w.ent1.t(), sneaky).await.expect(201);
     assert_eq!(t.body["enterprise_id"], w.ent1.user["enterprise_id"]);
 }
 
@@ -829,10 +750,7 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
     let w = world().await;
     let mut filed = Vec::new();
     for i in 0..11 {
-        let t = w
-            .app
-            .file_ticket(&w.ent1, &format!("page {i}"), &w.cat)
-            .await;
+        let t = w.file_ticket(&w.ent1, &format!("page {i}"), &w.cat).await;
         filed.push(t.id().to_owned());
     }
     for sort in ["-created_at", "created_at", "due_at", "updated_at"] {
@@ -844,7 +762,7 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
                 Some(c) => format!("/tickets?limit=4&sort={sort}&cursor={c}"),
                 None => format!("/tickets?limit=4&sort={sort}"),
             };
-            let r = w.app.get(&path, w.admin.t()).await.expect(200);
+            let r = w.get(&path, w.admin.t()).await.expect(200);
             pages += 1;
             seen.extend(
                 r.items()
@@ -853,7 +771,7 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
             );
             if pages == 1 && sort == "-created_at" {
                 // A ticket filed meanwhile lands before the cursor, not in later pages.
-                w.app.file_ticket(&w.ent2, "late", &w.cat).await;
+                w.file_ticket(&w.ent2, "late", &w.cat).await;
             }
             match r.body["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_owned()),
@@ -867,11 +785,7 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
             assert!(seen.contains(f), "{sort}: gap");
         }
     }
-    let newest_first = w
-        .app
-        .get("/tickets?limit=100", w.admin.t())
-        .await
-        .expect(200);
+    let newest_first = w.get("/tickets?limit=100", w.admin.t()).await.expect(200);
     let created: Vec<&str> = newest_first
         .items()
         .iter()
@@ -880,16 +794,13 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
     let mut sorted = created.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(created, sorted);
-    w.app
-        .get("/tickets?limit=0", w.admin.t())
+    w.get("/tickets?limit=0", w.admin.t())
         .await
         .problem(422, "validation_failed");
-    w.app
-        .get("/tickets?cursor=garbage", w.admin.t())
+    w.get("/tickets?cursor=garbage", w.admin.t())
         .await
         .problem(422, "validation_failed");
-    w.app
-        .get("/tickets?sort=title", w.admin.t())
+    w.get("/tickets?sort=title", w.admin.t())
         .await
         .problem(422, "validation_failed");
 }
@@ -898,15 +809,12 @@ async fn pages_have_no_duplicates_or_gaps_even_with_inserts_between_pages() {
 async fn filters_and_search_including_chinese() {
     let w = world().await;
     let a = w
-        .app
         .file_ticket(&w.ent1, "营商环境 permit DELAY", &w.cat)
         .await;
     let b = w
-        .app
         .file_ticket(&w.ent2, "Land use question", &w.other_cat)
         .await;
-    w.app
-        .act(w.assignee(&a), &a, "accept", json!({}))
+    w.act(w.assignee(&a), &a, "accept", json!({}))
         .await
         .expect(200);
     let ids = |r: &super::helpers::Resp| {
@@ -918,7 +826,7 @@ async fn filters_and_search_including_chinese() {
     let w = &w;
     let get = |q: &str| {
         let path = format!("/tickets?{q}");
-        async move { w.app.get(&path, w.admin.t()).await }
+        async move { w.get(&path, w.admin.t()).await }
     };
     let only = |t: &Value| HashSet::from([t.id().to_owned()]);
     assert_eq!(
@@ -984,7 +892,6 @@ async fn filters_and_search_including_chinese() {
     assert_eq!(ids(&get("priority=normal").await.expect(200)).len(), 2);
     assert_eq!(ids(&get("priority=urgent").await.expect(200)).len(), 0);
     let mine = w
-        .app
         .get("/tickets?assignee_id=me", w.assignee(&a).t())
         .await
         .expect(200);
@@ -1014,44 +921,40 @@ async fn filters_and_search_including_chinese() {
         .await
         .problem(422, "validation_failed");
     // Past the deadline (48 h for `a`, 72 h for `b`).
-    w.app.clock.advance(Duration::hours(49));
+    w.clock.advance(Duration::hours(49));
     assert_eq!(ids(&get("overdue=true").await.expect(200)), only(&a));
     assert_eq!(ids(&get("overdue=false").await.expect(200)), only(&b));
-    let t = w.app.get(&ticket_path(&a), w.admin.t()).await.expect(200);
+    let t = w.get(&ticket_path(&a), w.admin.t()).await.expect(200);
     assert_eq!(t.body["overdue"], true);
 }
 
 #[actix_web::test]
 async fn overdue_and_auto_close_sweeps_act_once() {
     let w = world().await;
-    let late = w.app.file_ticket(&w.ent1, "late", &w.cat).await;
-    let done = w.app.file_ticket(&w.ent1, "done", &w.cat).await;
+    let late = w.file_ticket(&w.ent1, "late", &w.cat).await;
+    let done = w.file_ticket(&w.ent1, "done", &w.cat).await;
     let official = w.assignee(&done);
-    w.app
-        .act(official, &done, "accept", json!({}))
+    w.act(official, &done, "accept", json!({}))
         .await
         .expect(200);
-    w.app
-        .act(official, &done, "resolve", json!({"resolution": "fixed"}))
+    w.act(official, &done, "resolve", json!({"resolution": "fixed"}))
         .await
         .expect(200);
 
-    w.app.clock.advance(Duration::hours(47));
-    w.app.run_jobs().await;
+    w.clock.advance(Duration::hours(47));
+    w.run_jobs().await;
     assert!(
-        !w.app
-            .timeline(&w.admin, &late)
+        !w.timeline(&w.admin, &late)
             .await
             .iter()
             .any(|e| e["kind"] == "overdue")
     );
 
-    w.app.clock.advance(Duration::hours(2));
+    w.clock.advance(Duration::hours(2));
     // Sweeps from several instances at once still record one event per ticket.
-    futures_util::future::join_all((0..3).map(|_| w.app.run_jobs())).await;
-    w.app.run_jobs().await;
+    futures_util::future::join_all((0..3).map(|_| w.run_jobs())).await;
+    w.run_jobs().await;
     let overdue: Vec<Value> = w
-        .app
         .timeline(&w.admin, &late)
         .await
         .into_iter()
@@ -1060,21 +963,18 @@ async fn overdue_and_auto_close_sweeps_act_once() {
     assert_eq!(overdue.len(), 1);
     assert!(overdue[0]["actor_id"].is_null());
     assert!(
-        !w.app
-            .timeline(&w.admin, &done)
+        !w.timeline(&w.admin, &done)
             .await
             .iter()
             .any(|e| e["kind"] == "overdue"),
         "resolved tickets are not overdue"
     );
     let assignee = w.assignee(&late).user["email"].as_str().unwrap().to_owned();
-    w.app
-        .wait_mail(&assignee, "已派单", |m| m.subject.contains("已派单"))
+    w.wait_mail(&assignee, "已派单", |m| m.subject.contains("已派单"))
         .await;
     let overdue_mail = async |to: &str| {
         for _ in 0..100 {
-            if w.app
-                .smtp
+            if w.smtp
                 .to(to)
                 .iter()
                 .any(|m| m.text.contains("超过办理期限"))
@@ -1093,24 +993,19 @@ async fn overdue_and_auto_close_sweeps_act_once() {
 
     // Auto-close after 7 days resolved (49 hours have passed); the system acts, once,
     // without a rating.
-    w.app.clock.advance(Duration::days(4));
-    w.app.run_jobs().await;
+    w.clock.advance(Duration::days(4));
+    w.run_jobs().await;
     assert_eq!(
-        w.app.get(&ticket_path(&done), w.admin.t()).await.body["status"],
+        w.get(&ticket_path(&done), w.admin.t()).await.body["status"],
         "resolved"
     );
-    w.app.clock.advance(Duration::days(3));
-    futures_util::future::join_all((0..3).map(|_| w.app.run_jobs())).await;
-    let closed = w
-        .app
-        .get(&ticket_path(&done), w.admin.t())
-        .await
-        .expect(200);
+    w.clock.advance(Duration::days(3));
+    futures_util::future::join_all((0..3).map(|_| w.run_jobs())).await;
+    let closed = w.get(&ticket_path(&done), w.admin.t()).await.expect(200);
     assert_eq!(closed.body["status"], "closed");
     assert_eq!(closed.body["auto_closed"], true);
     assert!(closed.body["rating"].is_null());
     let auto: Vec<Value> = w
-        .app
         .timeline(&w.admin, &done)
         .await
         .into_iter()
@@ -1118,81 +1013,70 @@ async fn overdue_and_auto_close_sweeps_act_once() {
         .collect();
     assert_eq!(auto.len(), 1);
     assert!(auto[0]["actor_id"].is_null());
-    w.app
-        .wait_mail("wang@ent1.test", "the filer is told", |m| {
-            m.subject.contains("已关闭")
-        })
-        .await;
+    w.wait_mail("wang@ent1.test", "the filer is told", |m| {
+        m.subject.contains("已关闭")
+    })
+    .await;
 }
 
 #[actix_web::test]
 async fn mail_goes_to_the_people_each_event_concerns() {
     let w = world().await;
-    let t = w.app.file_ticket(&w.ent1, "mail", &w.cat).await;
+    let t = w.file_ticket(&w.ent1, "mail", &w.cat).await;
     let official = w.assignee(&t);
     let official_email = official.email().to_owned();
     let tid = t.id();
-    w.app
-        .comment(&w.ent1, &tid, json!({"body": "Any news?"}))
+    w.comment(&w.ent1, &tid, json!({"body": "Any news?"}))
         .await
         .expect(201);
     // The assignment mail says what to do next.
-    w.app
-        .wait_mail(&official_email, "assignment mail", |m| {
-            m.subject.contains("已派单") && m.text.contains("请在办理期限前受理")
-        })
-        .await;
-    w.app
-        .wait_mail(
-            &official_email,
-            "the enterprise's message reaches the assignee",
-            |m| m.text.contains("Any news?"),
-        )
-        .await;
-    w.app
-        .comment(
-            official,
-            &tid,
-            json!({"body": "Tomorrow.", "kind": "message"}),
-        )
-        .await
-        .expect(201);
-    w.app
-        .comment(
-            official,
-            &tid,
-            json!({"body": "SECRET NOTE", "kind": "internal_note"}),
-        )
-        .await
-        .expect(201);
-    w.app
-        .wait_mail("wang@ent1.test", "staff messages reach the filer", |m| {
-            m.text.contains("Tomorrow.")
-        })
-        .await;
-    w.app
-        .act(&w.ent1, &t, "cancel", json!({"note": "no longer needed"}))
+    w.wait_mail(&official_email, "assignment mail", |m| {
+        m.subject.contains("已派单") && m.text.contains("请在办理期限前受理")
+    })
+    .await;
+    w.wait_mail(
+        &official_email,
+        "the enterprise's message reaches the assignee",
+        |m| m.text.contains("Any news?"),
+    )
+    .await;
+    w.comment(
+        official,
+        &tid,
+        json!({"body": "Tomorrow.", "kind": "message"}),
+    )
+    .await
+    .expect(201);
+    w.comment(
+        official,
+        &tid,
+        json!({"body": "SECRET NOTE", "kind": "internal_note"}),
+    )
+    .await
+    .expect(201);
+    w.wait_mail("wang@ent1.test", "staff messages reach the filer", |m| {
+        m.text.contains("Tomorrow.")
+    })
+    .await;
+    w.act(&w.ent1, &t, "cancel", json!({"note": "no longer needed"}))
         .await
         .expect(200);
-    w.app
-        .wait_mail(
-            &official_email,
-            "the assignee hears of the cancellation",
-            |m| m.subject.contains("已撤销"),
-        )
-        .await;
+    w.wait_mail(
+        &official_email,
+        "the assignee hears of the cancellation",
+        |m| m.subject.contains("已撤销"),
+    )
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(
-        w.app
-            .smtp
+        w.smtp
             .messages()
             .iter()
             .all(|m| !m.text.contains("SECRET NOTE")),
         "internal notes are never mailed"
     );
     assert!(
-        w.app
-            .smtp
+        w.smtp
             .to("wang@ent1.test")
             .iter()
             .all(|m| !m.subject.contains("已撤销")),
@@ -1201,11 +1085,10 @@ async fn mail_goes_to_the_people_each_event_concerns() {
     // English recipients get English mail.
     let en = json!({"enterprise": {"name": "EN Co", "credit_code": CREDIT_CODES[2]},
                     "user": {"name": "Smith", "email": "smith@en.test", "password": PASSWORD, "locale": "en"}});
-    w.app.post("/auth/register", None, en).await.expect(201);
-    let smith = w.app.login("smith@en.test", PASSWORD).await;
-    w.app.file_ticket(&smith, "English please", &w.cat).await;
+    w.post("/auth/register", None, en).await.expect(201);
+    let smith = w.login("smith@en.test", PASSWORD).await;
+    w.file_ticket(&smith, "English please", &w.cat).await;
     let m = w
-        .app
         .wait_mail("smith@en.test", "English subject", |m| {
             m.subject.contains("assigned")
         })
