@@ -1,30 +1,44 @@
 #!/usr/bin/env python3
 """Statistics and queue latency at scale, on PostgreSQL and SQLite.
 
-Builds the release binary, seeds a fresh database per backend with `qifu seed --tickets N`,
-starts `qifu serve` on it and measures, over repeated sequential calls, the median and p99
-latency of every statistics endpoint and of an official's first queue page (default sort, and
-with overdue=true), then the server's peak RSS (VmHWM). Python standard library only.
+For each backend: seeds a fresh database with `qifu seed --tickets N --seed 2026` (or uses one
+seeded earlier, --existing), starts `qifu serve` on it (2 workers, sweeps off) and measures,
+over repeated sequential calls after warm-up calls, the median and p99 latency of every
+statistics endpoint and of an official's first queue page (default sort, and overdue=true),
+then the server's peak RSS (VmHWM). Python standard library only.
 
     python3 bench/stats.py                      # 1,000,000 tickets, both backends
     python3 bench/stats.py --tickets 200000 --backends sqlite
+    python3 bench/stats.py --skip-build --existing postgres://postgres@127.0.0.1/qifu_1m --runs 10
+    python3 bench/stats.py --binary target/debug/qifu --tickets 300 --runs 2 --warmup 1  # smoke
+
+A PostgreSQL database it seeds is created under a unique name on --pg-admin-url's server and
+dropped afterwards; an SQLite one lives in a temporary directory. Results: printed, and written
+as JSON to bench/results/stats-<timestamp>.json (or --out).
 """
 
-import argparse
-import json
 import os
+import sys
+
+# Run as a script, Python puts bench/ first on sys.path, so a file there named like a standard
+# module would be imported instead of it. Nothing is imported from bench/.
+if os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
+import argparse  # noqa: E402 (after the sys.path guard above)
+import datetime
+import json
 import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "qifu")
-PASSWORD = "Qifu-Seed-2026"  # src/stats/seed.rs PASSWORD
+RELEASE_BIN = os.path.join(ROOT, "target", "release", "qifu")
+PASSWORD = "Qifu-Seed-2026"  # the seeder's password for every account it creates
 DOMAIN = "seed.qifu.example"
 
 ENDPOINTS = [
@@ -57,6 +71,7 @@ def request(url, token=None, body=None):
 
 
 def percentile(values, p):
+    """Linear interpolation between the closest ranks (numpy's default)."""
     ordered = sorted(values)
     rank = p * (len(ordered) - 1)
     lo = int(rank)
@@ -64,31 +79,41 @@ def percentile(values, p):
     return ordered[lo] + (rank - lo) * (ordered[hi] - ordered[lo])
 
 
+def wait_ready(server, base):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"qifu serve exited with {server.returncode}")
+        try:
+            if request(base + "/readyz")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("qifu serve did not become ready within 60 s")
+
+
 def run_backend(name, url, args, env_base, seed=True):
     env = dict(env_base, QIFU__DATABASE__URL=url)
     started = time.monotonic()
     if seed:
-        subprocess.run([BINARY, "seed", "--tickets", str(args.tickets), "--seed", "2026"],
+        subprocess.run([args.binary, "seed", "--tickets", str(args.tickets), "--seed", "2026"],
                        env=env, check=True, stdout=subprocess.DEVNULL)
     seed_seconds = time.monotonic() - started
-    print(f"[{name}] seeded {args.tickets} tickets in {seed_seconds:.0f} s", flush=True)
+    if seed:
+        print(f"[{name}] seeded {args.tickets} tickets in {seed_seconds:.0f} s", flush=True)
 
     port = free_port()
     env.update(QIFU__SERVER__BIND=f"127.0.0.1:{port}", QIFU__SERVER__WORKERS="2",
                QIFU__JOBS__INTERVAL_SECONDS="86400", QIFU__LOG__LEVEL="warn")
-    server = subprocess.Popen([BINARY, "serve"], env=env, stdout=subprocess.DEVNULL,
+    server = subprocess.Popen([args.binary, "serve"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if request(base + "/readyz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+        wait_ready(server, base)
         tokens = {}
         for role, email in [("admin", f"admin@{DOMAIN}"), ("official", f"official1-1@{DOMAIN}")]:
-            _, body = request(base + "/api/v1/auth/login", body={"email": email, "password": PASSWORD})
+            _, body = request(base + "/api/v1/auth/login",
+                              body={"email": email, "password": PASSWORD})
             tokens[role] = json.loads(body)["access_token"]
         results = []
         for role, path in ENDPOINTS:
@@ -107,14 +132,19 @@ def run_backend(name, url, args, env_base, seed=True):
             print(f"[{name}] {role:8} {path:60} median {row['median_ms']:8.1f} ms  "
                   f"p99 {row['p99_ms']:8.1f} ms", flush=True)
         with open(f"/proc/{server.pid}/status") as status:
-            hwm = next(l for l in status if l.startswith("VmHWM")).split()[1]
+            hwm = next(line for line in status if line.startswith("VmHWM")).split()[1]
         rss_mib = int(hwm) / 1024
         print(f"[{name}] peak RSS {rss_mib:.1f} MiB", flush=True)
-        return {"backend": name, "tickets": args.tickets, "seed_seconds": round(seed_seconds),
+        return {"backend": name, "tickets": args.tickets if seed else None,
+                "seed_seconds": round(seed_seconds) if seed else None,
                 "peak_rss_mib": round(rss_mib, 1), "endpoints": results}
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def psql(admin_url, sql):
+    subprocess.run(["psql", "-X", "-q", admin_url, "-c", sql], check=True, timeout=120)
 
 
 def main():
@@ -124,38 +154,50 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--backends", default="postgres,sqlite")
-    parser.add_argument("--pg-admin-url", default="postgres://postgres@127.0.0.1/postgres")
-    parser.add_argument("--skip-build", action="store_true")
-    parser.add_argument("--existing-pg", metavar="URL",
-                        help="measure a PostgreSQL database seeded earlier instead of seeding one")
-    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"))
+    parser.add_argument("--pg-admin-url", default="postgres://postgres@127.0.0.1/postgres",
+                        help="where the PostgreSQL database to seed is created")
+    parser.add_argument("--skip-build", action="store_true", help="skip cargo build --release")
+    parser.add_argument("--binary", help="the qifu binary (implies --skip-build; default: "
+                                         "target/release/qifu)")
+    parser.add_argument("--existing", metavar="URL",
+                        help="measure a database seeded earlier (postgres:// or sqlite://) "
+                             "instead of seeding; --backends is ignored")
+    parser.add_argument("--out", help="JSON results file (default bench/results/stats-<time>.json)")
     args = parser.parse_args()
 
-    if not args.skip_build:
+    if not (args.skip_build or args.binary):
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
+    args.binary = os.path.abspath(args.binary or RELEASE_BIN)
+    started = datetime.datetime.now(datetime.timezone.utc)
     work = tempfile.mkdtemp(prefix="qifu-bench-")
     env = dict(os.environ, QIFU__AUTH__JWT_SECRET="bench-secret-0123456789-0123456789-0123456789",
                QIFU__MAIL__TRANSPORT="log", QIFU__MAIL__FILE_DIR=os.path.join(work, "mail"))
     report = []
+    created = None
     try:
-        for backend in args.backends.split(","):
-            if backend == "postgres" and args.existing_pg:
-                report.append(run_backend("postgres", args.existing_pg, args, env, seed=False))
-            elif backend == "postgres":
-                base, _ = args.pg_admin_url.rsplit("/", 1)
-                db = "qifu_bench"
-                for sql in [f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)', f'CREATE DATABASE "{db}"']:
-                    subprocess.run(["psql", args.pg_admin_url, "-q", "-c", sql], check=True)
-                report.append(run_backend("postgres", f"{base}/{db}", args, env))
+        if args.existing:
+            backend = "postgres" if args.existing.startswith("postgres") else "sqlite"
+            report.append(run_backend(backend, args.existing, args, env, seed=False))
+        for backend in [] if args.existing else args.backends.split(","):
+            if backend == "postgres":
+                created = f"qifu_stats_{os.getpid()}_{int(time.time())}"
+                psql(args.pg_admin_url, f'CREATE DATABASE "{created}"')
+                url = f"{args.pg_admin_url.rsplit('/', 1)[0]}/{created}"
+                report.append(run_backend("postgres", url, args, env))
             elif backend == "sqlite":
                 report.append(run_backend("sqlite", f"sqlite://{work}/bench.db", args, env))
             else:
                 sys.exit(f"unknown backend {backend}")
     finally:
+        if created:
+            psql(args.pg_admin_url, f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
         shutil.rmtree(work, ignore_errors=True)
-    with open(args.out, "w") as out:
-        json.dump(report, out, indent=2)
-    print(f"results in {args.out}")
+    out = args.out or os.path.join(ROOT, "bench", "results",
+                                   f"stats-{started:%Y%m%dT%H%M%SZ}.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"results in {os.path.relpath(out, ROOT)}")
 
 
 if __name__ == "__main__":
