@@ -52,6 +52,8 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
+    /// The session (sign-in) the token belongs to: it dies when that session is revoked.
+    pub sid: String,
     pub role: Role,
     pub iss: String,
     pub aud: String,
@@ -89,12 +91,14 @@ impl JwtKeys {
     pub fn issue(
         &self,
         user_id: &str,
+        session_id: &str,
         role: Role,
         now: i64,
         ttl_seconds: i64,
     ) -> anyhow::Result<String> {
         let claims = Claims {
             sub: user_id.to_owned(),
+            sid: session_id.to_owned(),
             role,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -183,9 +187,10 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let token = keys().issue("u1", Role::Admin, now(), 900).unwrap();
+        let token = keys().issue("u1", "s1", Role::Admin, now(), 900).unwrap();
         let claims = keys().verify(&token).unwrap();
         assert_eq!(claims.sub, "u1");
+        assert_eq!(claims.sid, "s1");
         assert_eq!(claims.role, Role::Admin);
     }
 
@@ -193,26 +198,32 @@ mod tests {
     fn expired_other_key_and_other_audience_are_refused() {
         assert!(
             keys()
-                .verify(&keys().issue("u1", Role::Admin, now() - 3600, 900).unwrap())
+                .verify(
+                    &keys()
+                        .issue("u1", "s1", Role::Admin, now() - 3600, 900)
+                        .unwrap()
+                )
                 .is_none()
         );
         let other = JwtKeys::new(&SecretString::from("z".repeat(40)), "qifu", "qifu-api");
         assert!(
             keys()
-                .verify(&other.issue("u1", Role::Admin, now(), 900).unwrap())
+                .verify(&other.issue("u1", "s1", Role::Admin, now(), 900).unwrap())
                 .is_none()
         );
         let aud = JwtKeys::new(&SecretString::from("k".repeat(40)), "qifu", "elsewhere");
         assert!(
             keys()
-                .verify(&aud.issue("u1", Role::Admin, now(), 900).unwrap())
+                .verify(&aud.issue("u1", "s1", Role::Admin, now(), 900).unwrap())
                 .is_none()
         );
     }
 
     #[test]
     fn alg_none_is_refused() {
-        let token = keys().issue("u1", Role::Enterprise, now(), 900).unwrap();
+        let token = keys()
+            .issue("u1", "s1", Role::Enterprise, now(), 900)
+            .unwrap();
         let payload = token.split('.').nth(1).unwrap();
         let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(r#"{"alg":"none","typ":"JWT"}"#);

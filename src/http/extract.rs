@@ -37,6 +37,8 @@ fn bearer(req: &HttpRequest) -> Result<Option<Principal>, AppError> {
     Ok(Some(Principal {
         user_id: claims.sub,
         role: claims.role,
+        session_id: claims.sid,
+        issued_at: claims.iat,
     }))
 }
 

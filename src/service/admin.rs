@@ -505,6 +505,10 @@ pub async fn update_enterprise(
         if enterprises::set_status(conn, &id, status, now)? == 0 {
             return Err(AppError::not_found("enterprise"));
         }
+        // Reactivation must not bring back the sessions of before the suspension.
+        if matches!(req.status, EnterpriseStatus::Suspended) {
+            sessions::revoke_enterprise(conn, &id, now)?;
+        }
         Ok(enterprises::find(conn, &id)?
             .ok_or_else(|| AppError::not_found("enterprise"))?
             .into())

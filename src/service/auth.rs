@@ -24,6 +24,9 @@ use crate::store::{departments, outbox};
 pub struct Principal {
     pub user_id: String,
     pub role: Role,
+    pub session_id: String,
+    /// The token's `iat` (seconds since the epoch).
+    pub issued_at: i64,
 }
 
 /// The caller as the database knows them now.
@@ -56,16 +59,28 @@ impl Actor {
 }
 
 /// Checks the token's user still exists, is active, has the token's role and (for enterprise
-/// users) belongs to an active enterprise; a deactivated account stops working at once, not
-/// when its access token expires.
+/// users) belongs to an active enterprise, that the token's session is still open and that it
+/// was issued after the user's last credential change — all in one query, so a deactivated
+/// account, a logout or a password change bites at once, not when the access token expires.
 pub fn load_actor(conn: &mut DbConn, principal: &Principal) -> AppResult<Actor> {
     let unauthorized = || AppError::Unauthorized("this session is no longer valid".to_owned());
-    let (user, enterprise_status) =
-        users::find_with_enterprise_status(conn, &principal.user_id)?.ok_or_else(unauthorized)?;
+    let row = users::find_actor(conn, &principal.user_id, &principal.session_id)?
+        .ok_or_else(unauthorized)?;
+    let user = row.user;
     let role: Role = user.role.parse().map_err(|_| unauthorized())?;
+    // `iat` has whole seconds: a token issued in the second of the change survives this, but
+    // the change also revoked its session.
+    let stale = row
+        .credentials_changed_at
+        .is_some_and(|at| principal.issued_at < at.and_utc().timestamp());
     if !user.active
         || role != principal.role
-        || enterprise_status.as_deref().is_some_and(|s| s != "active")
+        || !row.session_open
+        || stale
+        || row
+            .enterprise_status
+            .as_deref()
+            .is_some_and(|s| s != "active")
     {
         return Err(unauthorized());
     }
@@ -334,12 +349,11 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult
             "this enterprise is suspended".to_owned(),
         ));
     }
-    let family = crate::store::new_id();
     let refresh = random_token();
     let refresh_hash = sha256_hex(&refresh);
     let expires = now + Duration::days(state.settings.auth.refresh_token_days);
     let user_id = user.id.clone();
-    state
+    let session = state
         .db
         .write(move |conn| {
             // A success wipes the account's slate and takes back its count on the address.
@@ -349,10 +363,12 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult
             let mut undone = counter(&row);
             undone.failures = (undone.failures - 1).max(0);
             sessions::save_throttle(conn, &throttle_row(row.key, undone))?;
-            sessions::insert_refresh(conn, &user_id, &family, &refresh_hash, expires, now)
+            let session = sessions::open_session(conn, &user_id, now)?;
+            sessions::insert_refresh(conn, &user_id, &session, &refresh_hash, expires, now)?;
+            Ok(session)
         })
         .await?;
-    token_response(state, user, refresh)
+    token_response(state, user, &session, refresh)
 }
 
 fn throttle_row(key: String, c: Counter) -> ThrottleRow {
@@ -368,6 +384,7 @@ fn throttle_row(key: String, c: Counter) -> ThrottleRow {
 fn token_response(
     state: &AppState,
     user: UserRow,
+    session_id: &str,
     refresh_token: String,
 ) -> AppResult<TokenResponse> {
     let ttl = state.settings.auth.access_token_minutes * 60;
@@ -375,9 +392,13 @@ fn token_response(
         .role
         .parse()
         .map_err(|_| anyhow::anyhow!("stored role {} unknown", user.role))?;
-    let access_token = state
-        .jwt
-        .issue(&user.id, role, state.clock.now_utc().timestamp(), ttl)?;
+    let access_token = state.jwt.issue(
+        &user.id,
+        session_id,
+        role,
+        state.clock.now_utc().timestamp(),
+        ttl,
+    )?;
     Ok(TokenResponse {
         access_token,
         refresh_token,
@@ -393,7 +414,7 @@ pub struct RefreshRequest {
 }
 
 enum RefreshOutcome {
-    Renewed(Box<UserRow>, String),
+    Renewed(Box<UserRow>, String, String),
     Refused(&'static str),
 }
 
@@ -443,11 +464,17 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenRe
                 now + Duration::days(days),
                 now,
             )?;
-            Ok(RefreshOutcome::Renewed(Box::new(user), fresh))
+            Ok(RefreshOutcome::Renewed(
+                Box::new(user),
+                token.family_id,
+                fresh,
+            ))
         })
         .await?;
     match outcome {
-        RefreshOutcome::Renewed(user, token) => token_response(state, *user, token),
+        RefreshOutcome::Renewed(user, session, token) => {
+            token_response(state, *user, &session, token)
+        }
         RefreshOutcome::Refused(why) => Err(AppError::Unauthorized(why.to_owned())),
     }
 }

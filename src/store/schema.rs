@@ -51,6 +51,16 @@ diesel::table! {
         last_assigned_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        credentials_changed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -199,4 +209,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     reference_counters,
     outbox,
+    sessions,
 );

@@ -1,13 +1,27 @@
-//! Refresh tokens, password-reset tokens and login throttling. Tokens are stored only as
-//! SHA-256 hashes.
+//! Sessions, refresh tokens, password-reset tokens and login throttling. Tokens are stored
+//! only as SHA-256 hashes.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 
 use super::db::DbConn;
-use super::schema::{login_throttle, password_resets, refresh_tokens};
+use super::schema::{login_throttle, password_resets, refresh_tokens, sessions, users};
 use crate::error::AppResult;
+
+/// Starts a session (a sign-in); its id is the family id of its refresh tokens and the `sid`
+/// of its access tokens.
+pub fn open_session(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> AppResult<String> {
+    let id = super::new_id();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(&id),
+            sessions::user_id.eq(user_id),
+            sessions::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
@@ -65,7 +79,15 @@ pub fn use_refresh(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult
     Ok(changed == 1)
 }
 
+/// Ends a session: its refresh tokens and, through the actor check, its access tokens.
 pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(
+        sessions::table
+            .find(family_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -76,10 +98,46 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> 
     Ok(())
 }
 
+/// Ends every session of the user.
 pub fn revoke_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of the enterprise's users (suspension).
+pub fn revoke_enterprise(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let members = || {
+        users::table
+            .filter(users::enterprise_id.eq(enterprise_id))
+            .select(users::id)
+    };
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq_any(members()))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq_any(members()))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(now))

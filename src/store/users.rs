@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::db::DbConn;
-use super::schema::{enterprises, users};
+use super::schema::{enterprises, sessions, users};
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -83,6 +83,49 @@ pub fn find_with_enterprise_status(
         .optional()?)
 }
 
+/// What the actor check needs, in one query: the user, their enterprise's status, when their
+/// credentials last changed, and whether the token's session is theirs and still open.
+pub struct ActorRow {
+    pub user: UserRow,
+    pub enterprise_status: Option<String>,
+    pub credentials_changed_at: Option<NaiveDateTime>,
+    pub session_open: bool,
+}
+
+pub fn find_actor(conn: &mut DbConn, id: &str, session_id: &str) -> AppResult<Option<ActorRow>> {
+    let row: Option<(
+        UserRow,
+        Option<String>,
+        Option<NaiveDateTime>,
+        Option<String>,
+        Option<NaiveDateTime>,
+    )> = users::table
+        .left_join(enterprises::table.on(users::enterprise_id.eq(enterprises::id.nullable())))
+        .left_join(
+            sessions::table.on(sessions::user_id
+                .eq(users::id)
+                .and(sessions::id.eq(session_id))),
+        )
+        .filter(users::id.eq(id))
+        .select((
+            UserRow::as_select(),
+            enterprises::status.nullable(),
+            users::credentials_changed_at,
+            sessions::id.nullable(),
+            sessions::revoked_at.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(
+        |(user, enterprise_status, credentials_changed_at, session, revoked)| ActorRow {
+            user,
+            enterprise_status,
+            credentials_changed_at,
+            session_open: session.is_some() && revoked.is_none(),
+        },
+    ))
+}
+
 pub fn list(
     conn: &mut DbConn,
     role: Option<&str>,
@@ -116,9 +159,14 @@ pub fn update(conn: &mut DbConn, id: &str, changes: &UserChanges) -> AppResult<u
         .execute(conn)?)
 }
 
+/// Also marks the credential change, which kills every access token issued before it.
 pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: NaiveDateTime) -> AppResult<()> {
     diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .set((
+            users::password_hash.eq(hash),
+            users::credentials_changed_at.eq(now),
+            users::updated_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }

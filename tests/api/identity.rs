@@ -713,11 +713,12 @@ async fn forged_tampered_expired_and_misdirected_tokens_are_refused() {
     let user_id = w.enterprise.id();
     let token = w.enterprise.token.clone();
     let parts: Vec<&str> = token.split('.').collect();
+    let sid = b64_json(parts[1])["sid"].as_str().unwrap().to_owned();
 
     // Control: a token we sign ourselves the way the app does is accepted, so every refusal
     // below is for the reason named.
     let good = jwt_keys("qifu-api")
-        .issue(user_id, Role::Enterprise, now_ts(), 600)
+        .issue(user_id, &sid, Role::Enterprise, now_ts(), 600)
         .unwrap();
     app.get("/me", Some(&good)).await.expect(200);
 
@@ -770,38 +771,38 @@ async fn forged_tampered_expired_and_misdirected_tokens_are_refused() {
         (
             "expired an hour ago",
             jwt_keys("qifu-api")
-                .issue(user_id, Role::Enterprise, now_ts() - 3600, 60)
+                .issue(user_id, &sid, Role::Enterprise, now_ts() - 3600, 60)
                 .unwrap(),
         ),
         (
             "wrong audience",
             jwt_keys("some-other-api")
-                .issue(user_id, Role::Enterprise, now_ts(), 600)
+                .issue(user_id, &sid, Role::Enterprise, now_ts(), 600)
                 .unwrap(),
         ),
         (
             "wrong issuer",
             other_issuer
-                .issue(user_id, Role::Enterprise, now_ts(), 600)
+                .issue(user_id, &sid, Role::Enterprise, now_ts(), 600)
                 .unwrap(),
         ),
         (
             "other secret",
             other_secret
-                .issue(user_id, Role::Enterprise, now_ts(), 600)
+                .issue(user_id, &sid, Role::Enterprise, now_ts(), 600)
                 .unwrap(),
         ),
         ("HS512 with the right secret", hs512),
         (
             "validly signed but the role is not the user's",
             jwt_keys("qifu-api")
-                .issue(user_id, Role::Admin, now_ts(), 600)
+                .issue(user_id, &sid, Role::Admin, now_ts(), 600)
                 .unwrap(),
         ),
         (
             "validly signed for a user that does not exist",
             jwt_keys("qifu-api")
-                .issue("no-such-user", Role::Admin, now_ts(), 600)
+                .issue("no-such-user", &sid, Role::Admin, now_ts(), 600)
                 .unwrap(),
         ),
     ];

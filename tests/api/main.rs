@@ -2,6 +2,7 @@
 //! `QIFU_TEST_DATABASE_URL=postgres://postgres@127.0.0.1/postgres cargo test`.
 
 mod foundation;
+mod hardening;
 mod helpers;
 mod identity;
 mod resilience;

@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN credentials_changed_at;
+DROP TABLE sessions;

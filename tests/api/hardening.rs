@@ -1,0 +1,219 @@
+//! Issue 16: what a black-box security test found, each case pinned so it stays fixed.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use qifu::clock::Clock;
+use qifu::domain::ticket::Role;
+use serde_json::{Value, json};
+
+use super::helpers::{PASSWORD, Session, TestApp, spawn_app};
+
+const JWT_SECRET: &str = "test-secret-0123456789-0123456789-0123456789";
+const NEW_PASSWORD: &str = "Brand-New-Secret-77";
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("json")
+}
+
+/// An access token signed the way the app signs them, for a chosen session and issue time.
+fn sign(user_id: &str, session_id: &str, role: Role, issued_at: i64) -> String {
+    qifu::auth::JwtKeys::new(&secrecy::SecretString::from(JWT_SECRET), "qifu", "qifu-api")
+        .issue(user_id, session_id, role, issued_at, 600)
+        .unwrap()
+}
+
+async fn alive(app: &TestApp, token: &str) -> bool {
+    let r = app.get("/me", Some(token)).await;
+    assert!(
+        matches!(r.status, 200 | 401),
+        "unexpected /me answer: {}",
+        r.body
+    );
+    r.status == 200
+}
+
+async fn refresh(app: &TestApp, token: &str) -> super::helpers::Resp {
+    app.post("/auth/refresh", None, json!({"refresh_token": token}))
+        .await
+}
+
+/// The reset token mailed to `address`: on its own line, 43 URL-safe base64 characters.
+async fn mailed_reset_token(app: &TestApp, address: &str) -> String {
+    let mail = app
+        .smtp
+        .wait_for_to(address, "", 15)
+        .await
+        .expect("a reset mail");
+    mail.text
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            l.len() == 43
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .unwrap_or_else(|| panic!("no token in mail text:\n{}", mail.text))
+        .to_owned()
+}
+
+async fn two_sessions(app: &TestApp) -> (Session, Session) {
+    let first = app.enterprise(0, "boss@example.com").await;
+    let second = app.login("boss@example.com", PASSWORD).await;
+    assert_ne!(claims(&first.token)["sid"], claims(&second.token)["sid"]);
+    (first, second)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Sessions end what they should
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn logout_kills_the_access_tokens_of_that_session_only() {
+    let app = spawn_app().await;
+    let (first, second) = two_sessions(&app).await;
+    let renewed = refresh(&app, &first.refresh).await.expect(200);
+    let renewed_access = renewed.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims(&renewed_access)["sid"], claims(&first.token)["sid"]);
+    assert!(alive(&app, &first.token).await);
+
+    app.post(
+        "/auth/logout",
+        None,
+        json!({"refresh_token": renewed.body["refresh_token"]}),
+    )
+    .await
+    .expect(204);
+    assert!(!alive(&app, &first.token).await);
+    assert!(!alive(&app, &renewed_access).await);
+    assert!(alive(&app, &second.token).await);
+}
+
+#[actix_web::test]
+async fn a_password_change_kills_every_access_token_of_the_user() {
+    let app = spawn_app().await;
+    let (first, second) = two_sessions(&app).await;
+    app.post(
+        "/me/password",
+        first.t(),
+        json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+    )
+    .await
+    .expect(204);
+    assert!(!alive(&app, &first.token).await);
+    assert!(!alive(&app, &second.token).await);
+    let fresh = app.login("boss@example.com", NEW_PASSWORD).await;
+    assert!(alive(&app, &fresh.token).await);
+}
+
+#[actix_web::test]
+async fn a_password_reset_kills_every_access_token_of_the_user() {
+    let app = spawn_app().await;
+    let (first, second) = two_sessions(&app).await;
+    app.post(
+        "/auth/password-reset",
+        None,
+        json!({"email": "boss@example.com"}),
+    )
+    .await
+    .expect(202);
+    let token = mailed_reset_token(&app, "boss@example.com").await;
+    app.post(
+        "/auth/password-reset/confirm",
+        None,
+        json!({"token": token, "new_password": NEW_PASSWORD}),
+    )
+    .await
+    .expect(204);
+    assert!(!alive(&app, &first.token).await);
+    assert!(!alive(&app, &second.token).await);
+}
+
+#[actix_web::test]
+async fn tokens_issued_before_the_last_credential_change_are_refused_even_in_an_open_session() {
+    let app = spawn_app().await;
+    let s = app.enterprise(0, "boss@example.com").await;
+    app.post(
+        "/me/password",
+        s.t(),
+        json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+    )
+    .await
+    .expect(204);
+    let fresh = app.login("boss@example.com", NEW_PASSWORD).await;
+    let sid = claims(&fresh.token)["sid"].as_str().unwrap().to_owned();
+    let now = app.clock.now_utc().timestamp();
+    // Control: the same session, signed now, works; signed before the change, it does not.
+    assert!(alive(&app, &sign(&s.id(), &sid, Role::Enterprise, now)).await);
+    assert!(!alive(&app, &sign(&s.id(), &sid, Role::Enterprise, now - 120)).await);
+}
+
+#[actix_web::test]
+async fn a_session_id_must_be_the_users_own_and_exist() {
+    let app = spawn_app().await;
+    let boss = app.enterprise(0, "boss@example.com").await;
+    let other = app.enterprise(1, "other@example.com").await;
+    let now = app.clock.now_utc().timestamp();
+    let own = claims(&boss.token)["sid"].as_str().unwrap().to_owned();
+    let theirs = claims(&other.token)["sid"].as_str().unwrap().to_owned();
+    assert!(alive(&app, &sign(&boss.id(), &own, Role::Enterprise, now)).await);
+    assert!(!alive(&app, &sign(&boss.id(), &theirs, Role::Enterprise, now)).await);
+    assert!(
+        !alive(
+            &app,
+            &sign(&boss.id(), "no-such-session", Role::Enterprise, now)
+        )
+        .await
+    );
+}
+
+#[actix_web::test]
+async fn refresh_token_reuse_kills_the_access_tokens_of_the_family() {
+    let app = spawn_app().await;
+    let s = app.enterprise(0, "boss@example.com").await;
+    let renewed = refresh(&app, &s.refresh).await.expect(200);
+    let renewed_access = renewed.body["access_token"].as_str().unwrap().to_owned();
+    assert!(alive(&app, &renewed_access).await);
+    // The first refresh token, presented again: stolen or replayed.
+    refresh(&app, &s.refresh).await.problem(401, "unauthorized");
+    assert!(!alive(&app, &s.token).await);
+    assert!(!alive(&app, &renewed_access).await);
+}
+
+#[actix_web::test]
+async fn suspension_revokes_sessions_so_reactivation_does_not_revive_them() {
+    let app = spawn_app().await;
+    let admin = app.admin("admin@example.com").await;
+    let s = app.enterprise(0, "boss@example.com").await;
+    let enterprise = s.user["enterprise_id"].as_str().unwrap().to_owned();
+    let path = format!("/enterprises/{enterprise}");
+    app.patch(&path, admin.t(), json!({"status": "suspended"}))
+        .await
+        .expect(200);
+    app.patch(&path, admin.t(), json!({"status": "active"}))
+        .await
+        .expect(200);
+    assert!(!alive(&app, &s.token).await);
+    refresh(&app, &s.refresh).await.problem(401, "unauthorized");
+    let again = app.login("boss@example.com", PASSWORD).await;
+    assert!(alive(&app, &again.token).await);
+}
+
+#[actix_web::test]
+async fn deactivation_revokes_sessions_so_reactivation_does_not_revive_them() {
+    let app = spawn_app().await;
+    let admin = app.admin("admin@example.com").await;
+    let dept = app.department(&admin, "行政审批局").await;
+    let official = app.official(&admin, "official@example.com", &dept).await;
+    let path = format!("/users/{}", official.id());
+    app.patch(&path, admin.t(), json!({"active": false}))
+        .await
+        .expect(200);
+    app.patch(&path, admin.t(), json!({"active": true}))
+        .await
+        .expect(200);
+    assert!(!alive(&app, &official.token).await);
+    refresh(&app, &official.refresh)
+        .await
+        .problem(401, "unauthorized");
+}
