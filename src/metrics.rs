@@ -77,11 +77,27 @@ impl Default for Metrics {
     }
 }
 
+/// Label values must come from a fixed set: every new value is a series kept forever, so a
+/// client inventing methods or paths could grow `/metrics` and the heap without limit.
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or(OTHER)
+}
+
+/// The value for a method outside the known ones or a path that matched no route.
+pub const OTHER: &str = "other";
+
 impl Metrics {
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// `route` is the matched route pattern (a fixed set), `None` when nothing matched.
+    pub fn observe_request(&self, method: &str, route: Option<&str>, status: u16, seconds: f64) {
         let labels = RequestLabels {
-            method: method.to_owned(),
-            route: route.to_owned(),
+            method: method_label(method).to_owned(),
+            route: route.unwrap_or(OTHER).to_owned(),
             status,
         };
         self.requests.get_or_create(&labels).inc();
@@ -94,5 +110,25 @@ impl Metrics {
             let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_and_unmatched_paths_share_one_series() {
+        let metrics = Metrics::default();
+        for method in ["BREW", "get", "X-1", "PROPFIND"] {
+            metrics.observe_request(method, None, 405, 0.001);
+        }
+        metrics.observe_request("GET", Some("/healthz"), 200, 0.001);
+        let text = metrics.encode();
+        assert!(text.contains(
+            "qifu_http_requests_total{method=\"other\",route=\"other\",status=\"405\"} 4"
+        ));
+        assert!(text.contains("method=\"GET\",route=\"/healthz\""));
+        assert!(!text.contains("BREW"));
     }
 }

@@ -141,13 +141,10 @@ fn server(
                 let fut = srv.call(req);
                 async move {
                     let res = fut.await?;
-                    let route = res
-                        .request()
-                        .match_pattern()
-                        .unwrap_or_else(|| "unmatched".to_owned());
+                    let route = res.request().match_pattern();
                     state.metrics.observe_request(
                         &method,
-                        &route,
+                        route.as_deref(),
                         res.status().as_u16(),
                         started.elapsed().as_secs_f64(),
                     );
@@ -162,6 +159,8 @@ fn server(
                 async move {
                     let mut res = fut.await?;
                     telemetry::set_request_id_header(&mut res, &id);
+                    let path = res.request().path().to_owned();
+                    http::security_headers(&path, res.headers_mut());
                     Ok(res)
                 }
             })

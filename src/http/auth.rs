@@ -1,5 +1,6 @@
 //! /auth and /me.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use super::extract::{Auth, ClientIp};
@@ -51,7 +52,7 @@ pub async fn login(
     ip: ClientIp,
     body: web::Json<LoginRequest>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(auth::login(&state, body.into_inner(), ip.0).await?))
+    Ok(tokens(auth::login(&state, body.into_inner(), ip.0).await?))
 }
 
 /// Exchange a refresh token for a new pair; the old one dies.
@@ -64,7 +65,14 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(auth::refresh(&state, body.into_inner()).await?))
+    Ok(tokens(auth::refresh(&state, body.into_inner()).await?))
+}
+
+/// Tokens must not stay in a browser's or a proxy's cache.
+fn tokens(body: TokenResponse) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
 }
 
 /// End the session the refresh token belongs to.

