@@ -93,13 +93,14 @@ pub struct ActorRow {
 }
 
 pub fn find_actor(conn: &mut DbConn, id: &str, session_id: &str) -> AppResult<Option<ActorRow>> {
-    let row: Option<(
+    type Joined = (
         UserRow,
         Option<String>,
         Option<NaiveDateTime>,
         Option<String>,
         Option<NaiveDateTime>,
-    )> = users::table
+    );
+    let row: Option<Joined> = users::table
         .left_join(enterprises::table.on(users::enterprise_id.eq(enterprises::id.nullable())))
         .left_join(
             sessions::table.on(sessions::user_id

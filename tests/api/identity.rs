@@ -2055,7 +2055,9 @@ async fn the_outbox_shows_mail_and_dead_messages_can_be_retried() {
     )
     .await
     .problem(404, "not_found");
-    app.get("/admin/outbox", w.official.t())
+    // The reset ended the official's sessions: sign in again with the new password.
+    let official = app.login("official@example.com", NEW_PASSWORD).await;
+    app.get("/admin/outbox", official.t())
         .await
         .problem(403, "forbidden");
 }

@@ -44,6 +44,11 @@ async fn three_instances_on_one_postgres_act_once() {
     let renewed = c.refresh(&ent.refresh).await.expect(200);
     let token = renewed.body["access_token"].as_str().unwrap().to_owned();
     a.refresh(&ent.refresh).await.problem(401, "unauthorized");
+    // That reuse ended the session on every instance, access token included.
+    b.get("/me", Some(&token))
+        .await
+        .problem(401, "unauthorized");
+    let token = c.login("wang@ent.test", PASSWORD).await.token;
 
     // Filings and actions spread over the three.
     let filings = (0..12).map(|i| {
