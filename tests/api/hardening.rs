@@ -35,11 +35,7 @@ async fn alive(app: &TestApp, token: &str) -> bool {
 
 /// The reset token mailed to `address`: on its own line, 43 URL-safe base64 characters.
 async fn mailed_reset_token(app: &TestApp, address: &str) -> String {
-    let mail = app
-        .smtp
-        .wait_for_to(address, "", 15)
-        .await
-        .expect("a reset mail");
+    let mail = app.wait_mail(address, "the reset mail", |_| true).await;
     mail.text
         .lines()
         .map(str::trim)
