@@ -135,8 +135,8 @@ async fn tokens_issued_before_the_last_credential_change_are_refused_even_in_an_
     let sid = claims(&fresh.token)["sid"].as_str().unwrap().to_owned();
     let now = app.clock.now_utc().timestamp();
     // Control: the same session, signed now, works; signed before the change, it does not.
-    assert!(alive(&app, &sign(&s.id(), &sid, Role::Enterprise, now)).await);
-    assert!(!alive(&app, &sign(&s.id(), &sid, Role::Enterprise, now - 120)).await);
+    assert!(alive(&app, &sign(s.id(), &sid, Role::Enterprise, now)).await);
+    assert!(!alive(&app, &sign(s.id(), &sid, Role::Enterprise, now - 120)).await);
 }
 
 #[actix_web::test]
@@ -147,12 +147,12 @@ async fn a_session_id_must_be_the_users_own_and_exist() {
     let now = app.clock.now_utc().timestamp();
     let own = claims(&boss.token)["sid"].as_str().unwrap().to_owned();
     let theirs = claims(&other.token)["sid"].as_str().unwrap().to_owned();
-    assert!(alive(&app, &sign(&boss.id(), &own, Role::Enterprise, now)).await);
-    assert!(!alive(&app, &sign(&boss.id(), &theirs, Role::Enterprise, now)).await);
+    assert!(alive(&app, &sign(boss.id(), &own, Role::Enterprise, now)).await);
+    assert!(!alive(&app, &sign(boss.id(), &theirs, Role::Enterprise, now)).await);
     assert!(
         !alive(
             &app,
-            &sign(&boss.id(), "no-such-session", Role::Enterprise, now)
+            &sign(boss.id(), "no-such-session", Role::Enterprise, now)
         )
         .await
     );
