@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
 use actix_web::dev::Service;
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
@@ -133,6 +134,14 @@ fn server(
             ))
             .app_data(http::query_config())
             .app_data(http::path_config())
+            // HEAD is GET without the body (RFC 9110 9.3.2): every GET route answers it, and
+            // the HTTP layer sends no body for a HEAD request.
+            .wrap_fn(|mut req, srv| {
+                if req.method() == Method::HEAD {
+                    req.head_mut().method = Method::GET;
+                }
+                srv.call(req)
+            })
             .wrap(cors(&state.settings))
             .wrap_fn(move |req, srv| {
                 let started = Instant::now();

@@ -139,6 +139,14 @@ named_enum! {
     }
 }
 
+impl EventKind {
+    /// Dispatch notes (why a ticket was assigned or sent back) are between staff: the
+    /// enterprise sees the status change, not the note.
+    pub const fn note_is_internal(self) -> bool {
+        matches!(self, Self::Assigned | Self::Returned)
+    }
+}
+
 impl CommentKind {
     /// Internal kinds are staff records and are hidden from the enterprise.
     pub const fn is_internal(self) -> bool {
@@ -426,6 +434,19 @@ mod tests {
         let terminal: Vec<_> = S::ALL.into_iter().filter(|s| s.is_terminal()).collect();
         assert_eq!(terminal, [S::Closed, S::Cancelled]);
         assert!(!S::Resolved.is_open() && !S::Resolved.is_terminal());
+    }
+
+    #[test]
+    fn only_dispatch_notes_are_internal() {
+        assert!(EventKind::Assigned.note_is_internal());
+        assert!(EventKind::Returned.note_is_internal());
+        for kind in [
+            EventKind::Resolved,
+            EventKind::Reopened,
+            EventKind::Cancelled,
+        ] {
+            assert!(!kind.note_is_internal());
+        }
     }
 
     #[test]

@@ -407,6 +407,12 @@ pub async fn update_user(
                         "officials need a department",
                     ));
                 }
+                (Role::Admin, Some(_)) => {
+                    return Err(AppError::validation(
+                        "department_id",
+                        "admins have no department",
+                    ));
+                }
                 (_, Some(d)) => require_active_department(conn, d)?,
                 _ => {}
             }

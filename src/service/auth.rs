@@ -677,6 +677,7 @@ pub async fn create_staff(
     match (role, &department_id) {
         (Role::Enterprise, _) => checks.fail("role", "must be official or admin"),
         (Role::Official, None) => checks.fail("department_id", "is required for officials"),
+        (Role::Admin, Some(_)) => checks.fail("department_id", "admins have no department"),
         _ => {}
     }
     policy_error("password", &mut checks, &password, &email);

@@ -171,7 +171,11 @@ fn deliver(
             continue;
         }
         seen.push(r.id.clone());
-        n.queue(conn, &r, event, notice.ticket, notice.note, now)?;
+        let staff = matches!(r.role, Role::Official | Role::Admin);
+        let note = notice
+            .note
+            .filter(|_| staff || !notice.event.note_is_internal());
+        n.queue(conn, &r, event, notice.ticket, note, now)?;
     }
     Ok(())
 }

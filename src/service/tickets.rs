@@ -446,16 +446,17 @@ fn check_body(action: Action, req: &ActionRequest) -> AppResult<Checked> {
     })
 }
 
-/// `If-Match: "3"` (quotes and a weak prefix tolerated; `*` matches any version).
+/// `If-Match: "3"` (quotes tolerated; `*` matches any version). Comparison is strong (RFC
+/// 9110 13.1.1): a weak validator such as `W/"3"` never matches.
 fn check_if_match(if_match: Option<&str>, version: i32) -> AppResult<()> {
     let Some(raw) = if_match else { return Ok(()) };
     let matches = raw.split(',').map(str::trim).any(|tag| {
         tag == "*"
-            || tag
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .parse::<i32>()
-                .is_ok_and(|v| v == version)
+            || !tag.starts_with("W/")
+                && tag
+                    .trim_matches('"')
+                    .parse::<i32>()
+                    .is_ok_and(|v| v == version)
     });
     if matches {
         Ok(())
@@ -644,12 +645,14 @@ pub async fn events(
                 limit,
                 |e| (e.created_at, e.id.clone()),
                 |e| EventView {
+                    note: e.note.filter(|_| {
+                        actor.is_staff() || !e.kind.parse().is_ok_and(EventKind::note_is_internal)
+                    }),
                     id: e.id,
                     kind: e.kind,
                     actor_id: e.actor_id,
                     from_status: e.from_status,
                     to_status: e.to_status,
-                    note: e.note,
                     internal: e.internal,
                     created_at: ts(e.created_at),
                 },
@@ -705,6 +708,11 @@ pub async fn comment(
             if !kind.allowed_for(actor.role) {
                 return Err(AppError::Forbidden(
                     "enterprise users may only post messages".into(),
+                ));
+            }
+            if actor.role == Role::Enterprise && status_of(&t)?.is_terminal() {
+                return Err(AppError::Conflict(
+                    "the ticket is closed or cancelled; file a new one".into(),
                 ));
             }
             let mut checks = Checks::new();
@@ -947,7 +955,7 @@ mod tests {
     fn if_match_forms() {
         assert!(check_if_match(None, 3).is_ok());
         assert!(check_if_match(Some("\"3\""), 3).is_ok());
-        assert!(check_if_match(Some("W/\"3\""), 3).is_ok());
+        assert!(check_if_match(Some("W/\"3\""), 3).is_err());
         assert!(check_if_match(Some("*"), 3).is_ok());
         assert!(check_if_match(Some("\"1\", \"3\""), 3).is_ok());
         assert!(matches!(

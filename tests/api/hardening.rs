@@ -6,7 +6,7 @@ use qifu::clock::Clock;
 use qifu::domain::ticket::Role;
 use serde_json::{Value, json};
 
-use super::helpers::{CREDIT_CODES, Id, PASSWORD, Session, TestApp};
+use super::helpers::{CREDIT_CODES, Id, PASSWORD, Session, TestApp, action_path, poll};
 
 const JWT_SECRET: &str = "test-secret-0123456789-0123456789-0123456789";
 const NEW_PASSWORD: &str = "Brand-New-Secret-77";
@@ -349,4 +349,172 @@ async fn token_answers_are_not_stored_and_nothing_is_sniffed_or_framed() {
     assert!(!csp.contains("unsafe-eval"));
     assert_eq!(docs.header("x-frame-options").as_deref(), Some("DENY"));
     assert!(health.header("content-security-policy").is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. Smaller things
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn a_weak_if_match_never_matches() {
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let desk = app
+        .with_desk(&admin, "行政审批局", "Permits", 48, &["off@example.com"])
+        .await;
+    let ent = app.with_enterprise(0, "boss@example.com").await;
+    let t = app.file_ticket(&ent, "Help", &desk.category).await;
+    let version = t["version"].as_i64().unwrap();
+    let weak = app
+        .request(reqwest::Method::POST, &action_path(&t, "cancel"), ent.t())
+        .header("If-Match", format!("W/\"{version}\""))
+        .json(&json!({}));
+    app.send(weak).await.problem(412, "precondition_failed");
+    let strong = app
+        .request(reqwest::Method::POST, &action_path(&t, "cancel"), ent.t())
+        .header("If-Match", format!("\"{version}\""))
+        .json(&json!({}));
+    app.send(strong).await.expect(200);
+}
+
+#[actix_web::test]
+async fn dispatch_notes_stay_with_staff() {
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let desk = app
+        .with_desk(&admin, "行政审批局", "Permits", 48, &["off@example.com"])
+        .await;
+    let official = &desk.officials[0];
+    let ent = app.with_enterprise(0, "boss@example.com").await;
+    let t = app.file_ticket(&ent, "Help", &desk.category).await;
+    app.act(
+        official,
+        &t,
+        "return",
+        json!({"note": "misrouted: RETURN-SECRET"}),
+    )
+    .await
+    .expect(200);
+    app.act(
+        &admin,
+        &t,
+        "assign",
+        json!({"department_id": desk.department, "note": "ASSIGN-SECRET"}),
+    )
+    .await
+    .expect(200);
+    let notes = |events: &[Value]| -> String {
+        events
+            .iter()
+            .map(|e| e["note"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let seen_by_enterprise = app.timeline(&ent, &t).await;
+    let kinds: Vec<&str> = seen_by_enterprise
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"returned") && kinds.contains(&"assigned"),
+        "{kinds:?}"
+    );
+    assert!(!notes(&seen_by_enterprise).contains("SECRET"));
+    let seen_by_staff = notes(&app.timeline(&admin, &t).await);
+    assert!(seen_by_staff.contains("RETURN-SECRET") && seen_by_staff.contains("ASSIGN-SECRET"));
+    // The official hears of the assignment with its note; the enterprise's mail has none.
+    app.wait_mail("off@example.com", "the assignment mail", |m| {
+        m.text.contains("ASSIGN-SECRET")
+    })
+    .await;
+    // Both status changes reach the filer (returned, then assigned), without their notes.
+    let mails = poll(|| async {
+        let mails = app.smtp.to("boss@example.com");
+        if mails.len() >= 2 {
+            Ok(mails)
+        } else {
+            Err(format!("two status mails to the filer, got {mails:?}"))
+        }
+    })
+    .await;
+    for m in mails {
+        assert!(
+            !m.text.contains("SECRET") && !m.html.contains("SECRET"),
+            "{m:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn enterprises_cannot_comment_on_closed_or_cancelled_tickets_but_staff_notes_still_work() {
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let desk = app
+        .with_desk(&admin, "行政审批局", "Permits", 48, &["off@example.com"])
+        .await;
+    let ent = app.with_enterprise(0, "boss@example.com").await;
+    let t = app.file_ticket(&ent, "Help", &desk.category).await;
+    app.comment(&ent, &t, json!({"body": "still open"}))
+        .await
+        .expect(201);
+    app.act(&ent, &t, "cancel", json!({})).await.expect(200);
+    app.comment(&ent, &t, json!({"body": "after cancel"}))
+        .await
+        .problem(409, "conflict");
+    app.comment(
+        &desk.officials[0],
+        &t,
+        json!({"body": "called them", "kind": "internal_note"}),
+    )
+    .await
+    .expect(201);
+}
+
+#[actix_web::test]
+async fn head_answers_on_get_routes_without_a_body() {
+    let app = TestApp::spawn().await;
+    let ent = app.with_enterprise(0, "boss@example.com").await;
+    for path in ["/me", "/categories"] {
+        let r = app
+            .send(app.request(reqwest::Method::HEAD, path, ent.t()))
+            .await
+            .expect(200);
+        assert_eq!(r.body, Value::String(String::new()), "{path}");
+    }
+    let r = app
+        .send(app.client.head(format!("{}/healthz", app.address)))
+        .await
+        .expect(200);
+    assert_eq!(r.body, Value::String(String::new()));
+}
+
+#[actix_web::test]
+async fn an_admin_cannot_carry_a_department() {
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.com").await;
+    let dept = app.with_department(&admin, "行政审批局").await;
+    let r = app
+        .post(
+            "/users",
+            admin.t(),
+            json!({"email": "a2@example.com", "name": "A2", "role": "admin",
+                   "department_id": dept, "password": PASSWORD}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "department_id");
+    let other = app
+        .post(
+            "/users",
+            admin.t(),
+            json!({"email": "a3@example.com", "name": "A3", "role": "admin", "password": PASSWORD}),
+        )
+        .await
+        .expect(201);
+    app.patch(
+        &format!("/users/{}", other.body.id()),
+        admin.t(),
+        json!({"department_id": dept}),
+    )
+    .await
+    .problem(422, "validation_failed");
 }
