@@ -23,16 +23,65 @@ CODES = ["91440300708461136T", "914403001922038216"]
 
 
 def call(base, method, path, token=None, body=None):
-    headers = {"Content-Type": "application/json"}
+    status, _, data = raw(base, method, path, token, body)
+    return status, json.loads(data or b"null")
+
+
+def raw(base, method, path, token=None, body=None, headers=None):
+    """Status, headers and body bytes, for the checks that look past the JSON."""
+    h = {"Content-Type": "application/json", **(headers or {})}
     if token:
-        headers["Authorization"] = "Bearer " + token
+        h["Authorization"] = "Bearer " + token
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    req = urllib.request.Request(base + path, data=data, method=method, headers=h)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"null")
+            return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+        return e.code, e.headers, e.read()
+
+
+def hardening_probes(root, b, admin, ent, cat):
+    """Issue 16's findings, replayed against the real server: each must stay fixed."""
+    problems = []
+
+    def check(ok, what):
+        print(("ok   " if ok else "FAIL ") + what, flush=True)
+        if not ok:
+            problems.append(what)
+
+    # 11. Strong If-Match.
+    st, t = call(b, "POST", "/tickets", ent, {"title": "Probe", "description": "x", "category_id": cat})
+    tid = t["id"]
+    st, _, _ = raw(b, "POST", f"/tickets/{tid}/actions/cancel", ent, {}, {"If-Match": f'W/"{t["version"]}"'})
+    check(st == 412, f"weak If-Match -> 412 (got {st})")
+    # 11. HEAD on GET routes.
+    st, _, body = raw(b, "HEAD", f"/tickets/{tid}", ent)
+    check(st == 200 and body == b"", f"HEAD /tickets/{{id}} -> 200 without a body (got {st})")
+    # 10. Headers.
+    st, h, _ = raw(b, "POST", "/auth/login", body={"email": "wang@fuzz.test", "password": PW})
+    check(h.get("Cache-Control") == "no-store", "login answer: Cache-Control: no-store")
+    check(h.get("X-Content-Type-Options") == "nosniff", "login answer: X-Content-Type-Options: nosniff")
+    st, h, _ = raw(root, "GET", "/docs/")
+    check("frame-ancestors 'none'" in (h.get("Content-Security-Policy") or ""), "/docs: CSP refuses framing")
+    # 1. CSV formula injection.
+    call(b, "POST", "/auth/register", None, {"enterprise": {"name": '=HYPERLINK("http://evil.test/","x")', "credit_code": CODES[1]},
+                                              "user": {"name": "Evil", "email": "evil@fuzz.test", "password": PW}})
+    evil = call(b, "POST", "/auth/login", body={"email": "evil@fuzz.test", "password": PW})[1]["access_token"]
+    call(b, "POST", "/tickets", evil, {"title": "Evil", "description": "x", "category_id": cat})
+    st, _, csv = raw(b, "GET", "/stats/breakdown?by=enterprise&format=csv", admin)
+    check(b",'=HYPERLINK(" in csv or b",\"'=HYPERLINK(" in csv, "CSV: formula-like names prefixed with '")
+    # 2. Bounded metrics labels.
+    for n in range(5):
+        raw(root, f"X{n}PROBE", "/healthz")
+    st, _, metrics = raw(root, "GET", "/metrics")
+    check(b"X1PROBE" not in metrics, "metrics: invented methods collapse into one label value")
+    # 6. Logout ends the access token.
+    st, pair = call(b, "POST", "/auth/login", body={"email": "wang@fuzz.test", "password": PW})
+    call(b, "POST", "/auth/logout", None, {"refresh_token": pair["refresh_token"]})
+    st, _ = call(b, "GET", "/me", pair["access_token"])
+    check(st == 401, f"access token after logout -> 401 (got {st})")
+    return problems
 
 
 def ensure_schemathesis():
@@ -80,6 +129,8 @@ def main():
         off = call(b, "POST", "/auth/login", body={"email": "off@fuzz.test", "password": PW})[1]["access_token"]
         for i in range(3):
             call(b, "POST", "/tickets", ent, {"title": f"Fuzz {i}", "description": "seed", "category_id": cat})
+        if hardening_probes(root, b, admin, ent, cat):
+            failed = True
         roles = [("enterprise", ent), ("official", off), ("admin", admin)]
         for role, token in roles:
             print(f"== schemathesis as {role}", flush=True)
