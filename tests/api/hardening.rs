@@ -6,10 +6,10 @@ use qifu::clock::Clock;
 use qifu::domain::ticket::Role;
 use serde_json::{Value, json};
 
-use super::helpers::{CREDIT_CODES, Id, PASSWORD, Session, TestApp, action_path, poll};
-
-const JWT_SECRET: &str = "test-secret-0123456789-0123456789-0123456789";
-const NEW_PASSWORD: &str = "Brand-New-Secret-77";
+use super::helpers::{
+    CREDIT_CODES, Id, NEW_PASSWORD, PASSWORD, Session, TestApp, action_path, jwt_keys, poll,
+    reset_token,
+};
 
 fn claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).expect("a JWT");
@@ -18,7 +18,7 @@ fn claims(token: &str) -> Value {
 
 /// An access token signed the way the app signs them, for a chosen session and issue time.
 fn sign(user_id: &str, session_id: &str, role: Role, issued_at: i64) -> String {
-    qifu::auth::JwtKeys::new(&secrecy::SecretString::from(JWT_SECRET), "qifu", "qifu-api")
+    jwt_keys("qifu-api")
         .issue(user_id, session_id, role, issued_at, 600)
         .unwrap()
 }
@@ -33,19 +33,10 @@ async fn alive(app: &TestApp, token: &str) -> bool {
     r.status == 200
 }
 
-/// The reset token mailed to `address`: on its own line, 43 URL-safe base64 characters.
+/// The reset token mailed to `address`.
 async fn mailed_reset_token(app: &TestApp, address: &str) -> String {
     let mail = app.wait_mail(address, "the reset mail", |_| true).await;
-    mail.text
-        .lines()
-        .map(str::trim)
-        .find(|l| {
-            l.len() == 43
-                && l.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
-        .unwrap_or_else(|| panic!("no token in mail text:\n{}", mail.text))
-        .to_owned()
+    reset_token(&mail.text)
 }
 
 async fn two_sessions(app: &TestApp) -> (Session, Session) {

@@ -51,6 +51,12 @@ use super::smtp::{Received, SmtpSink};
 
 pub const PASSWORD: &str = "Test-Passw0rd-2026";
 
+/// A strong password a test changes to.
+pub const NEW_PASSWORD: &str = "Brand-New-Secret-77";
+
+/// The app's signing secret in every test, so a test can sign tokens the way the app does.
+pub const JWT_SECRET: &str = "test-secret-0123456789-0123456789-0123456789";
+
 /// Valid unified social credit codes for fixtures (GB 32100-2015 check characters).
 pub const CREDIT_CODES: [&str; 4] = [
     "91440300708461136T",
@@ -195,6 +201,24 @@ pub fn comments_path(ticket: &(impl Id + ?Sized)) -> String {
 /// A ticket's timeline, all of it on one page.
 pub fn events_path(ticket: &(impl Id + ?Sized)) -> String {
     format!("/tickets/{}/events?limit=100", ticket.id())
+}
+
+/// Keys that sign like the test app, for `audience`.
+pub fn jwt_keys(audience: &str) -> qifu::auth::JwtKeys {
+    qifu::auth::JwtKeys::new(&secrecy::SecretString::from(JWT_SECRET), "qifu", audience)
+}
+
+/// The password-reset token in a mail's text: on its own line, 43 URL-safe base64 characters.
+pub fn reset_token(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| {
+            l.len() == 43
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .unwrap_or_else(|| panic!("no token in mail text:\n{text}"))
+        .to_owned()
 }
 
 /// A department with one category and its officials: the smallest place a ticket can go.
@@ -646,7 +670,7 @@ impl TestApp {
         let mut settings = json!({
             "server": {"bind": "127.0.0.1:0", "workers": 2, "shutdown_grace_seconds": 2},
             "database": {"url": url.clone(), "pool_size": 8},
-            "auth": {"jwt_secret": "test-secret-0123456789-0123456789-0123456789"},
+            "auth": {"jwt_secret": JWT_SECRET},
             "mail": {"transport": "smtp", "smtp_url": format!("smtp://127.0.0.1:{}", smtp.port),
                      "poll_interval_ms": 50, "retry_initial_seconds": 1, "max_attempts": 3},
             "jobs": {"interval_seconds": 3600},

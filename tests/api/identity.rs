@@ -6,11 +6,12 @@ use qifu::domain::ticket::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::helpers::{CREDIT_CODES, Id, PASSWORD, Resp, Session, TestApp, poll};
+use super::helpers::{
+    CREDIT_CODES, Id, JWT_SECRET, NEW_PASSWORD, PASSWORD, Resp, Session, TestApp, jwt_keys, poll,
+    reset_token,
+};
 use super::smtp::Mode;
 
-const JWT_SECRET: &str = "test-secret-0123456789-0123456789-0123456789";
-const NEW_PASSWORD: &str = "Brand-New-Secret-77";
 const RESET_SUBJECT_ZH: &str = "重置密码";
 const RESET_SUBJECT_EN: &str = "reset your password";
 
@@ -125,19 +126,6 @@ fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The password-reset token: on its own line, 43 URL-safe base64 characters.
-fn reset_token(text: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .find(|l| {
-            l.len() == 43
-                && l.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
-        .unwrap_or_else(|| panic!("no token in mail text:\n{text}"))
-        .to_owned()
-}
-
 async fn request_reset(app: &TestApp, email: &str) {
     app.post("/auth/password-reset", None, json!({"email": email}))
         .await
@@ -165,10 +153,6 @@ async fn reset_tokens(app: &TestApp, address: &str, n: usize) -> Vec<String> {
         }
     })
     .await
-}
-
-fn jwt_keys(audience: &str) -> qifu::auth::JwtKeys {
-    qifu::auth::JwtKeys::new(&secrecy::SecretString::from(JWT_SECRET), "qifu", audience)
 }
 
 fn now_ts() -> i64 {
