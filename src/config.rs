@@ -19,6 +19,7 @@ pub struct Settings {
     pub tickets: TicketSettings,
     pub jobs: JobSettings,
     pub stats: StatsSettings,
+    pub console: ConsoleSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -114,6 +115,22 @@ pub struct StatsSettings {
     pub time_zone: String,
 }
 
+/// The web console: session lifetimes and what the page header and footer say about the
+/// service's operator (the marks a government site shows are the district's to fill in).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsoleSettings {
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub office: String,
+    pub office_en: String,
+    pub organiser: String,
+    pub organiser_en: String,
+    pub hotline: String,
+    pub icp_record: String,
+    pub police_record: String,
+    pub site_code: String,
+}
+
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
 impl Settings {
@@ -150,6 +167,9 @@ impl Settings {
         }
         if self.mail.max_attempts < 1 || self.mail.retry_initial_seconds < 1 {
             bail!("mail.max_attempts and mail.retry_initial_seconds must be at least 1");
+        }
+        if self.console.session_idle_minutes < 1 || self.console.session_absolute_hours < 1 {
+            bail!("console.session_idle_minutes and session_absolute_hours must be at least 1");
         }
         if self.jobs.interval_seconds == 0 {
             bail!("jobs.interval_seconds must be at least 1");

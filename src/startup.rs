@@ -42,8 +42,9 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("binding {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
+        let console = web::Data::new(crate::web::Console::new(&settings, &jwt_secret)?);
         let state = web::Data::new(AppState::new(db, settings, clock, &jwt_secret)?);
-        let server = server(listener, state.clone())?;
+        let server = server(listener, state.clone(), console)?;
         Ok(Application {
             port,
             server,
@@ -121,6 +122,7 @@ fn cors(settings: &Settings) -> Cors {
 fn server(
     listener: TcpListener,
     state: web::Data<AppState>,
+    console: web::Data<crate::web::Console>,
 ) -> anyhow::Result<actix_web::dev::Server> {
     let settings = state.settings.clone();
     let openapi = http::openapi::document();
@@ -128,6 +130,10 @@ fn server(
         let metrics_state = state.clone();
         App::new()
             .app_data(state.clone())
+            .app_data(console.clone())
+            .app_data(
+                web::FormConfig::default().limit(state.settings.server.body_limit_bytes),
+            )
             .app_data(http::json_config(state.settings.server.body_limit_bytes))
             .app_data(web::PayloadConfig::new(
                 state.settings.server.body_limit_bytes,
@@ -143,6 +149,7 @@ fn server(
                 srv.call(req)
             })
             .wrap(cors(&state.settings))
+            .wrap(actix_web::middleware::Compress::default())
             .wrap_fn(move |req, srv| {
                 let started = Instant::now();
                 let method = req.method().to_string();
@@ -176,7 +183,8 @@ fn server(
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
             .service(web::redirect("/docs", "/docs/"))
             .configure(http::routes)
-            .default_service(web::to(http::not_found))
+            .configure(crate::web::routes)
+            .default_service(web::to(crate::web::not_found))
     })
     .listen(listener)?
     .shutdown_timeout(settings.server.shutdown_grace_seconds);

@@ -298,6 +298,27 @@ fn throttle_keys(email: &str, ip: &str) -> [String; 2] {
 /// then record the outcome. Counting before verifying means parallel guesses queue on the
 /// throttle row and only the allowed number ever reach the password check.
 pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult<TokenResponse> {
+    let refresh = random_token();
+    let refresh_hash = sha256_hex(&refresh);
+    let now = state.clock.now();
+    let expires = now + Duration::days(state.settings.auth.refresh_token_days);
+    let (user, session) = authenticate(state, req, ip, move |conn, user| {
+        let session = sessions::open_session(conn, &user.id, now)?;
+        sessions::insert_refresh(conn, &user.id, &session, &refresh_hash, expires, now)?;
+        Ok(session)
+    })
+    .await?;
+    token_response(state, user, &session, refresh)
+}
+
+/// Checks credentials under the login throttle; on success `start` opens the session (API
+/// tokens or a console sign-in) in the transaction that clears the failures.
+pub async fn authenticate<T: Send + 'static>(
+    state: &AppState,
+    req: LoginRequest,
+    ip: String,
+    start: impl FnOnce(&mut DbConn, &UserRow) -> AppResult<T> + Send + 'static,
+) -> AppResult<(UserRow, T)> {
     let email = normalize_email(&req.email);
     let keys = throttle_keys(&email, &ip);
     let now = state.clock.now();
@@ -349,11 +370,7 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult
             "this enterprise is suspended".to_owned(),
         ));
     }
-    let refresh = random_token();
-    let refresh_hash = sha256_hex(&refresh);
-    let expires = now + Duration::days(state.settings.auth.refresh_token_days);
-    let user_id = user.id.clone();
-    let session = state
+    state
         .db
         .write(move |conn| {
             // A success wipes the account's slate and takes back its count on the address.
@@ -363,12 +380,10 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult
             let mut undone = counter(&row);
             undone.failures = (undone.failures - 1).max(0);
             sessions::save_throttle(conn, &throttle_row(row.key, undone))?;
-            let session = sessions::open_session(conn, &user_id, now)?;
-            sessions::insert_refresh(conn, &user_id, &session, &refresh_hash, expires, now)?;
-            Ok(session)
+            let started = start(conn, &user)?;
+            Ok((user, started))
         })
-        .await?;
-    token_response(state, user, &session, refresh)
+        .await
 }
 
 fn throttle_row(key: String, c: Counter) -> ThrottleRow {
@@ -427,7 +442,9 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenRe
     let outcome = state
         .db
         .write(move |conn| {
-            let Some(token) = sessions::find_refresh(conn, &hash)? else {
+            // A console cookie is no refresh token: it cannot be turned into API tokens.
+            let Some(token) = sessions::find_refresh(conn, &hash)?.filter(|t| t.kind == "api")
+            else {
                 return Ok(RefreshOutcome::Refused("unknown refresh token"));
             };
             if token.used_at.is_some()

@@ -74,6 +74,8 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        kind -> Text,
+        last_seen_at -> Nullable<Timestamp>,
     }
 }
 

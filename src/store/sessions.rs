@@ -34,6 +34,9 @@ pub struct RefreshTokenRow {
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// `api` (rotating refresh tokens) or `web` (a console sign-in behind a cookie).
+    pub kind: String,
+    pub last_seen_at: Option<NaiveDateTime>,
 }
 
 pub fn insert_refresh(
@@ -267,5 +270,63 @@ pub fn save_throttle(conn: &mut DbConn, row: &ThrottleRow) -> AppResult<()> {
 
 pub fn clear_throttle(conn: &mut DbConn, key: &str) -> AppResult<()> {
     diesel::delete(login_throttle::table.filter(login_throttle::key.eq(key))).execute(conn)?;
+    Ok(())
+}
+
+/// A console sign-in: a session (so access checks and revocations treat it like any other)
+/// with one refresh-token row of kind `web`, never rotated, dying at `expires_at` (the
+/// absolute lifetime) or after the idle lifetime without a request. Returns the session id.
+pub fn insert_web(
+    conn: &mut DbConn,
+    user_id: &str,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> AppResult<String> {
+    let session = open_session(conn, user_id, now)?;
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(super::new_id()),
+            refresh_tokens::user_id.eq(user_id),
+            refresh_tokens::family_id.eq(&session),
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::expires_at.eq(expires_at),
+            refresh_tokens::created_at.eq(now),
+            refresh_tokens::kind.eq("web"),
+            refresh_tokens::last_seen_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(session)
+}
+
+/// A live console session by its cookie's hash, with its user's role, name and language.
+pub fn find_web(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: NaiveDateTime,
+    idle_since: NaiveDateTime,
+) -> AppResult<Option<(RefreshTokenRow, String, String, String)>> {
+    use super::schema::users;
+    Ok(refresh_tokens::table
+        .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .filter(refresh_tokens::kind.eq("web"))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(now))
+        .filter(refresh_tokens::last_seen_at.gt(idle_since))
+        .select((
+            RefreshTokenRow::as_select(),
+            users::role,
+            users::name,
+            users::locale,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn touch_web(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(refresh_tokens::table.find(id))
+        .set(refresh_tokens::last_seen_at.eq(now))
+        .execute(conn)?;
     Ok(())
 }

@@ -188,3 +188,20 @@ pub fn set_last_assigned(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> App
         .execute(conn)?;
     Ok(())
 }
+
+pub fn set_profile(
+    conn: &mut DbConn,
+    id: &str,
+    name: &str,
+    locale: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::name.eq(name),
+            users::locale.eq(locale),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

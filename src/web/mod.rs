@@ -1,0 +1,107 @@
+//! The web console: server-rendered pages and forms at the root path. Handlers are thin:
+//! they parse a form, call the same `service` use cases as the API, and render a template.
+//! Every page works without scripts; `assets/app.js` only shortens a few steps.
+
+pub mod assets;
+pub mod context;
+pub mod i18n;
+pub mod portal;
+pub mod tickets;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+use crate::config::Settings;
+use assets::Assets;
+pub use context::{Ctx, Visitor, WebError};
+use i18n::Catalogues;
+
+/// What the console needs beside the use cases' `AppState`, built once at start.
+pub struct Console {
+    pub catalogues: Catalogues,
+    pub assets: Assets,
+    /// Signs CSRF tokens; derived from the JWT secret, so every instance agrees.
+    csrf_key: [u8; 32],
+    /// Cookies are `Secure` when the public URL is https.
+    secure_cookies: bool,
+    pub settings: crate::config::ConsoleSettings,
+    pub tz: chrono_tz::Tz,
+}
+
+impl Console {
+    pub fn new(settings: &Settings, secret: &SecretString) -> anyhow::Result<Console> {
+        let mut hasher = Sha256::new();
+        hasher.update(b"qifu console csrf\0");
+        hasher.update(secret.expose_secret().as_bytes());
+        Ok(Console {
+            catalogues: Catalogues::load()?,
+            assets: Assets::load(),
+            csrf_key: hasher.finalize().into(),
+            secure_cookies: settings.server.public_url.starts_with("https://"),
+            settings: settings.console.clone(),
+            tz: settings.time_zone(),
+        })
+    }
+}
+
+/// Every console path. `/tickets/new` before `/tickets/{id}`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::http::resource;
+    cfg.service(resource("/assets/{file}").route(web::get().to(assets::serve)))
+        .service(resource("/").route(web::get().to(portal::home)))
+        .service(resource("/language").route(web::post().to(portal::language)))
+        .service(
+            resource("/login")
+                .route(web::get().to(portal::login_form))
+                .route(web::post().to(portal::login)),
+        )
+        .service(resource("/logout").route(web::post().to(portal::logout)))
+        .service(
+            resource("/register")
+                .route(web::get().to(portal::register_form))
+                .route(web::post().to(portal::register)),
+        )
+        .service(
+            resource("/password-reset")
+                .route(web::get().to(portal::reset_form))
+                .route(web::post().to(portal::reset)),
+        )
+        .service(
+            resource("/password-reset/confirm")
+                .route(web::get().to(portal::reset_confirm_form))
+                .route(web::post().to(portal::reset_confirm)),
+        )
+        .service(
+            resource("/account")
+                .route(web::get().to(portal::account))
+                .route(web::post().to(portal::account_update)),
+        )
+        .service(resource("/account/password").route(web::post().to(portal::account_password)))
+        .service(resource("/tickets").route(web::get().to(tickets::list)))
+        .service(
+            resource("/tickets/new")
+                .route(web::get().to(tickets::new_form))
+                .route(web::post().to(tickets::create)),
+        )
+        .service(resource("/tickets/{id}").route(web::get().to(tickets::show)))
+        .service(resource("/tickets/{id}/cancel").route(web::get().to(tickets::cancel_form)))
+        .service(resource("/tickets/{id}/comments").route(web::post().to(tickets::comment)))
+        .service(resource("/tickets/{id}/actions/{action}").route(web::post().to(tickets::act)));
+}
+
+/// Unknown paths: a page for browsers, problem+json for programs and under `/api/`.
+pub async fn not_found(req: HttpRequest, visitor: Visitor) -> Result<HttpResponse, WebError> {
+    let wants_html = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !wants_html || req.path().starts_with("/api/") {
+        use actix_web::ResponseError;
+        return Ok(crate::http::not_found(req)
+            .await
+            .unwrap_or_else(|e| e.error_response()));
+    }
+    Err(visitor.fail(crate::error::AppError::not_found("page")))
+}

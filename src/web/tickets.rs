@@ -1,0 +1,630 @@
+//! The enterprise's tickets: the list, filing, one ticket with its timeline, messages and
+//! the actions the enterprise may take now.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::context::{Ctx, Errors, Visitor, WebError};
+use crate::domain::ticket::{self, Action, Priority, Role, TicketStatus};
+use crate::error::AppError;
+use crate::service::AppState;
+use crate::service::console::{self, DepartmentGroup};
+use crate::service::tickets::{
+    self as svc, ActionRequest, CommentView, CreateTicket, EventView, Filed, NewComment,
+    TicketView, TimelineQuery,
+};
+
+/// How a deadline reads on a card or a ticket page.
+pub enum Due {
+    /// Open and past due: the red tag with the date.
+    Overdue(DateTime<Utc>),
+    Days(i64),
+    Hours(i64),
+    /// Resolved, closed or cancelled: the clock no longer runs for the department.
+    None,
+}
+
+fn due(t: &TicketView, now: DateTime<Utc>) -> Due {
+    if !t.status.is_open() {
+        return Due::None;
+    }
+    if t.overdue || t.due_at <= now {
+        return Due::Overdue(t.due_at);
+    }
+    let hours = (t.due_at - now).num_hours();
+    if hours >= 48 {
+        Due::Days(hours / 24)
+    } else {
+        Due::Hours(hours.max(1))
+    }
+}
+
+/// One card of the list.
+pub struct Card {
+    pub t: TicketView,
+    pub due: Due,
+}
+
+fn status_class(s: &TicketStatus) -> &'static str {
+    match s {
+        TicketStatus::Submitted | TicketStatus::Cancelled => "tag-grey",
+        TicketStatus::Assigned | TicketStatus::InProgress => "tag-blue",
+        TicketStatus::Resolved => "tag-turquoise",
+        TicketStatus::Closed => "tag-green",
+    }
+}
+
+fn priority_key(p: &Priority) -> &'static str {
+    match p {
+        Priority::Low => "priority.low",
+        Priority::Normal => "priority.normal",
+        Priority::High => "priority.high",
+        Priority::Urgent => "priority.urgent",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/tickets.html")]
+struct ListPage<'a> {
+    ctx: &'a Ctx,
+    cards: Vec<Card>,
+    status: String,
+    q: String,
+    next: Option<String>,
+    first: Option<String>,
+    filtered: bool,
+    statuses: Vec<TicketStatus>,
+}
+
+impl ListPage<'_> {
+    fn status_class(&self, s: &TicketStatus) -> &'static str {
+        status_class(s)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    q: String,
+    cursor: Option<String>,
+}
+
+fn link(params: &[(&str, &str)]) -> String {
+    let kept: Vec<_> = params.iter().filter(|(_, v)| !v.is_empty()).collect();
+    match serde_urlencoded::to_string(kept) {
+        Ok(q) if !q.is_empty() => format!("/tickets?{q}"),
+        _ => "/tickets".to_owned(),
+    }
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    v: Visitor,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    let principal = v.principal()?;
+    let q = q.into_inner();
+    let status = q
+        .status
+        .parse::<TicketStatus>()
+        .map(TicketStatus::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let mut pairs = vec![("limit".to_owned(), "20".to_owned())];
+    if !status.is_empty() {
+        pairs.push(("status".to_owned(), status.clone()));
+    }
+    if !q.q.trim().is_empty() {
+        pairs.push(("q".to_owned(), q.q.trim().to_owned()));
+    }
+    let filters = pairs.clone();
+    if let Some(c) = &q.cursor {
+        pairs.push(("cursor".to_owned(), c.clone()));
+    }
+    let page = match svc::list(&state, principal.clone(), pairs).await {
+        Ok(page) => page,
+        // A cursor from an old link: start again from the first page.
+        Err(AppError::Validation(_)) if q.cursor.is_some() => svc::list(&state, principal, filters)
+            .await
+            .map_err(|e| v.fail(e))?,
+        Err(e) => return Err(v.fail(e)),
+    };
+    let now = state.clock.now_utc();
+    let next = page.next_cursor.as_deref().map(|c| {
+        link(&[("status", &status), ("q", q.q.trim()), ("cursor", c)])
+    });
+    let first = q
+        .cursor
+        .is_some()
+        .then(|| link(&[("status", &status), ("q", q.q.trim())]));
+    let cards = page
+        .items
+        .into_iter()
+        .map(|t| Card {
+            due: due(&t, now),
+            t,
+        })
+        .collect();
+    v.ctx.render(
+        StatusCode::OK,
+        &ListPage {
+            ctx: &v.ctx,
+            cards,
+            filtered: !status.is_empty() || !q.q.trim().is_empty(),
+            status,
+            q: q.q,
+            next,
+            first,
+            statuses: TicketStatus::ALL.to_vec(),
+        },
+    )
+}
+
+/// The filing form's values, named as the API's JSON fields.
+#[derive(Deserialize, Default)]
+pub struct NewTicketForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    idempotency_key: String,
+    #[serde(default)]
+    pub category_id: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/ticket_new.html")]
+struct NewPage<'a> {
+    ctx: &'a Ctx,
+    groups: Vec<DepartmentGroup>,
+    form: NewTicketForm,
+    errors: Errors,
+    priorities: Vec<Priority>,
+}
+
+impl NewPage<'_> {
+    fn priority_key(&self, p: &Priority) -> &'static str {
+        priority_key(p)
+    }
+
+    /// "3 days" when the deadline is whole days, else hours.
+    fn sla(&self, hours: &i32) -> String {
+        if *hours % 24 == 0 {
+            self.ctx.tf("sla.days", &i64::from(*hours / 24))
+        } else {
+            self.ctx.tf("sla.hours", &i64::from(*hours))
+        }
+    }
+}
+
+async fn new_page(
+    state: &AppState,
+    v: &Visitor,
+    form: NewTicketForm,
+    errors: Errors,
+) -> Result<HttpResponse, WebError> {
+    let groups = console::catalogue(state).await.map_err(|e| v.fail(e))?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    v.ctx.render(
+        status,
+        &NewPage {
+            ctx: &v.ctx,
+            groups,
+            form,
+            errors,
+            priorities: Priority::ALL.to_vec(),
+        },
+    )
+}
+
+fn only_enterprises(v: &Visitor) -> Result<(), WebError> {
+    v.principal()?;
+    if v.ctx.is_enterprise() {
+        Ok(())
+    } else {
+        Err(v.fail(AppError::Forbidden("enterprise users only".into())))
+    }
+}
+
+/// A fresh Idempotency-Key per render: a double click or a re-sent form files once.
+pub async fn new_form(state: web::Data<AppState>, v: Visitor) -> Result<HttpResponse, WebError> {
+    only_enterprises(&v)?;
+    let form = NewTicketForm {
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+        priority: Priority::Normal.as_str().to_owned(),
+        ..NewTicketForm::default()
+    };
+    new_page(&state, &v, form, Errors::default()).await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    mut v: Visitor,
+    form: web::Form<NewTicketForm>,
+) -> Result<HttpResponse, WebError> {
+    let principal = v.principal()?;
+    v.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let priority = form.priority.parse::<Priority>().ok();
+    let req = CreateTicket {
+        title: form.title.clone(),
+        description: form.description.clone(),
+        category_id: form.category_id.clone(),
+        priority,
+    };
+    let key = (!form.idempotency_key.is_empty()).then(|| form.idempotency_key.clone());
+    let id = match svc::create(&state, principal, req, key).await {
+        Ok(Filed::New(t)) => t.id,
+        Ok(Filed::Replay { body, .. }) => serde_json::from_str::<TicketView>(&body)
+            .map_err(|e| v.fail(AppError::Internal(e.into())))?
+            .id,
+        Err(AppError::Validation(fields)) => {
+            v.ctx.has_errors = true;
+            let errors = Errors::from_fields(
+                &v.ctx,
+                &fields,
+                &["category_id", "title", "description", "priority"],
+            );
+            return new_page(&state, &v, form, errors).await;
+        }
+        Err(e) => return Err(v.fail(e)),
+    };
+    v.ctx.flash_next("flash.filed");
+    Ok(v.ctx.redirect(&format!("/tickets/{id}")))
+}
+
+/// A timeline entry or message with its author as the enterprise reads them.
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub staff: bool,
+    pub text: String,
+    pub note: Option<String>,
+}
+
+#[derive(Default)]
+struct Drafts {
+    message: String,
+    feedback: String,
+    reopen_note: String,
+    rating: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/ticket.html")]
+struct ShowPage<'a> {
+    ctx: &'a Ctx,
+    t: TicketView,
+    due: Due,
+    category: String,
+    department: String,
+    timeline: Vec<Entry>,
+    messages: Vec<Entry>,
+    can_confirm: bool,
+    can_reopen: bool,
+    can_cancel: bool,
+    can_reply: bool,
+    errors: Errors,
+    /// Someone else changed the ticket since the form was rendered.
+    stale: bool,
+    drafts: Drafts,
+}
+
+impl ShowPage<'_> {
+    fn status_class(&self, s: &TicketStatus) -> &'static str {
+        status_class(s)
+    }
+
+    fn priority_key(&self, p: &Priority) -> &'static str {
+        priority_key(p)
+    }
+}
+
+fn event_key(kind: &str) -> String {
+    format!("event.{kind}")
+}
+
+fn name_of(
+    ctx: &Ctx,
+    people: &HashMap<String, (String, Role)>,
+    me: &str,
+    id: Option<&str>,
+) -> (String, bool) {
+    match id {
+        None => (ctx.t("people.system").to_owned(), true),
+        Some(id) if id == me => (ctx.t("people.you").to_owned(), false),
+        Some(id) => match people.get(id) {
+            Some((name, Role::Enterprise)) => (name.clone(), false),
+            Some((name, _)) => (ctx.ts("people.staff", name), true),
+            None => (ctx.t("people.unknown").to_owned(), false),
+        },
+    }
+}
+
+fn allowed(action: Action, status: TicketStatus) -> bool {
+    ticket::allowed_from(action).contains(&status)
+}
+
+async fn show_page(
+    state: &AppState,
+    v: &Visitor,
+    id: String,
+    errors: Errors,
+    stale: bool,
+    drafts: Drafts,
+) -> Result<HttpResponse, WebError> {
+    let principal = v.principal()?;
+    let fail = |e| v.fail(e);
+    let t = svc::get(state, principal.clone(), id.clone())
+        .await
+        .map_err(fail)?;
+    let all = TimelineQuery {
+        limit: Some(100),
+        cursor: None,
+    };
+    let events: Vec<EventView> = svc::events(state, principal.clone(), id.clone(), all)
+        .await
+        .map_err(fail)?
+        .items;
+    let all = TimelineQuery {
+        limit: Some(100),
+        cursor: None,
+    };
+    let comments: Vec<CommentView> = svc::comments(state, principal.clone(), id, all)
+        .await
+        .map_err(fail)?
+        .items;
+    let ids = events
+        .iter()
+        .filter_map(|e| e.actor_id.clone())
+        .chain(comments.iter().map(|c| c.author_id.clone()))
+        .collect();
+    let people = console::people(state, principal.clone(), ids)
+        .await
+        .map_err(fail)?;
+    let groups = console::catalogue(state).await.map_err(fail)?;
+    let (department, category) = groups
+        .iter()
+        .find_map(|g| {
+            g.categories
+                .iter()
+                .find(|c| c.id == t.category_id)
+                .map(|c| (g.name.clone(), c.name.clone()))
+        })
+        .unwrap_or_default();
+    let me = principal.user_id.as_str();
+    let timeline = events
+        .into_iter()
+        .filter(|e| e.kind != "comment")
+        .map(|e| {
+            let (author, staff) = name_of(&v.ctx, &people, me, e.actor_id.as_deref());
+            let key = event_key(&e.kind);
+            let text = if v.ctx.t(&key) == key {
+                v.ctx.t("event.other").to_owned()
+            } else {
+                v.ctx.t(&key).to_owned()
+            };
+            Entry {
+                at: e.created_at,
+                author,
+                staff,
+                text,
+                note: e.note,
+            }
+        })
+        .collect();
+    let messages = comments
+        .into_iter()
+        .map(|c| {
+            let (author, staff) = name_of(&v.ctx, &people, me, Some(&c.author_id));
+            Entry {
+                at: c.created_at,
+                author,
+                staff,
+                text: c.body,
+                note: None,
+            }
+        })
+        .collect();
+    let enterprise = v.ctx.is_enterprise();
+    let now = state.clock.now_utc();
+    let status = if stale {
+        StatusCode::CONFLICT
+    } else if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    v.ctx.render(
+        status,
+        &ShowPage {
+            ctx: &v.ctx,
+            due: due(&t, now),
+            can_confirm: enterprise && allowed(Action::Confirm, t.status),
+            can_reopen: enterprise && allowed(Action::Reopen, t.status),
+            can_cancel: enterprise && allowed(Action::Cancel, t.status),
+            can_reply: !t.status.is_terminal(),
+            t,
+            category,
+            department,
+            timeline,
+            messages,
+            errors,
+            stale,
+            drafts,
+        },
+    )
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    v: Visitor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    show_page(
+        &state,
+        &v,
+        id.into_inner(),
+        Errors::default(),
+        false,
+        Drafts::default(),
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "web/ticket_cancel.html")]
+struct CancelPage<'a> {
+    ctx: &'a Ctx,
+    t: TicketView,
+}
+
+/// Cancelling cannot be undone: a page naming the ticket holds the real button.
+pub async fn cancel_form(
+    state: web::Data<AppState>,
+    v: Visitor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let principal = v.principal()?;
+    let t = svc::get(&state, principal, id.into_inner())
+        .await
+        .map_err(|e| v.fail(e))?;
+    if !allowed(Action::Cancel, t.status) {
+        return Ok(v.ctx.redirect(&format!("/tickets/{}", t.id)));
+    }
+    v.ctx.render(StatusCode::OK, &CancelPage { ctx: &v.ctx, t })
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+pub async fn comment(
+    state: web::Data<AppState>,
+    mut v: Visitor,
+    id: web::Path<String>,
+    form: web::Form<CommentForm>,
+) -> Result<HttpResponse, WebError> {
+    let principal = v.principal()?;
+    v.check_csrf(&form.csrf)?;
+    let id = id.into_inner();
+    let body = form.into_inner().body;
+    let req = NewComment {
+        body: body.clone(),
+        kind: None,
+    };
+    let (errors, stale) = match svc::comment(&state, principal, id.clone(), req).await {
+        Ok(_) => {
+            v.ctx.flash_next("flash.replied");
+            return Ok(v.ctx.redirect(&format!("/tickets/{id}#messages")));
+        }
+        Err(AppError::Validation(_)) => (Errors::one(&v.ctx, "body", "field.body"), false),
+        Err(AppError::Conflict(_)) => (Errors::one(&v.ctx, "body", "field.closed"), true),
+        Err(e) => return Err(v.fail(e)),
+    };
+    v.ctx.has_errors = true;
+    let drafts = Drafts {
+        message: body,
+        ..Drafts::default()
+    };
+    show_page(&state, &v, id, errors, stale, drafts).await
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    feedback: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// confirm, reopen or cancel, against the version the form was rendered from (If-Match):
+/// a stale form shows the ticket as it is now, with the user's words kept.
+pub async fn act(
+    state: web::Data<AppState>,
+    mut v: Visitor,
+    path: web::Path<(String, String)>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    let principal = v.principal()?;
+    v.check_csrf(&form.csrf)?;
+    let (id, action) = path.into_inner();
+    let action = match action.parse::<Action>() {
+        Ok(a @ (Action::Confirm | Action::Reopen | Action::Cancel)) => a,
+        _ => return Err(v.fail(AppError::not_found("action"))),
+    };
+    let form = form.into_inner();
+    let text = |s: &str| (!s.trim().is_empty()).then(|| s.to_owned());
+    let req = ActionRequest {
+        rating: form.rating.parse().ok(),
+        feedback: text(&form.feedback),
+        note: text(&form.note),
+        ..ActionRequest::default()
+    };
+    let if_match = Some(format!("\"{}\"", form.version.trim()));
+    let (errors, stale) = match svc::act(&state, principal, id.clone(), action, req, if_match).await
+    {
+        Ok(_) => {
+            v.ctx.flash_next(match action {
+                Action::Confirm => "flash.confirmed",
+                Action::Reopen => "flash.reopened",
+                _ => "flash.cancelled",
+            });
+            return Ok(v.ctx.redirect(&format!("/tickets/{id}")));
+        }
+        Err(AppError::Validation(fields)) => {
+            let field = fields.first().map_or("rating", |f| f.field.as_str());
+            let errors = match (action, field) {
+                (Action::Confirm, "feedback") => {
+                    Errors::one(&v.ctx, "feedback", "field.feedback")
+                }
+                (Action::Confirm, _) => Errors::one(&v.ctx, "rating", "field.rating"),
+                (Action::Reopen, _) => Errors::one(&v.ctx, "note", "field.reopen_note"),
+                _ => Errors::one(&v.ctx, "note", "field.cancel_note"),
+            };
+            (errors, false)
+        }
+        Err(AppError::PreconditionFailed(_) | AppError::Conflict(_)) => {
+            (Errors::one(&v.ctx, "stale", "field.stale"), true)
+        }
+        Err(e) => return Err(v.fail(e)),
+    };
+    v.ctx.has_errors = true;
+    let drafts = Drafts {
+        feedback: form.feedback,
+        reopen_note: if action == Action::Reopen {
+            form.note
+        } else {
+            String::new()
+        },
+        rating: form.rating,
+        message: String::new(),
+    };
+    show_page(&state, &v, id, errors, stale, drafts).await
+}
