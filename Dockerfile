@@ -5,6 +5,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY migrations migrations
 COPY templates templates
+COPY assets assets
+COPY locales locales
 COPY config config
 RUN cargo build --release --locked && strip target/release/qifu
 

@@ -131,9 +131,7 @@ fn server(
         App::new()
             .app_data(state.clone())
             .app_data(console.clone())
-            .app_data(
-                web::FormConfig::default().limit(state.settings.server.body_limit_bytes),
-            )
+            .app_data(web::FormConfig::default().limit(state.settings.server.body_limit_bytes))
             .app_data(http::json_config(state.settings.server.body_limit_bytes))
             .app_data(web::PayloadConfig::new(
                 state.settings.server.body_limit_bytes,

@@ -74,7 +74,10 @@ pub async fn resolve(state: &AppState, token: &str) -> AppResult<Option<ConsoleS
     let Ok(role) = role.parse::<Role>() else {
         return Ok(None);
     };
-    if row.last_seen_at.is_none_or(|seen| now - seen > Duration::minutes(1)) {
+    if row
+        .last_seen_at
+        .is_none_or(|seen| now - seen > Duration::minutes(1))
+    {
         let id = row.id.clone();
         state
             .db

@@ -103,7 +103,8 @@ pub async fn serve(
     if matches {
         return res.finish();
     }
-    res.content_type(content_type(ext)).body(file.data.into_owned())
+    res.content_type(content_type(ext))
+        .body(file.data.into_owned())
 }
 
 #[cfg(test)]

@@ -113,7 +113,9 @@ impl Ctx {
     }
 
     pub fn is_enterprise(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.role == Role::Enterprise)
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role == Role::Enterprise)
     }
 
     /// "2026年11月26日 14:30" / "26 Nov 2026, 14:30", in `stats.time_zone`.
@@ -143,7 +145,8 @@ impl Ctx {
 
     /// Queues a one-shot success message for the next page (a catalogue key, never text).
     pub fn flash_next(&mut self, key: &'static str) {
-        self.cookies.push(cookie(FLASH_COOKIE, key.to_owned(), false).finish());
+        self.cookies
+            .push(cookie(FLASH_COOKIE, key.to_owned(), false).finish());
     }
 
     pub fn set_cookie(&mut self, c: Cookie<'static>) {
@@ -155,9 +158,13 @@ impl Ctx {
     }
 
     pub fn lang_cookie(&self, lang: Lang) -> Cookie<'static> {
-        cookie(LANG_COOKIE, lang.tag().to_owned(), self.console.secure_cookies)
-            .max_age(CookieDuration::days(365))
-            .finish()
+        cookie(
+            LANG_COOKIE,
+            lang.tag().to_owned(),
+            self.console.secure_cookies,
+        )
+        .max_age(CookieDuration::days(365))
+        .finish()
     }
 
     pub fn clear_session_cookie(&mut self) {
@@ -193,7 +200,11 @@ impl Ctx {
             .body(body)
     }
 
-    pub fn render(&self, status: StatusCode, page: &impl Template) -> Result<HttpResponse, WebError> {
+    pub fn render(
+        &self,
+        status: StatusCode,
+        page: &impl Template,
+    ) -> Result<HttpResponse, WebError> {
         match page.render() {
             Ok(body) => Ok(self.html(status, body)),
             Err(e) => Err(self.fail(AppError::Internal(
@@ -261,7 +272,11 @@ fn status_key(s: TicketStatus) -> &'static str {
     }
 }
 
-fn cookie(name: &'static str, value: String, secure: bool) -> actix_web::cookie::CookieBuilder<'static> {
+fn cookie(
+    name: &'static str,
+    value: String,
+    secure: bool,
+) -> actix_web::cookie::CookieBuilder<'static> {
     Cookie::build(name, value)
         .path("/")
         .http_only(true)
@@ -327,8 +342,8 @@ impl ResponseError for WebError {
                     // The cookie named a dead session: drop it.
                     ctx.clear_session_cookie();
                 }
-                let next = serde_urlencoded::to_string([("next", ctx.here.as_str())])
-                    .unwrap_or_default();
+                let next =
+                    serde_urlencoded::to_string([("next", ctx.here.as_str())]).unwrap_or_default();
                 ctx.redirect(&format!("/login?{next}"))
             }
             ErrorKind::Page(status, key) => {
@@ -337,7 +352,9 @@ impl ResponseError for WebError {
                     title_key: format!("error.{key}.title"),
                     body_key: format!("error.{key}.body"),
                 };
-                let body = page.render().unwrap_or_else(|_| self.ctx.t("error.internal.title").to_owned());
+                let body = page
+                    .render()
+                    .unwrap_or_else(|_| self.ctx.t("error.internal.title").to_owned());
                 self.ctx.html(*status, body)
             }
         }
@@ -380,6 +397,8 @@ impl Errors {
                 field,
             });
         }
+        // The summary follows the form's order.
+        items.sort_by_key(|i| known.iter().position(|k| *k == i.field));
         Errors { items }
     }
 
@@ -461,7 +480,10 @@ fn is_cross_site(req: &HttpRequest) -> bool {
     if fetch_site.is_some_and(|s| s != "same-origin" && s != "none") {
         return true;
     }
-    let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
     match origin {
         None => false,
         Some(o) => {
@@ -541,7 +563,8 @@ impl FromRequest for Visitor {
                     .then(|| console_data.catalogues.get(lang).get(&key).to_owned())
             });
             if req.cookie(FLASH_COOKIE).is_some() {
-                let mut c = cookie(FLASH_COOKIE, String::new(), console_data.secure_cookies).finish();
+                let mut c =
+                    cookie(FLASH_COOKIE, String::new(), console_data.secure_cookies).finish();
                 c.make_removal();
                 cookies.push(c);
             }

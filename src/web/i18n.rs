@@ -174,7 +174,10 @@ mod tests {
         for dir in ["templates/web", "src/web"] {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
-                sources.push((path.display().to_string(), std::fs::read_to_string(path).unwrap()));
+                sources.push((
+                    path.display().to_string(),
+                    std::fs::read_to_string(path).unwrap(),
+                ));
             }
         }
         let mut missing = Vec::new();
@@ -194,6 +197,9 @@ mod tests {
             }
         }
         assert!(seen > 50, "the key scan found only {seen} keys");
-        assert!(missing.is_empty(), "keys missing from the catalogues: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "keys missing from the catalogues: {missing:#?}"
+        );
     }
 }

@@ -135,7 +135,10 @@ pub async fn login(
     let (errors, locked_seconds) = if form.email.trim().is_empty() {
         (Errors::one(&v.ctx, "email", "field.login.email"), None)
     } else if form.password.is_empty() {
-        (Errors::one(&v.ctx, "password", "field.login.password"), None)
+        (
+            Errors::one(&v.ctx, "password", "field.login.password"),
+            None,
+        )
     } else {
         let req = LoginRequest {
             email: form.email.clone(),
@@ -256,6 +259,18 @@ pub async fn register_form(v: Visitor) -> Result<HttpResponse, WebError> {
     )
 }
 
+/// Codes are copied from licences and typed on phones: full-width characters become ASCII and
+/// spaces go, before the API's own check.
+fn typed_code(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
+
 fn optional(s: &str) -> Option<String> {
     let s = s.trim();
     (!s.is_empty()).then(|| s.to_owned())
@@ -271,7 +286,7 @@ pub async fn register(
     let req = RegisterRequest {
         enterprise: RegisterEnterprise {
             name: form.enterprise_name.clone(),
-            credit_code: form.credit_code.clone(),
+            credit_code: typed_code(&form.credit_code),
             address: optional(&form.address),
             industry: optional(&form.industry),
             contact_phone: optional(&form.contact_phone),
@@ -357,9 +372,12 @@ pub async fn reset(
             },
         );
     }
-    auth::request_password_reset(&state, PasswordResetRequest {
-        email: email.clone(),
-    })
+    auth::request_password_reset(
+        &state,
+        PasswordResetRequest {
+            email: email.clone(),
+        },
+    )
     .await
     .map_err(|e| v.fail(e))?;
     v.ctx.render(
@@ -443,6 +461,17 @@ pub async fn reset_confirm(
             errors,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn typed_codes_are_normalised() {
+        assert_eq!(
+            super::typed_code(" ９１３３ 0100-716105852f "),
+            "91330100716105852f"
+        );
+    }
 }
 
 #[derive(Template)]

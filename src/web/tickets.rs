@@ -137,9 +137,10 @@ pub async fn list(
         Err(e) => return Err(v.fail(e)),
     };
     let now = state.clock.now_utc();
-    let next = page.next_cursor.as_deref().map(|c| {
-        link(&[("status", &status), ("q", q.q.trim()), ("cursor", c)])
-    });
+    let next = page
+        .next_cursor
+        .as_deref()
+        .map(|c| link(&[("status", &status), ("q", q.q.trim()), ("cursor", c)]));
     let first = q
         .cursor
         .is_some()
@@ -271,10 +272,21 @@ pub async fn create(
     let key = (!form.idempotency_key.is_empty()).then(|| form.idempotency_key.clone());
     let id = match svc::create(&state, principal, req, key).await {
         Ok(Filed::New(t)) => t.id,
-        Ok(Filed::Replay { body, .. }) => serde_json::from_str::<TicketView>(&body)
-            .map_err(|e| v.fail(AppError::Internal(e.into())))?
-            .id,
-        Err(AppError::Validation(fields)) => {
+        Ok(Filed::Replay { body, .. }) => {
+            serde_json::from_str::<TicketView>(&body)
+                .map_err(|e| v.fail(AppError::Internal(e.into())))?
+                .id
+        }
+        Err(AppError::Validation(mut fields)) => {
+            // The use case stops at the first failing stage; the form names every empty field.
+            if form.category_id.trim().is_empty()
+                && !fields.iter().any(|f| f.field == "category_id")
+            {
+                fields.insert(
+                    0,
+                    crate::error::FieldError::new("category_id", "is required"),
+                );
+            }
             v.ctx.has_errors = true;
             let errors = Errors::from_fields(
                 &v.ctx,
@@ -601,9 +613,7 @@ pub async fn act(
         Err(AppError::Validation(fields)) => {
             let field = fields.first().map_or("rating", |f| f.field.as_str());
             let errors = match (action, field) {
-                (Action::Confirm, "feedback") => {
-                    Errors::one(&v.ctx, "feedback", "field.feedback")
-                }
+                (Action::Confirm, "feedback") => Errors::one(&v.ctx, "feedback", "field.feedback"),
                 (Action::Confirm, _) => Errors::one(&v.ctx, "rating", "field.rating"),
                 (Action::Reopen, _) => Errors::one(&v.ctx, "note", "field.reopen_note"),
                 _ => Errors::one(&v.ctx, "note", "field.cancel_note"),

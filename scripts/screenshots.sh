@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Regenerates docs/screenshots/: the console's main pages at 1280 and 375 px, taken by the
+# browser test as it walks through them (needs chromium and chromium-driver).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p docs/screenshots
+QIFU_SCREENSHOTS="$PWD/docs/screenshots" QIFU_REQUIRE_BROWSER=1 \
+  cargo test --test api browser:: -- --nocapture
+ls docs/screenshots
