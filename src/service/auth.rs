@@ -536,7 +536,16 @@ pub async fn request_password_reset(state: &AppState, req: PasswordResetRequest)
         "password_reset",
         &user.locale,
         &user.email,
-        &serde_json::json!({"name": user.name, "token": token, "valid_minutes": minutes}),
+        &serde_json::json!({
+            "name": user.name,
+            "token": token,
+            "valid_minutes": minutes,
+            // The console's page for it, with the token filled in.
+            "link": format!(
+                "{}/password-reset/confirm?token={token}",
+                state.settings.server.public_url.trim_end_matches('/')
+            ),
+        }),
     )?;
     let hash = sha256_hex(&token);
     state

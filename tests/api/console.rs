@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::helpers::{CREDIT_CODES, PASSWORD, TestApp, spawn_app};
+use super::helpers::{CREDIT_CODES, Id, PASSWORD, TestApp, spawn_app};
 
 /// A cookie jar and the last page, enough to drive forms without a browser.
 pub struct Visitor<'a> {
@@ -548,7 +548,7 @@ async fn signing_out_or_changing_the_password_kills_the_cookie() {
 async fn a_deactivated_user_is_signed_out_of_the_console() {
     let app = spawn_app().await;
     let w = world(&app).await;
-    let official_id = w.official.id();
+    let official_id = w.official.id().to_owned();
     let mut v = Visitor::new(&app);
     v.sign_in("official@qifu.test").await;
     let home = v.get("/").await;
