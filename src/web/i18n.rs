@@ -179,8 +179,18 @@ mod tests {
             }
         }
         let markers = [
-            ".t(\"", ".tf(\"", ".ts(\"", "\"field.", "\"flash.", "\"status.", "\"rating.",
-            "\"priority.", "\"people.", "\"due.", "\"sla.", "\"event.",
+            ".t(\"",
+            ".tf(\"",
+            ".ts(\"",
+            "\"field.",
+            "\"flash.",
+            "\"status.",
+            "\"rating.",
+            "\"priority.",
+            "\"people.",
+            "\"due.",
+            "\"sla.",
+            "\"event.",
         ];
         let mut missing = Vec::new();
         let mut seen = 0;
