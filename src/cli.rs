@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::ticket::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ProblemType};
 use crate::service::AppState;
 use crate::service::auth::create_staff;
 use crate::startup::Application;
@@ -121,10 +121,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("created admin {} ({})", user.email, user.id);
                     Ok(())
                 }
-                Err(AppError::Conflict(_)) => {
+                Err(e) if e.kind() == ProblemType::EmailTaken => {
                     bail!("a user with email {email} already exists; nothing changed")
                 }
-                Err(AppError::Validation(errors)) => {
+                Err(AppError::Invalid { errors, .. }) => {
                     let reasons: Vec<String> = errors
                         .iter()
                         .map(|e| format!("{}: {}", e.field, e.message))

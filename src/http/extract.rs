@@ -6,7 +6,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use crate::error::AppError;
+use crate::error::{AppError, ProblemType};
 use crate::service::AppState;
 use crate::service::auth::Principal;
 
@@ -21,7 +21,7 @@ fn bearer(req: &HttpRequest) -> Result<Option<Principal>, AppError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let invalid = || AppError::Unauthorized("invalid or expired access token".to_owned());
+    let invalid = || AppError::new(ProblemType::Unauthorized, "invalid or expired access token");
     let token = value
         .to_str()
         .ok()
@@ -49,7 +49,7 @@ impl FromRequest for Auth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(bearer(req).and_then(|p| {
             p.map(Auth)
-                .ok_or_else(|| AppError::Unauthorized("missing access token".to_owned()))
+                .ok_or_else(|| AppError::new(ProblemType::Unauthorized, "missing access token"))
         }))
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
+pub mod problems;
 pub mod stats;
 pub mod tickets;
 
@@ -12,11 +13,12 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError, ProblemType};
 
 /// Registers every route. Each path is a resource with an explicit 405 for other methods.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     ops::routes(cfg);
+    cfg.service(resource("/problems/{slug}").route(web::get().to(problems::page)));
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::routes)
@@ -65,15 +67,20 @@ pub fn path_config() -> web::PathConfig {
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let app = match &err {
         JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            AppError::PayloadTooLarge(format!("request body is larger than {limit} bytes"))
-        }
-        JsonPayloadError::ContentType => {
-            AppError::BadRequest("expected Content-Type: application/json".to_owned())
-        }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => AppError::new(
+            ProblemType::PayloadTooLarge,
+            format!("request body is larger than {limit} bytes"),
+        ),
+        JsonPayloadError::ContentType => AppError::new(
+            ProblemType::UnsupportedMediaType,
+            "expected Content-Type: application/json",
+        ),
         JsonPayloadError::Deserialize(e) if e.is_data() => data_error(&e.to_string()),
-        JsonPayloadError::Deserialize(e) => AppError::BadRequest(format!("malformed JSON: {e}")),
-        other => AppError::BadRequest(other.to_string()),
+        JsonPayloadError::Deserialize(e) => AppError::new(
+            ProblemType::MalformedRequest,
+            format!("malformed JSON: {e}"),
+        ),
+        other => AppError::new(ProblemType::MalformedRequest, other.to_string()),
     };
     app.into()
 }
@@ -84,29 +91,41 @@ fn data_error(message: &str) -> AppError {
     if let Some(rest) = message.strip_prefix("missing field `")
         && let Some(field) = rest.split('`').next()
     {
-        return AppError::Validation(vec![FieldError::new(field, "is required")]);
+        return AppError::Invalid {
+            kind: ProblemType::Validation,
+            errors: vec![FieldError::new(field, "is required")],
+        };
     }
-    AppError::BadRequest(format!("invalid request body: {message}"))
+    AppError::new(
+        ProblemType::MalformedRequest,
+        format!("invalid request body: {message}"),
+    )
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    AppError::BadRequest(format!("invalid query string: {err}")).into()
+    AppError::new(
+        ProblemType::MalformedRequest,
+        format!("invalid query string: {err}"),
+    )
+    .into()
 }
 
 fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    AppError::NotFound(format!("invalid path: {err}")).into()
+    AppError::new(ProblemType::NotFound, format!("invalid path: {err}")).into()
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound(format!("no route for {}", req.path())))
+    Err(AppError::new(
+        ProblemType::NotFound,
+        format!("no route for {}", req.path()),
+    ))
 }
 
 pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::MethodNotAllowed(format!(
-        "{} is not allowed on {}",
-        req.method(),
-        req.path()
-    )))
+    Err(AppError::new(
+        ProblemType::MethodNotAllowed,
+        format!("{} is not allowed on {}", req.method(), req.path()),
+    ))
 }
 
 /// `web::resource(path)` that answers 405 for methods it has no route for.

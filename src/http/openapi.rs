@@ -7,7 +7,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 
 use crate::domain::ticket::Action;
-use crate::error::{FieldError, Problem};
+use crate::error::{FieldError, Problem, ProblemType};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,6 +16,7 @@ use crate::error::{FieldError, Problem};
         super::ops::healthz,
         super::ops::readyz,
         super::ops::metrics,
+        super::problems::page,
         super::auth::register,
         super::auth::login,
         super::auth::refresh,
@@ -51,7 +52,7 @@ use crate::error::{FieldError, Problem};
         super::stats::trend,
     ),
     components(schemas(Problem, FieldError, Action)),
-    modifiers(&BearerAuth, &ProblemResponses),
+    modifiers(&BearerAuth, &ProblemResponses, &ProblemCatalogue),
     tags((name = "operations"), (name = "auth"), (name = "admin"), (name = "tickets"), (name = "stats"))
 )]
 pub struct ApiDoc;
@@ -74,8 +75,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Errors are `application/problem+json`, and every operation documents the failures any
-/// request can meet (malformed input 400, a missing token 401, an oversized body 413), so
+/// Errors are `application/problem+json`. Every operation documents, per status, the problem
+/// types it can answer (`x-problem-types` and the description): those any request can meet
+/// (malformed input, a missing token, an oversized body) and its own from [`own_problems`], so
 /// generated clients and fuzzers know every status an operation can answer.
 struct ProblemResponses;
 
@@ -91,31 +93,136 @@ impl ProblemResponses {
                     .insert("application/problem+json".to_owned(), content);
             }
         }
-        let mut add = |status: &str, description: &str| {
-            op.responses
+        for (status, kinds) in Self::problems_by_status(op) {
+            let response = op
                 .responses
-                .entry(status.to_owned())
+                .responses
+                .entry(status.to_string())
                 .or_insert_with(|| {
                     let content = Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem"))));
                     RefOr::T(
                         ResponseBuilder::new()
-                            .description(description)
+                            .description(kinds[0].title().en)
                             .content("application/problem+json", content)
                             .build(),
                     )
                 });
-        };
-        add("400", "Malformed request");
+            if let RefOr::T(response) = response {
+                let uris: Vec<String> = kinds.iter().map(|k| k.uri()).collect();
+                response.description = format!(
+                    "{}. Problem types: {}",
+                    response.description.trim_end_matches('.'),
+                    uris.iter()
+                        .map(|u| format!("`{u}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                response
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .insert("x-problem-types".to_owned(), serde_json::json!(uris));
+            }
+        }
+    }
+
+    fn problems_by_status(op: &Operation) -> std::collections::BTreeMap<u16, Vec<ProblemType>> {
+        let mut kinds = vec![ProblemType::MalformedRequest];
         if op.security.is_some() {
-            add("401", "Missing, invalid or expired access token");
+            kinds.extend([ProblemType::Unauthorized, ProblemType::SessionEnded]);
         }
         if op.request_body.is_some() {
-            add("413", "Request body too large");
-            add("422", "Invalid values");
+            kinds.extend([
+                ProblemType::PayloadTooLarge,
+                ProblemType::UnsupportedMediaType,
+                ProblemType::Validation,
+            ]);
         }
         if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
-            add("422", "Invalid parameters");
+            kinds.push(ProblemType::Validation);
         }
+        kinds.extend(own_problems(op.operation_id.as_deref().unwrap_or_default()));
+        let mut by_status = std::collections::BTreeMap::<u16, Vec<ProblemType>>::new();
+        for kind in kinds {
+            let list = by_status.entry(kind.status().as_u16()).or_default();
+            if !list.contains(&kind) {
+                list.push(kind);
+            }
+        }
+        by_status
+    }
+}
+
+/// The failures particular to each operation (by operation id, the handler's name).
+fn own_problems(operation_id: &str) -> &'static [ProblemType] {
+    use ProblemType::*;
+    match operation_id {
+        "register" => &[
+            EmailTaken,
+            CreditCodeTaken,
+            Duplicate,
+            WeakPassword,
+            InvalidCreditCode,
+        ],
+        "login" => &[
+            WrongCredentials,
+            AccountDeactivated,
+            EnterprisePending,
+            EnterpriseRejected,
+            EnterpriseSuspended,
+            RateLimited,
+        ],
+        "refresh" => &[RefreshTokenInvalid],
+        "password_reset_confirm" => &[TokenInvalid, WeakPassword],
+        "change_password" => &[WrongCurrentPassword, WeakPassword],
+        "create_department" => &[Forbidden, DepartmentNameTaken, Duplicate],
+        "update_department" => &[Forbidden, NotFound, DepartmentNameTaken, Duplicate],
+        "list_departments" | "create_category" | "list_users" | "list_enterprises"
+        | "list_outbox" => &[Forbidden],
+        "update_category" | "get_user" | "get_enterprise" | "update_enterprise" => {
+            &[Forbidden, NotFound]
+        }
+        "create_user" => &[Forbidden, EmailTaken, Duplicate, WeakPassword],
+        "update_user" => &[Forbidden, NotFound, SelfDeactivation],
+        "retry_outbox" => &[Forbidden, NotFound, MessageNotDead],
+        "create" => &[Forbidden, IdempotencyKeyReused, IdempotencyKeyInProgress],
+        "get" | "events" | "comments" => &[NotFound],
+        "comment" => &[NotFound, StaffOnlyCommentKind],
+        "act" => &[
+            NotFound,
+            WrongActor,
+            InvalidTransition,
+            VersionMismatch,
+            PreconditionFailed,
+        ],
+        "summary" | "breakdown" | "trend" => &[Forbidden, OtherDepartment],
+        _ => &[],
+    }
+}
+
+/// Documents every problem type once, at the top of the document (`x-problem-types`): its
+/// status, code class, title and what to do.
+struct ProblemCatalogue;
+
+impl Modify for ProblemCatalogue {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let catalogue: serde_json::Map<String, serde_json::Value> = ProblemType::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.uri(),
+                    serde_json::json!({
+                        "status": k.status().as_u16(),
+                        "code": k.code(),
+                        "title": k.title().en,
+                        "description": k.todo().en,
+                    }),
+                )
+            })
+            .collect();
+        openapi
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("x-problem-types".to_owned(), catalogue.into());
     }
 }
 

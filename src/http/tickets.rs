@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::extract::Auth;
 use super::resource;
 use crate::domain::ticket::Action;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult, Problem, ProblemType};
 use crate::service::AppState;
 use crate::service::page::Page;
 use crate::service::tickets::{
@@ -83,8 +83,13 @@ pub async fn list(
     auth: Auth,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
-        .map_err(|e| AppError::BadRequest(format!("invalid query string: {e}")))?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).map_err(|e| {
+            AppError::new(
+                ProblemType::MalformedRequest,
+                format!("invalid query string: {e}"),
+            )
+        })?;
     Ok(HttpResponse::Ok().json(tickets::list(&state, auth.0, pairs).await?))
 }
 
@@ -179,7 +184,10 @@ pub async fn act(
 ) -> AppResult<HttpResponse> {
     let (id, action) = path.into_inner();
     let action: Action = action.parse().map_err(|_| {
-        AppError::NotFound(format!("no action {action}; see the API documentation"))
+        AppError::new(
+            ProblemType::NotFound,
+            format!("no action {action}; see the API documentation"),
+        )
     })?;
     let if_match = header_value(&req, "if-match");
     let ticket = tickets::act(&state, auth.0, id, action, body.into_inner(), if_match).await?;

@@ -10,7 +10,7 @@ use super::page::{self, Page};
 use super::validate::Checks;
 use super::views::{CategoryView, DepartmentView, EnterpriseView, OutboxView, UserView};
 use crate::domain::ticket::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
 use crate::store::departments::{self, CategoryChanges, DepartmentChanges, NewCategory};
 use crate::store::users::{self, UserChanges};
@@ -91,9 +91,10 @@ pub async fn create_department(
         let description = checks.optional_text("description", req.description.as_deref(), 1000);
         checks.done()?;
         if departments::department_name_taken(conn, &name, None)? {
-            return Err(AppError::Conflict(format!(
-                "a department named {name} already exists"
-            )));
+            return Err(AppError::new(
+                ProblemType::DepartmentNameTaken,
+                format!("a department named {name} already exists"),
+            ));
         }
         Ok(departments::insert_department(conn, &name, description.as_deref(), now)?.into())
     })
@@ -138,9 +139,10 @@ pub async fn update_department(
         if let Some(name) = &name
             && departments::department_name_taken(conn, name, Some(&id))?
         {
-            return Err(AppError::Conflict(format!(
-                "a department named {name} already exists"
-            )));
+            return Err(AppError::new(
+                ProblemType::DepartmentNameTaken,
+                format!("a department named {name} already exists"),
+            ));
         }
         let changes = DepartmentChanges {
             name,
@@ -418,8 +420,9 @@ pub async fn update_user(
             }
         }
         if req.active == Some(false) && user.id == actor.id {
-            return Err(AppError::Conflict(
-                "admins cannot deactivate themselves".into(),
+            return Err(AppError::new(
+                ProblemType::SelfDeactivation,
+                "admins cannot deactivate themselves",
             ));
         }
         let changes = UserChanges {
@@ -570,10 +573,13 @@ pub async fn retry_outbox(
     as_role(state, principal, ADMIN, true, move |conn, _| {
         let row = outbox::find(conn, &id)?.ok_or_else(|| AppError::not_found("message"))?;
         if !outbox::revive(conn, &id, now)? {
-            return Err(AppError::Conflict(format!(
-                "only dead messages can be retried; this one is {}",
-                row.status
-            )));
+            return Err(AppError::new(
+                ProblemType::MessageNotDead,
+                format!(
+                    "only dead messages can be retried; this one is {}",
+                    row.status
+                ),
+            ));
         }
         Ok(outbox::find(conn, &id)?
             .ok_or_else(|| AppError::not_found("message"))?

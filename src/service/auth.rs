@@ -12,7 +12,7 @@ use crate::domain::credit_code::CreditCode;
 use crate::domain::password::check_password;
 use crate::domain::throttle::{self, Counter, Policy};
 use crate::domain::ticket::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
 use crate::store::enterprises::{self, NewEnterprise};
 use crate::store::sessions::{self, ThrottleRow};
@@ -46,7 +46,7 @@ impl Actor {
         if roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
+            Err(AppError::forbidden(format!(
                 "the {} role may not do this",
                 self.role
             )))
@@ -63,7 +63,8 @@ impl Actor {
 /// was issued after the user's last credential change — all in one query, so a deactivated
 /// account, a logout or a password change bites at once, not when the access token expires.
 pub fn load_actor(conn: &mut DbConn, principal: &Principal) -> AppResult<Actor> {
-    let unauthorized = || AppError::Unauthorized("this session is no longer valid".to_owned());
+    let unauthorized =
+        || AppError::new(ProblemType::SessionEnded, "this session is no longer valid");
     let row = users::find_actor(conn, &principal.user_id, &principal.session_id)?
         .ok_or_else(unauthorized)?;
     let user = row.user;
@@ -112,7 +113,7 @@ pub async fn verify_password(state: &AppState, password: String, hash: String) -
 
 fn policy_error(field: &str, checks: &mut Checks, password: &str, email: &str) {
     if let Err(e) = check_password(password, email) {
-        checks.fail(field, e.to_string());
+        checks.fail_as(ProblemType::WeakPassword, field, e.to_string());
     }
 }
 
@@ -172,7 +173,11 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<Regis
     let credit_code = match CreditCode::parse(&req.enterprise.credit_code) {
         Ok(code) => code.into_inner(),
         Err(e) => {
-            checks.fail("enterprise.credit_code", e.to_string());
+            checks.fail_as(
+                ProblemType::InvalidCreditCode,
+                "enterprise.credit_code",
+                e.to_string(),
+            );
             String::new()
         }
     };
@@ -205,13 +210,15 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<Regis
         .db
         .write(move |conn| {
             if enterprises::credit_code_taken(conn, &credit_code)? {
-                return Err(AppError::Conflict(
-                    "an enterprise with this credit code is already registered".into(),
+                return Err(AppError::new(
+                    ProblemType::CreditCodeTaken,
+                    "an enterprise with this credit code is already registered",
                 ));
             }
             if users::find_by_email(conn, &email)?.is_some() {
-                return Err(AppError::Conflict(
-                    "this email is already registered".into(),
+                return Err(AppError::new(
+                    ProblemType::EmailTaken,
+                    "this email is already registered",
                 ));
             }
             let enterprise = enterprises::insert(
@@ -358,16 +365,21 @@ pub async fn authenticate<T: Send + 'static>(
         .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
     let verified = verify_password(state, req.password, hash).await? && user.is_some();
     let Some(user) = user.filter(|_| verified) else {
-        return Err(AppError::Unauthorized("wrong email or password".to_owned()));
+        return Err(AppError::new(
+            ProblemType::WrongCredentials,
+            "wrong email or password",
+        ));
     };
     if !user.active {
-        return Err(AppError::Forbidden(
-            "this account is deactivated".to_owned(),
+        return Err(AppError::new(
+            ProblemType::AccountDeactivated,
+            "this account is deactivated",
         ));
     }
-    if enterprise_status.as_deref().is_some_and(|s| s != "active") {
-        return Err(AppError::Forbidden(
-            "this enterprise is suspended".to_owned(),
+    if let Some(status) = enterprise_status.as_deref().filter(|s| *s != "active") {
+        return Err(AppError::new(
+            enterprise_refusal(status),
+            format!("this enterprise is {status}"),
         ));
     }
     state
@@ -384,6 +396,15 @@ pub async fn authenticate<T: Send + 'static>(
             Ok((user, started))
         })
         .await
+}
+
+/// Why an enterprise that is not active may not sign in.
+fn enterprise_refusal(status: &str) -> ProblemType {
+    match status {
+        "pending" => ProblemType::EnterprisePending,
+        "rejected" => ProblemType::EnterpriseRejected,
+        _ => ProblemType::EnterpriseSuspended,
+    }
 }
 
 fn throttle_row(key: String, c: Counter) -> ThrottleRow {
@@ -492,7 +513,7 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenRe
         RefreshOutcome::Renewed(user, session, token) => {
             token_response(state, *user, &session, token)
         }
-        RefreshOutcome::Refused(why) => Err(AppError::Unauthorized(why.to_owned())),
+        RefreshOutcome::Refused(why) => Err(AppError::new(ProblemType::RefreshTokenInvalid, why)),
     }
 }
 
@@ -568,7 +589,13 @@ pub struct PasswordResetConfirm {
 pub async fn confirm_password_reset(state: &AppState, req: PasswordResetConfirm) -> AppResult<()> {
     let hash = sha256_hex(req.token.trim());
     let now = state.clock.now();
-    let invalid = || AppError::validation("token", "is invalid, expired or already used");
+    let invalid = || {
+        AppError::invalid(
+            ProblemType::TokenInvalid,
+            "token",
+            "is invalid, expired or already used",
+        )
+    };
     let lookup = hash.clone();
     let user = state
         .db
@@ -668,7 +695,8 @@ pub async fn change_password(
         })
         .await?;
     if !verify_password(state, req.current_password, hash).await? {
-        return Err(AppError::validation(
+        return Err(AppError::invalid(
+            ProblemType::WrongCurrentPassword,
             "current_password",
             "is not your current password",
         ));
@@ -723,8 +751,9 @@ pub async fn create_staff(
                 ));
             }
             if users::find_by_email(conn, &email)?.is_some() {
-                return Err(AppError::Conflict(
-                    "a user with this email already exists".into(),
+                return Err(AppError::new(
+                    ProblemType::EmailTaken,
+                    "a user with this email already exists",
                 ));
             }
             let user = users::insert(

@@ -9,7 +9,7 @@ use super::auth::{Actor, Principal, load_actor};
 use super::tickets::parse_bound;
 use super::validate::Checks;
 use crate::domain::ticket::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::stats::query;
 use crate::stats::{
     self, Breakdown, BreakdownItem, Filter, GroupBy, Interval, Metrics, Trend, UNASSIGNED,
@@ -120,17 +120,21 @@ fn scope(actor: &Actor, filter: &mut Filter) -> AppResult<()> {
         Role::Admin => Ok(()),
         Role::Official => {
             let own = actor.department_id.clone().ok_or_else(|| {
-                AppError::Forbidden("statistics need a department; you have none".to_owned())
+                AppError::new(
+                    ProblemType::OtherDepartment,
+                    "statistics need a department; you have none",
+                )
             })?;
             if filter.department_id.as_ref().is_some_and(|d| *d != own) {
-                return Err(AppError::Forbidden(
-                    "officials see their own department's statistics only".to_owned(),
+                return Err(AppError::new(
+                    ProblemType::OtherDepartment,
+                    "officials see their own department's statistics only",
                 ));
             }
             filter.department_id = Some(own);
             Ok(())
         }
-        Role::Enterprise => Err(AppError::Forbidden("statistics are for staff".to_owned())),
+        Role::Enterprise => Err(AppError::forbidden("statistics are for staff")),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::domain::sla;
 use crate::domain::ticket::{
     self, Action, ActorRelation, CommentKind, EventKind, Priority, Refusal, Role, TicketStatus,
 };
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
 use crate::store::departments;
 use crate::store::tickets::{
@@ -296,15 +296,16 @@ pub async fn create(
     };
     match attempt {
         // A concurrent request with the same key committed first: answer as it did.
-        Err(AppError::Conflict(_)) if idempotency_key.is_some() => {
+        Err(e) if e.kind() == ProblemType::Duplicate && idempotency_key.is_some() => {
             let key = idempotency_key.unwrap_or_default();
             state
                 .db
                 .run(move |conn| {
                     let actor = load_actor(conn, &principal)?;
                     replay(conn, &actor.id, &key, &request_hash, now - keep)?.ok_or_else(|| {
-                        AppError::Conflict(
-                            "a request with this Idempotency-Key is in progress".into(),
+                        AppError::new(
+                            ProblemType::IdempotencyKeyInProgress,
+                            "a request with this Idempotency-Key is in progress",
                         )
                     })
                 })
@@ -344,7 +345,8 @@ fn replay(
             status: row.response_status as u16,
             body: row.response_body,
         })),
-        Some(_) => Err(AppError::validation(
+        Some(_) => Err(AppError::invalid(
+            ProblemType::IdempotencyKeyReused,
             "Idempotency-Key",
             "was already used with a different request body",
         )),
@@ -461,16 +463,19 @@ fn check_if_match(if_match: Option<&str>, version: i32) -> AppResult<()> {
     if matches {
         Ok(())
     } else {
-        Err(AppError::PreconditionFailed(format!(
-            "the ticket is at version {version}; reload it and try again"
-        )))
+        Err(AppError::new(
+            ProblemType::PreconditionFailed,
+            format!("the ticket is at version {version}; reload it and try again"),
+        ))
     }
 }
 
 fn refusal(r: Refusal) -> AppError {
     match r {
-        Refusal::NotAllowedFromStatus { .. } => AppError::Conflict(r.to_string()),
-        Refusal::NotPermitted { .. } => AppError::Forbidden(r.to_string()),
+        Refusal::NotAllowedFromStatus { .. } => {
+            AppError::new(ProblemType::InvalidTransition, r.to_string())
+        }
+        Refusal::NotPermitted { .. } => AppError::new(ProblemType::WrongActor, r.to_string()),
     }
 }
 
@@ -570,8 +575,9 @@ pub async fn act(
                 Action::Close => changes.closed_at = Some(Some(now)),
             }
             if !store::update_if_version(conn, &t.id, t.version, &changes)? {
-                return Err(AppError::Conflict(
-                    "the ticket was changed by someone else; reload it".into(),
+                return Err(AppError::new(
+                    ProblemType::VersionMismatch,
+                    "the ticket was changed by someone else; reload it",
                 ));
             }
             store::insert_event(
@@ -706,8 +712,9 @@ pub async fn comment(
             let actor = load_actor(conn, &principal)?;
             let t = ticket_in_scope(conn, &actor, &id)?;
             if !kind.allowed_for(actor.role) {
-                return Err(AppError::Forbidden(
-                    "enterprise users may only post messages".into(),
+                return Err(AppError::new(
+                    ProblemType::StaffOnlyCommentKind,
+                    "enterprise users may only post messages",
                 ));
             }
             if actor.role == Role::Enterprise && status_of(&t)?.is_terminal() {
@@ -960,7 +967,10 @@ mod tests {
         assert!(check_if_match(Some("\"1\", \"3\""), 3).is_ok());
         assert!(matches!(
             check_if_match(Some("\"2\""), 3),
-            Err(AppError::PreconditionFailed(_))
+            Err(AppError::Problem {
+                kind: ProblemType::PreconditionFailed,
+                ..
+            })
         ));
         assert!(check_if_match(Some("garbage"), 3).is_err());
     }

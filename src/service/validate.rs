@@ -1,9 +1,11 @@
 //! Collects every field error of a request, so a client fixes them all in one round.
 
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, ProblemType};
 
+/// The failures so far, each with its problem type: when all share one specific type (only the
+/// password is weak), the answer carries it; a mix is plain `validation`.
 #[derive(Default)]
-pub struct Checks(Vec<FieldError>);
+pub struct Checks(Vec<(ProblemType, FieldError)>);
 
 impl Checks {
     pub fn new() -> Checks {
@@ -11,7 +13,11 @@ impl Checks {
     }
 
     pub fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
+        self.fail_as(ProblemType::Validation, field, message);
+    }
+
+    pub fn fail_as(&mut self, kind: ProblemType, field: &str, message: impl Into<String>) {
+        self.0.push((kind, FieldError::new(field, message)));
     }
 
     /// Trimmed text of `min..=max` characters.
@@ -56,11 +62,18 @@ impl Checks {
     }
 
     pub fn done(self) -> AppResult<()> {
-        if self.0.is_empty() {
-            Ok(())
+        let Some(&(first, _)) = self.0.first() else {
+            return Ok(());
+        };
+        let kind = if self.0.iter().all(|(k, _)| *k == first) {
+            first
         } else {
-            Err(AppError::Validation(self.0))
-        }
+            ProblemType::Validation
+        };
+        Err(AppError::Invalid {
+            kind,
+            errors: self.0.into_iter().map(|(_, e)| e).collect(),
+        })
     }
 }
 
@@ -114,8 +127,23 @@ mod tests {
         c.text("title", "abcdefghijkl", 1, 10);
         assert_eq!(c.optional_text("address", Some("   "), 5), None);
         match c.done() {
-            Err(AppError::Validation(errors)) => assert_eq!(errors.len(), 2),
+            Err(AppError::Invalid { kind, errors }) => {
+                assert_eq!(kind, ProblemType::Validation);
+                assert_eq!(errors.len(), 2);
+            }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_specific_type_only_when_every_failure_has_it() {
+        let mut c = Checks::new();
+        c.fail_as(ProblemType::WeakPassword, "password", "too short");
+        assert_eq!(c.done().unwrap_err().kind(), ProblemType::WeakPassword);
+        let mut c = Checks::new();
+        c.fail_as(ProblemType::WeakPassword, "password", "too short");
+        c.fail("name", "must not be empty");
+        assert_eq!(c.done().unwrap_err().kind(), ProblemType::Validation);
+        assert!(Checks::new().done().is_ok());
     }
 }

@@ -16,7 +16,7 @@ use super::sql::{Bind, Sql};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::sla;
 use crate::domain::ticket::Priority;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::DbConn;
 use crate::store::db::transaction;
 use crate::store::tickets::search_text;
@@ -297,9 +297,10 @@ pub fn run(
 ) -> AppResult<Report> {
     let admin_email = format!("admin@{}", plan.domain);
     if users::find_by_email(conn, &admin_email)?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "{admin_email} exists: this database was seeded already"
-        )));
+        return Err(AppError::new(
+            ProblemType::AlreadySeeded,
+            format!("{admin_email} exists: this database was seeded already"),
+        ));
     }
     let mut rng = StdRng::seed_from_u64(plan.seed);
     let hash = crate::auth::hash_password(PASSWORD)?;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use qifu::error::AppError;
+use qifu::error::{AppError, ProblemType};
 use qifu::store::outbox::{self, NewMail};
 use serde_json::json;
 
@@ -145,7 +145,7 @@ async fn committed_mail_arrives_and_rolled_back_mail_never_does() {
         .db
         .write(move |conn| {
             outbox::enqueue(conn, &m, now)?;
-            Err(AppError::Conflict("abort".into()))
+            Err(AppError::new(ProblemType::VersionMismatch, "abort"))
         })
         .await;
     assert!(result.is_err());

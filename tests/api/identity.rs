@@ -470,10 +470,10 @@ async fn malformed_registration_requests_are_refused_and_change_nothing() {
             .body(valid.clone()),
     )
     .await
-    .problem(400, "bad_request");
+    .problem(415, "unsupported_media_type");
     app.send(app.client.post(&url).body(valid.clone()))
         .await
-        .problem(400, "bad_request");
+        .problem(415, "unsupported_media_type");
     // Over the 1 MiB body limit.
     let huge = register_body(
         &"企".repeat(400_000),

@@ -7,6 +7,7 @@ mod foundation;
 mod hardening;
 mod helpers;
 mod identity;
+mod problems;
 mod resilience;
 mod smtp;
 mod stats;
