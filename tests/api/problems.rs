@@ -20,9 +20,9 @@ fn is(r: Resp, status: u16, slug: &str) -> Resp {
 
 #[actix_web::test]
 async fn conflicts_name_what_conflicted() {
-    let app = spawn_app().await;
-    let admin = app.admin("admin@qifu.test").await;
-    app.enterprise(0, "wang@ent.test").await;
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@qifu.test").await;
+    app.with_enterprise(0, "wang@ent.test").await;
     let again = json!({
         "enterprise": {"name": "E", "credit_code": CREDIT_CODES[1]},
         "user": {"name": "U", "email": "WANG@ent.test", "password": PASSWORD}
@@ -42,17 +42,20 @@ async fn conflicts_name_what_conflicted() {
         409,
         "credit-code-taken",
     );
-    app.department(&admin, "商务局").await;
+    app.with_department(&admin, "商务局").await;
     is(
         app.post("/departments", admin.t(), json!({"name": "商务局"}))
             .await,
         409,
         "department-name-taken",
     );
-    let me = admin.id();
     is(
-        app.patch(&format!("/users/{me}"), admin.t(), json!({"active": false}))
-            .await,
+        app.patch(
+            &format!("/users/{}", admin.id()),
+            admin.t(),
+            json!({"active": false}),
+        )
+        .await,
         409,
         "self-deactivation",
     );
@@ -60,7 +63,7 @@ async fn conflicts_name_what_conflicted() {
 
 #[actix_web::test]
 async fn field_failures_with_a_type_of_their_own() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let weak = json!({
         "enterprise": {"name": "E", "credit_code": CREDIT_CODES[0]},
         "user": {"name": "U", "email": "a@ent.test", "password": "short"}
@@ -123,36 +126,28 @@ async fn field_failures_with_a_type_of_their_own() {
 
 #[actix_web::test]
 async fn ticket_refusals_tell_status_from_person() {
-    let app = spawn_app().await;
-    let admin = app.admin("admin@qifu.test").await;
-    let dept = app.department(&admin, "商务局").await;
-    let cat = app.category(&admin, "许可证办理", &dept, 48).await;
-    let official = app.official(&admin, "off@qifu.test", &dept).await;
-    let ent = app.enterprise(0, "wang@ent.test").await;
-    let body = json!({"title": "营业执照", "description": "变更", "category_id": cat});
-    let t = app.post("/tickets", ent.t(), body).await.expect(201);
-    let id = t.body["id"].as_str().unwrap();
-    let actions = format!("/tickets/{id}/actions");
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@qifu.test").await;
+    let dept = app.with_department(&admin, "商务局").await;
+    let cat = app.with_category(&admin, "许可证办理", &dept, 48).await;
+    let official = app.with_official(&admin, "off@qifu.test", &dept).await;
+    let ent = app.with_enterprise(0, "wang@ent.test").await;
+    let t = app.file_ticket(&ent, "营业执照", &cat).await;
     is(
-        app.post(&format!("{actions}/accept"), ent.t(), json!({}))
-            .await,
+        app.act(&ent, &t, "accept", json!({})).await,
         403,
         "wrong-actor",
     );
     is(
-        app.post(
-            &format!("{actions}/resolve"),
-            official.t(),
-            json!({"resolution": "done"}),
-        )
-        .await,
+        app.act(&official, &t, "resolve", json!({"resolution": "done"}))
+            .await,
         409,
         "invalid-transition",
     );
     let stale = app
         .send(
             app.client
-                .post(format!("{}/tickets/{id}/actions/accept", app.api))
+                .post(format!("{}{}", app.api, action_path(&t, "accept")))
                 .bearer_auth(&official.token)
                 .header("if-match", "\"99\"")
                 .json(&json!({})),
@@ -161,8 +156,7 @@ async fn ticket_refusals_tell_status_from_person() {
     is(stale, 412, "precondition-failed");
     let note = json!({"body": "内部", "kind": "internal_note"});
     is(
-        app.post(&format!("/tickets/{id}/comments"), ent.t(), note)
-            .await,
+        app.comment(&ent, &t, note).await,
         403,
         "staff-only-comment-kind",
     );
@@ -175,7 +169,7 @@ async fn ticket_refusals_tell_status_from_person() {
 
 #[actix_web::test]
 async fn transport_failures_have_types_and_classes() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = is(
         app.send(app.client.delete(format!("{}/healthz", app.address)))
             .await,
@@ -210,7 +204,7 @@ async fn transport_failures_have_types_and_classes() {
 
 #[actix_web::test]
 async fn every_problem_type_has_a_page_in_chinese_and_english() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let doc = app.get("/openapi.json", None).await.expect(200);
     let catalogue = doc.body["x-problem-types"].as_object().unwrap();
     assert!(catalogue.len() > 30, "{catalogue:?}");
@@ -255,7 +249,7 @@ async fn every_problem_type_has_a_page_in_chinese_and_english() {
 
 #[actix_web::test]
 async fn the_document_lists_each_operations_problem_types() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let doc = app.get("/openapi.json", None).await.expect(200);
     let register = &doc.body["paths"]["/api/v1/auth/register"]["post"]["responses"];
     let conflicts = register["409"]["x-problem-types"].as_array().unwrap();
