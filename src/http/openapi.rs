@@ -11,7 +11,8 @@ use crate::error::{FieldError, Problem, ProblemType};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Qifu 企服 API", description = "Enterprise service ticketing: filing, routing, resolution and statistics."),
+    // The title stays ASCII: client generators derive package names from it.
+    info(title = "Qifu API", description = "Qifu (企服) enterprise service ticketing: filing, routing, resolution and statistics."),
     paths(
         super::ops::healthz,
         super::ops::readyz,
