@@ -187,7 +187,7 @@ fn own_problems(operation_id: &str) -> &'static [ProblemType] {
         "retry_outbox" => &[Forbidden, NotFound, MessageNotDead],
         "create" => &[Forbidden, IdempotencyKeyReused, IdempotencyKeyInProgress],
         "get" | "events" | "comments" => &[NotFound],
-        "comment" => &[NotFound, StaffOnlyCommentKind],
+        "comment" => &[NotFound, StaffOnlyCommentKind, TicketClosed],
         "act" => &[
             NotFound,
             WrongActor,

@@ -718,8 +718,9 @@ pub async fn comment(
                 ));
             }
             if actor.role == Role::Enterprise && status_of(&t)?.is_terminal() {
-                return Err(AppError::Conflict(
-                    "the ticket is closed or cancelled; file a new one".into(),
+                return Err(AppError::new(
+                    ProblemType::TicketClosed,
+                    "the ticket is closed or cancelled; file a new one",
                 ));
             }
             let mut checks = Checks::new();
