@@ -224,21 +224,28 @@ impl Ctx {
     /// 404 → their pages, anything unexpected → a page with the request id.
     pub fn fail(&self, err: AppError) -> WebError {
         let kind = match &err {
-            AppError::Unauthorized(_) => ErrorKind::SignIn,
-            AppError::Forbidden(_) => ErrorKind::Page(StatusCode::FORBIDDEN, "forbidden"),
-            AppError::NotFound(_) | AppError::MethodNotAllowed(_) => {
+            _ if err.kind().status() == StatusCode::UNAUTHORIZED => ErrorKind::SignIn,
+            _ if err.kind().status() == StatusCode::FORBIDDEN => {
+                ErrorKind::Page(StatusCode::FORBIDDEN, "forbidden")
+            }
+            _ if matches!(err.kind().code(), "not_found" | "method_not_allowed") => {
                 ErrorKind::Page(StatusCode::NOT_FOUND, "not_found")
             }
             AppError::RateLimited { .. } => {
                 ErrorKind::Page(StatusCode::TOO_MANY_REQUESTS, "rate_limited")
             }
-            AppError::PayloadTooLarge(_) => {
+            _ if err.kind().status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 ErrorKind::Page(StatusCode::PAYLOAD_TOO_LARGE, "too_large")
             }
-            AppError::BadRequest(_) | AppError::Validation(_) => {
+            AppError::Problem { .. } | AppError::Invalid { .. }
+                if matches!(
+                    err.kind().code(),
+                    "bad_request" | "validation_failed" | "unsupported_media_type"
+                ) =>
+            {
                 ErrorKind::Page(StatusCode::BAD_REQUEST, "bad_request")
             }
-            AppError::Conflict(_) | AppError::PreconditionFailed(_) => {
+            AppError::Problem { .. } | AppError::Invalid { .. } => {
                 ErrorKind::Page(StatusCode::CONFLICT, "conflict")
             }
             AppError::Internal(e) => {

@@ -150,10 +150,10 @@ pub async fn login(
                 v.ctx.set_cookie(c);
                 return Ok(v.ctx.redirect(&next));
             }
-            Err(AppError::Unauthorized(_)) => {
+            Err(e) if e.kind().status() == actix_web::http::StatusCode::UNAUTHORIZED => {
                 (Errors::one(&v.ctx, "email", "field.login.wrong"), None)
             }
-            Err(AppError::Forbidden(_)) => {
+            Err(e) if e.kind().status() == actix_web::http::StatusCode::FORBIDDEN => {
                 (Errors::one(&v.ctx, "email", "field.login.inactive"), None)
             }
             Err(AppError::RateLimited {
@@ -304,12 +304,16 @@ pub async fn register(
             let q = serde_urlencoded::to_string([("email", form.email.trim())]).unwrap_or_default();
             return Ok(v.ctx.redirect(&format!("/login?{q}")));
         }
-        Err(AppError::Validation(fields)) => Errors::from_fields(&v.ctx, &fields, &REGISTER_FIELDS),
+        Err(AppError::Invalid { errors: fields, .. }) => {
+            Errors::from_fields(&v.ctx, &fields, &REGISTER_FIELDS)
+        }
         // Which of the two unique values is taken, in the API's own words.
-        Err(AppError::Conflict(detail)) if detail.contains("credit code") => {
+        Err(e) if e.kind() == crate::error::ProblemType::CreditCodeTaken => {
             Errors::one(&v.ctx, "enterprise.credit_code", "field.credit_code_taken")
         }
-        Err(AppError::Conflict(_)) => Errors::one(&v.ctx, "user.email", "field.email_taken"),
+        Err(e) if e.kind() == crate::error::ProblemType::EmailTaken => {
+            Errors::one(&v.ctx, "user.email", "field.email_taken")
+        }
         Err(e) => return Err(v.fail(e)),
     };
     v.ctx.has_errors = true;
@@ -447,7 +451,7 @@ pub async fn reset_confirm(
             v.ctx.flash_next("flash.password_reset");
             return Ok(v.ctx.redirect("/login"));
         }
-        Err(AppError::Validation(fields)) => {
+        Err(AppError::Invalid { errors: fields, .. }) => {
             Errors::from_fields(&v.ctx, &fields, &["token", "new_password"])
         }
         Err(e) => return Err(v.fail(e)),
@@ -541,7 +545,7 @@ pub async fn account_update(
             v.ctx.flash_next("flash.account_saved");
             Ok(v.ctx.redirect("/account"))
         }
-        Err(AppError::Validation(fields)) => {
+        Err(AppError::Invalid { errors: fields, .. }) => {
             v.ctx.has_errors = true;
             let errors = Errors::from_fields(&v.ctx, &fields, &["name", "locale"]);
             account_page(&state, &v, Some(form.name), errors).await
@@ -579,7 +583,7 @@ pub async fn account_password(
             v.ctx.flash_next("flash.password_changed");
             Ok(v.ctx.redirect("/login"))
         }
-        Err(AppError::Validation(fields)) => {
+        Err(AppError::Invalid { errors: fields, .. }) => {
             v.ctx.has_errors = true;
             let errors =
                 Errors::from_fields(&v.ctx, &fields, &["current_password", "new_password"]);
