@@ -131,9 +131,11 @@ pub async fn list(
     let page = match svc::list(&state, principal.clone(), pairs).await {
         Ok(page) => page,
         // A cursor from an old link: start again from the first page.
-        Err(AppError::Validation(_)) if q.cursor.is_some() => svc::list(&state, principal, filters)
-            .await
-            .map_err(|e| v.fail(e))?,
+        Err(AppError::Invalid { .. }) if q.cursor.is_some() => {
+            svc::list(&state, principal, filters)
+                .await
+                .map_err(|e| v.fail(e))?
+        }
         Err(e) => return Err(v.fail(e)),
     };
     let now = state.clock.now_utc();
@@ -239,7 +241,7 @@ fn only_enterprises(v: &Visitor) -> Result<(), WebError> {
     if v.ctx.is_enterprise() {
         Ok(())
     } else {
-        Err(v.fail(AppError::Forbidden("enterprise users only".into())))
+        Err(v.fail(AppError::forbidden("enterprise users only")))
     }
 }
 
@@ -277,7 +279,9 @@ pub async fn create(
                 .map_err(|e| v.fail(AppError::Internal(e.into())))?
                 .id
         }
-        Err(AppError::Validation(mut fields)) => {
+        Err(AppError::Invalid {
+            errors: mut fields, ..
+        }) => {
             // The use case stops at the first failing stage; the form names every empty field.
             if form.category_id.trim().is_empty()
                 && !fields.iter().any(|f| f.field == "category_id")
@@ -550,8 +554,10 @@ pub async fn comment(
             v.ctx.flash_next("flash.replied");
             return Ok(v.ctx.redirect(&format!("/tickets/{id}#messages")));
         }
-        Err(AppError::Validation(_)) => (Errors::one(&v.ctx, "body", "field.body"), false),
-        Err(AppError::Conflict(_)) => (Errors::one(&v.ctx, "body", "field.closed"), true),
+        Err(AppError::Invalid { .. }) => (Errors::one(&v.ctx, "body", "field.body"), false),
+        Err(e) if e.kind() == crate::error::ProblemType::TicketClosed => {
+            (Errors::one(&v.ctx, "body", "field.closed"), true)
+        }
         Err(e) => return Err(v.fail(e)),
     };
     v.ctx.has_errors = true;
@@ -610,7 +616,7 @@ pub async fn act(
             });
             return Ok(v.ctx.redirect(&format!("/tickets/{id}")));
         }
-        Err(AppError::Validation(fields)) => {
+        Err(AppError::Invalid { errors: fields, .. }) => {
             let field = fields.first().map_or("rating", |f| f.field.as_str());
             let errors = match (action, field) {
                 (Action::Confirm, "feedback") => Errors::one(&v.ctx, "feedback", "field.feedback"),
@@ -620,7 +626,7 @@ pub async fn act(
             };
             (errors, false)
         }
-        Err(AppError::PreconditionFailed(_) | AppError::Conflict(_)) => {
+        Err(e) if matches!(e.kind().code(), "precondition_failed" | "conflict") => {
             (Errors::one(&v.ctx, "stale", "field.stale"), true)
         }
         Err(e) => return Err(v.fail(e)),
