@@ -1,62 +1,10 @@
 //! Ticket lifecycle: the vocabulary and the state machine deciding which
 //! actor may move a ticket from one status to another.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Returned when parsing a name that none of an enum's variants carries.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[error("unknown value \"{0}\"")]
-pub struct UnknownVariant(pub String);
-
-/// Defines a field-less enum whose `as_str`/`FromStr` names are spelled out
-/// next to each variant, so the database and API spellings are reviewed in
-/// one place; a test checks they agree with serde's `snake_case` names.
-macro_rules! named_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident {
-            $($(#[$variant_meta:meta])* $variant:ident => $text:literal,)+
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$variant_meta])* $variant,)+
-        }
-
-        impl $name {
-            pub const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
-
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text,)+
-                }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownVariant;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok(Self::$variant),)+
-                    _ => Err(UnknownVariant(s.to_owned())),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+pub use super::UnknownVariant;
+pub use super::role::Role;
 
 named_enum! {
     pub enum TicketStatus {
@@ -70,9 +18,15 @@ named_enum! {
 }
 
 impl TicketStatus {
-    /// Open tickets still wait for work and therefore run against their SLA.
-    pub const fn is_open(self) -> bool {
-        matches!(self, Self::Submitted | Self::Assigned | Self::InProgress)
+    /// Open tickets still wait for work and therefore run against their SLA. The one list:
+    /// queries and the partial indexes on open tickets are written from it.
+    pub const OPEN: [TicketStatus; 3] = [Self::Submitted, Self::Assigned, Self::InProgress];
+
+    /// Open tickets someone is assigned to: an official's workload when routing.
+    pub const ASSIGNED_OPEN: [TicketStatus; 2] = [Self::Assigned, Self::InProgress];
+
+    pub fn is_open(self) -> bool {
+        Self::OPEN.contains(&self)
     }
 
     pub const fn is_terminal(self) -> bool {
@@ -102,14 +56,6 @@ named_enum! {
         Normal => "normal",
         High => "high",
         Urgent => "urgent",
-    }
-}
-
-named_enum! {
-    pub enum Role {
-        Enterprise => "enterprise",
-        Official => "official",
-        Admin => "admin",
     }
 }
 
@@ -263,9 +209,8 @@ fn outcome(action: Action) -> (TicketStatus, EventKind) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::assert_names;
     use proptest::prelude::*;
-    use serde::de::IntoDeserializer;
-    use serde::de::value::{Error as DeError, StrDeserializer};
 
     use Action as A;
     use EventKind as E;
@@ -431,6 +376,8 @@ mod tests {
     fn status_predicates() {
         let open: Vec<_> = S::ALL.into_iter().filter(|s| s.is_open()).collect();
         assert_eq!(open, [S::Submitted, S::Assigned, S::InProgress]);
+        assert!(S::ASSIGNED_OPEN.iter().all(|s| s.is_open()));
+        assert!(!S::ASSIGNED_OPEN.contains(&S::Submitted));
         let terminal: Vec<_> = S::ALL.into_iter().filter(|s| s.is_terminal()).collect();
         assert_eq!(terminal, [S::Closed, S::Cancelled]);
         assert!(!S::Resolved.is_open() && !S::Resolved.is_terminal());
@@ -469,25 +416,6 @@ mod tests {
         assert_eq!(Priority::default(), Priority::Normal);
     }
 
-    fn assert_names<T>(all: &[T], expected: &[&str])
-    where
-        T: Copy + fmt::Debug + PartialEq + FromStr<Err = UnknownVariant> + fmt::Display,
-        T: for<'de> Deserialize<'de>,
-    {
-        let names: Vec<String> = all.iter().map(ToString::to_string).collect();
-        assert_eq!(names, expected);
-        for (&value, name) in all.iter().zip(expected) {
-            assert_eq!(name.parse::<T>(), Ok(value));
-            // serde must spell variants exactly as `as_str` does.
-            let deserializer: StrDeserializer<'_, DeError> = name.into_deserializer();
-            assert_eq!(T::deserialize(deserializer), Ok(value));
-        }
-        assert_eq!(
-            "Bogus".parse::<T>(),
-            Err(UnknownVariant("Bogus".to_owned()))
-        );
-    }
-
     #[test]
     fn names_round_trip() {
         assert_names(
@@ -508,7 +436,6 @@ mod tests {
             ],
         );
         assert_names(&Priority::ALL, &["low", "normal", "high", "urgent"]);
-        assert_names(&Role::ALL, &["enterprise", "official", "admin"]);
         assert_names(
             &E::ALL,
             &[

@@ -14,8 +14,6 @@ use super::{Aggregates, Filter, GroupBy, interpolate};
 use crate::error::AppResult;
 use crate::store::DbConn;
 
-const OPEN: &str = "('submitted', 'assigned', 'in_progress')";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dialect {
     Postgres,
@@ -199,7 +197,8 @@ fn aggregate_rows(
     let _ = write!(
         sql.text,
         ", {reopened} AS reopened, {ever} AS ever_resolved, \
-         COALESCE(SUM(CASE WHEN t.status IN {OPEN} AND t.due_at < ",
+         COALESCE(SUM(CASE WHEN t.{open} AND t.due_at < ",
+        open = crate::store::tickets::status_in_sql(&crate::domain::ticket::TicketStatus::OPEN),
         reopened = count("t.reopen_count > 0"),
         ever = count("t.resolved_at IS NOT NULL OR t.reopen_count > 0"),
     );

@@ -6,11 +6,32 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::db::DbConn;
 use super::schema::{comments, idempotency_keys, ticket_events, tickets};
+use crate::domain::ticket::TicketStatus;
 use crate::error::AppResult;
 
-pub const OPEN: [&str; 3] = ["submitted", "assigned", "in_progress"];
-/// The same list as the partial indexes' `WHERE` clause, for queries that should use them.
-const OPEN_SQL: &str = "status IN ('submitted', 'assigned', 'in_progress')";
+pub const OPEN: [&str; 3] = [
+    TicketStatus::OPEN[0].as_str(),
+    TicketStatus::OPEN[1].as_str(),
+    TicketStatus::OPEN[2].as_str(),
+];
+
+/// `status IN ('a', 'b')` with the names spelled literally, not bound: a planner uses a
+/// partial index only for a query whose `WHERE` implies the index's, which a bound parameter
+/// never does. The partial indexes on open and resolved tickets are spelled the same way (a
+/// test below holds the migrations to it).
+pub fn status_in_sql(statuses: &[TicketStatus]) -> String {
+    match statuses {
+        [one] => format!("status = '{one}'"),
+        many => {
+            let names: Vec<String> = many.iter().map(|s| format!("'{s}'")).collect();
+            format!("status IN ({})", names.join(", "))
+        }
+    }
+}
+
+fn open_sql() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>(&status_in_sql(&TicketStatus::OPEN))
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tickets)]
@@ -357,7 +378,7 @@ pub fn newly_overdue(
     limit: i64,
 ) -> AppResult<Vec<TicketRow>> {
     Ok(tickets::table
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(OPEN_SQL))
+        .filter(open_sql())
         .filter(tickets::due_at.lt(now))
         .filter(tickets::overdue_at.is_null())
         .order(tickets::due_at.asc())
@@ -491,11 +512,7 @@ pub fn list(
     match f.overdue {
         // The open statuses are spelled out, not bound: a planner can only use the partial
         // indexes on open tickets when it sees the same literal list as their WHERE clause.
-        Some(true) => {
-            query = query
-                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(OPEN_SQL))
-                .filter(tickets::due_at.lt(f.now))
-        }
+        Some(true) => query = query.filter(open_sql()).filter(tickets::due_at.lt(f.now)),
         Some(false) => {
             query = query.filter(tickets::status.ne_all(OPEN).or(tickets::due_at.ge(f.now)));
         }
@@ -565,5 +582,32 @@ pub fn sort_value(row: &TicketRow, sort: SortKey) -> NaiveDateTime {
         SortKey::CreatedAt => row.created_at,
         SortKey::DueAt => row.due_at,
         SortKey::UpdatedAt => row.updated_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queries spell the open statuses as the partial indexes do, on both backends.
+    #[test]
+    fn partial_indexes_match_the_enum() {
+        let open = format!("WHERE {};", status_in_sql(&TicketStatus::OPEN));
+        let resolved = format!("WHERE {};", status_in_sql(&[TicketStatus::Resolved]));
+        for init in [
+            include_str!("../../migrations/sqlite/2026-11-25-000001_init/up.sql"),
+            include_str!("../../migrations/postgres/2026-11-25-000001_init/up.sql"),
+        ] {
+            let line = |name: &str| {
+                init.lines()
+                    .find(|l| l.starts_with(&format!("CREATE INDEX {name} ")))
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            assert!(line("tickets_open_due").ends_with(&open), "{open}");
+            assert!(line("tickets_department_open_due").ends_with(&open));
+            assert!(line("tickets_resolved").ends_with(&resolved), "{resolved}");
+        }
+        assert_eq!(OPEN, ["submitted", "assigned", "in_progress"]);
     }
 }
