@@ -869,7 +869,14 @@ async fn concurrent_refreshes_of_one_token_succeed_at_most_once() {
         "{:?}",
         results.iter().map(|r| r.status).collect::<Vec<_>>()
     );
-    assert!(results.iter().all(|r| r.status == 200 || r.status == 401));
+    assert!(
+        results.iter().all(|r| r.status == 200 || r.status == 401),
+        "{:?}",
+        results
+            .iter()
+            .map(|r| (r.status, r.body.to_string()))
+            .collect::<Vec<_>>()
+    );
     // The replays revoked the family, including the winner's new token.
     for r in ok {
         app.refresh(r.body["refresh_token"].as_str().unwrap())
