@@ -14,7 +14,7 @@ const PAGE: &str = include_str!("../../templates/problems/page.html");
     params(("slug" = String, Path, description = "The slug of a problem `type`, e.g. `email-taken`")),
     responses(
     (status = 200, description = "The page, in Chinese or English by Accept-Language", body = String, content_type = "text/html"),
-    (status = 404, description = "No problem type has this slug", body = crate::error::Problem)))]
+    (status = 404, description = "No problem type has this slug", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn page(
     state: web::Data<AppState>,
     req: HttpRequest,
