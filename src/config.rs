@@ -20,6 +20,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub stats: StatsSettings,
     pub console: ConsoleSettings,
+    pub limits: LimitSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -75,6 +76,9 @@ pub struct AuthSettings {
     pub login_max_failures: i32,
     pub login_window_minutes: i64,
     pub login_lockout_seconds: i64,
+    /// Failures per account from all addresses together before it locks: higher than the
+    /// per-address count, so a stranger needs many guesses to lock someone out.
+    pub login_account_max_failures: i32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -97,6 +101,8 @@ pub struct MailSettings {
     pub poll_interval_ms: u64,
     pub lease_seconds: i64,
     pub default_locale: String,
+    /// Sent mail is deleted this many days after sending.
+    pub retention_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,6 +135,17 @@ pub struct ConsoleSettings {
     pub icp_record: String,
     pub police_record: String,
     pub site_code: String,
+}
+
+/// Quotas against floods (0 turns one off: load tests do).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    /// Registrations per client address per hour.
+    pub register_per_hour: i32,
+    /// Filings per user per minute.
+    pub file_per_minute: i32,
+    /// Password-reset, verification and invitation mails per email address per hour.
+    pub mail_per_address_per_hour: i32,
 }
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -170,6 +187,10 @@ impl Settings {
         }
         if self.console.session_idle_minutes < 1 || self.console.session_absolute_hours < 1 {
             bail!("console.session_idle_minutes and session_absolute_hours must be at least 1");
+        }
+        let l = &self.limits;
+        if l.register_per_hour < 0 || l.file_per_minute < 0 || l.mail_per_address_per_hour < 0 {
+            bail!("limits.* must be 0 (off) or more");
         }
         if self.jobs.interval_seconds == 0 {
             bail!("jobs.interval_seconds must be at least 1");
@@ -224,24 +245,13 @@ impl Settings {
         );
         let secret = crate::auth::random_token();
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
+            crate::files::private_dir(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        write_private(path, &secret).with_context(|| format!("writing {}", path.display()))?;
+        crate::files::write_private(path, &secret)
+            .with_context(|| format!("writing {}", path.display()))?;
         Ok(SecretString::from(secret))
     }
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(contents.as_bytes())
 }
 
 #[cfg(test)]

@@ -94,6 +94,7 @@ pub mod password;
 pub mod role;
 pub mod routing;
 pub mod sla;
+pub mod text;
 pub mod throttle;
 pub mod ticket;
 

@@ -1,4 +1,5 @@
-//! Login throttling rules: a counter per key within a window, lockouts that grow.
+//! Throttling rules: login failures counted per key within a window with lockouts that grow,
+//! and fixed-window quotas (registrations per address, filings per user, mail per address).
 
 use chrono::{Duration, NaiveDateTime};
 
@@ -51,6 +52,32 @@ pub fn record_failure(counter: Counter, now: NaiveDateTime, policy: &Policy) -> 
         next.window_start = now;
     }
     next
+}
+
+/// At most `limit` events per `window`; a limit of 0 means no limit (load tests turn quotas off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: i32,
+    pub window: Duration,
+}
+
+/// Spends one event of the quota. A spent quota answers the whole seconds until its window
+/// ends (at least 1), and the counter is left as it was, so refusals do not prolong the wait.
+pub fn take(counter: Counter, now: NaiveDateTime, quota: &Quota) -> Result<Counter, i64> {
+    if quota.limit <= 0 {
+        return Ok(counter);
+    }
+    let mut next = counter;
+    if now - counter.window_start >= quota.window || now < counter.window_start {
+        next.failures = 0;
+        next.window_start = now;
+    }
+    if next.failures >= quota.limit {
+        let left = next.window_start + quota.window - now;
+        return Err((left.num_milliseconds() + 999).div_euclid(1000).max(1));
+    }
+    next.failures += 1;
+    Ok(next)
 }
 
 #[cfg(test)]
@@ -118,5 +145,57 @@ mod tests {
         c = record_failure(c, t(16 * 60), &policy());
         assert_eq!(c.failures, 1);
         assert_eq!(locked_for(&c, t(16 * 60)), None);
+    }
+
+    fn quota() -> Quota {
+        Quota {
+            limit: 3,
+            window: Duration::hours(1),
+        }
+    }
+
+    #[test]
+    fn a_quota_allows_its_limit_per_window_then_says_how_long_to_wait() {
+        let mut c = fresh();
+        for i in 0..3 {
+            c = take(c, t(i), &quota()).expect("within the quota");
+        }
+        assert_eq!(take(c, t(10), &quota()), Err(3600 - 10));
+        assert_eq!(take(c, t(3599), &quota()), Err(1));
+        let c = take(c, t(3600), &quota()).expect("a new window");
+        assert_eq!((c.failures, c.window_start), (1, t(3600)));
+    }
+
+    #[test]
+    fn a_refusal_does_not_move_the_window() {
+        let mut c = fresh();
+        for i in 0..3 {
+            c = take(c, t(i), &quota()).unwrap();
+        }
+        for i in 0..100 {
+            assert!(take(c, t(100 + i), &quota()).is_err());
+        }
+        assert!(take(c, t(3600), &quota()).is_ok());
+    }
+
+    #[test]
+    fn a_zero_limit_never_refuses() {
+        let off = Quota {
+            limit: 0,
+            window: Duration::minutes(1),
+        };
+        let mut c = fresh();
+        for i in 0..1000 {
+            c = take(c, t(i), &off).unwrap();
+        }
+        assert_eq!(c.failures, 0);
+    }
+
+    #[test]
+    fn a_clock_moved_back_starts_a_fresh_window() {
+        let mut c = fresh();
+        c.window_start = t(5000);
+        c.failures = 3;
+        assert!(take(c, t(10), &quota()).is_ok());
     }
 }

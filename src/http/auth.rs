@@ -31,12 +31,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     (status = 400, description = "Malformed request", body = Problem),
     (status = 409, description = "Credit code or email already registered", body = Problem),
     (status = 413, description = "Body too large", body = Problem),
-    (status = 422, description = "Invalid values (credit code check, password policy…)", body = Problem)))]
+    (status = 422, description = "Invalid values (credit code check, password policy…)", body = Problem),
+    (status = 429, description = "Too many registrations from this address; see Retry-After", body = Problem)))]
 pub async fn register(
     state: web::Data<AppState>,
+    ip: ClientIp,
     body: web::Json<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Created().json(auth::register(&state, body.into_inner()).await?))
+    Ok(HttpResponse::Created().json(auth::register(&state, body.into_inner(), ip.0).await?))
 }
 
 /// Sign in: an access token (JWT) and a refresh token.
@@ -95,9 +97,10 @@ pub async fn logout(
     (status = 422, description = "Missing fields", body = Problem)))]
 pub async fn password_reset(
     state: web::Data<AppState>,
+    ip: ClientIp,
     body: web::Json<PasswordResetRequest>,
 ) -> AppResult<HttpResponse> {
-    auth::request_password_reset(&state, body.into_inner()).await?;
+    auth::request_password_reset(&state, body.into_inner(), ip.0).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -128,7 +131,8 @@ pub async fn me(state: web::Data<AppState>, auth: Auth) -> AppResult<HttpRespons
     (status = 204, description = "Password changed"),
     (status = 400, description = "Malformed request", body = Problem),
     (status = 401, description = "Not signed in", body = Problem),
-    (status = 422, description = "Wrong current password or weak new one", body = Problem)))]
+    (status = 422, description = "Wrong current password or weak new one", body = Problem),
+    (status = 429, description = "Too many wrong current passwords; see Retry-After", body = Problem)))]
 pub async fn change_password(
     state: web::Data<AppState>,
     auth: Auth,

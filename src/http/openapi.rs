@@ -163,6 +163,7 @@ fn own_problems(operation_id: &str) -> &'static [ProblemType] {
             Duplicate,
             WeakPassword,
             InvalidCreditCode,
+            RateLimited,
         ],
         "login" => &[
             WrongCredentials,
@@ -174,7 +175,7 @@ fn own_problems(operation_id: &str) -> &'static [ProblemType] {
         ],
         "refresh" => &[RefreshTokenInvalid],
         "password_reset_confirm" => &[TokenInvalid, WeakPassword],
-        "change_password" => &[WrongCurrentPassword, WeakPassword],
+        "change_password" => &[WrongCurrentPassword, WeakPassword, RateLimited],
         "create_department" => &[Forbidden, DepartmentNameTaken, Duplicate],
         "update_department" => &[Forbidden, NotFound, DepartmentNameTaken, Duplicate],
         "list_departments" | "create_category" | "list_users" | "list_enterprises"
@@ -185,7 +186,12 @@ fn own_problems(operation_id: &str) -> &'static [ProblemType] {
         "create_user" => &[Forbidden, EmailTaken, Duplicate, WeakPassword],
         "update_user" => &[Forbidden, NotFound, SelfDeactivation],
         "retry_outbox" => &[Forbidden, NotFound, MessageNotDead],
-        "create" => &[Forbidden, IdempotencyKeyReused, IdempotencyKeyInProgress],
+        "create" => &[
+            Forbidden,
+            IdempotencyKeyReused,
+            IdempotencyKeyInProgress,
+            RateLimited,
+        ],
         "get" | "events" | "comments" => &[NotFound],
         "comment" => &[NotFound, StaffOnlyCommentKind, TicketClosed],
         "act" => &[

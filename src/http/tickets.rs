@@ -52,7 +52,8 @@ fn with_etag(status: actix_web::http::StatusCode, ticket: &TicketView) -> HttpRe
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Enterprise users only", body = Problem),
     (status = 413, description = "Body too large", body = Problem),
-    (status = 422, description = "Invalid values, or an Idempotency-Key reused with another body", body = Problem)))]
+    (status = 422, description = "Invalid values, or an Idempotency-Key reused with another body", body = Problem),
+    (status = 429, description = "Too many filings by this user; see Retry-After", body = Problem)))]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,

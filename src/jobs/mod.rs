@@ -1,4 +1,5 @@
-//! Background sweeps, every `jobs.interval_seconds`: overdue tickets and auto-close.
+//! Background sweeps, every `jobs.interval_seconds`: overdue tickets, auto-close, expired
+//! idempotency keys and sent mail past its retention.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use crate::error::AppResult;
 use crate::service::AppState;
 use crate::service::notify::{self, Notice};
 use crate::service::views::ts;
+use crate::store::outbox;
 use crate::store::tickets::{self, NewEvent, TicketChanges};
 
 pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
@@ -53,6 +55,11 @@ pub async fn sweep(state: &AppState) -> AppResult<SweepReport> {
         .db
         .write(move |conn| tickets::purge_idempotency(conn, cutoff))
         .await?;
+    let sent_before = state.clock.now() - Duration::days(state.settings.mail.retention_days);
+    report.purged_mail = state
+        .db
+        .write(move |conn| outbox::purge_sent(conn, sent_before))
+        .await?;
     if report.overdue + report.auto_closed > 0 {
         tracing::info!(
             overdue = report.overdue,
@@ -68,6 +75,7 @@ pub struct SweepReport {
     pub overdue: usize,
     pub auto_closed: usize,
     pub expired_keys: usize,
+    pub purged_mail: usize,
 }
 
 const BATCH: usize = 100;

@@ -103,6 +103,7 @@ impl Templates {
                     subject => &subject,
                     content => minijinja::Value::from_safe_string(html),
                 })?,
+            secret: false,
         })
     }
 }

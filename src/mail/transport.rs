@@ -38,7 +38,7 @@ impl Transport {
                 Transport::Smtp(transport)
             }
             MailTransportKind::File => {
-                std::fs::create_dir_all(&settings.file_dir)
+                crate::files::private_dir(&settings.file_dir)
                     .with_context(|| format!("creating {}", settings.file_dir.display()))?;
                 Transport::File(AsyncFileTransport::new(&settings.file_dir))
             }

@@ -88,7 +88,7 @@ pub async fn create_department(
     as_role(state, principal, ADMIN, true, move |conn, _| {
         let mut checks = Checks::new();
         let name = checks.text("name", &req.name, 1, 100);
-        let description = checks.optional_text("description", req.description.as_deref(), 1000);
+        let description = checks.optional_prose("description", req.description.as_deref(), 1000);
         checks.done()?;
         if departments::department_name_taken(conn, &name, None)? {
             return Err(AppError::new(
@@ -132,7 +132,7 @@ pub async fn update_department(
         let name = req.name.as_deref().map(|n| checks.text("name", n, 1, 100));
         let description = req
             .description
-            .map(|d| checks.optional_text("description", d.as_deref(), 1000));
+            .map(|d| checks.optional_prose("description", d.as_deref(), 1000));
         checks.done()?;
         departments::find_department(conn, &id)?
             .ok_or_else(|| AppError::not_found("department"))?;
@@ -209,7 +209,7 @@ pub async fn create_category(
     as_role(state, principal, ADMIN, true, move |conn, _| {
         let mut checks = Checks::new();
         let name = checks.text("name", &req.name, 1, 100);
-        let description = checks.optional_text("description", req.description.as_deref(), 1000);
+        let description = checks.optional_prose("description", req.description.as_deref(), 1000);
         check_sla(&mut checks, req.sla_hours);
         checks.done()?;
         require_active_department(conn, &req.department_id)?;
@@ -273,7 +273,7 @@ pub async fn update_category(
         let name = req.name.as_deref().map(|n| checks.text("name", n, 1, 100));
         let description = req
             .description
-            .map(|d| checks.optional_text("description", d.as_deref(), 1000));
+            .map(|d| checks.optional_prose("description", d.as_deref(), 1000));
         if let Some(h) = req.sla_hours {
             check_sla(&mut checks, h);
         }

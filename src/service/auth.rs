@@ -4,18 +4,19 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::validate::{Checks, normalize_email};
 use super::views::{DepartmentView, EnterpriseView, UserView};
+use super::{AppState, quota};
 use crate::auth::{random_token, sha256_hex};
+use crate::config::AuthSettings;
 use crate::domain::credit_code::CreditCode;
 use crate::domain::password::check_password;
-use crate::domain::throttle::{self, Counter, Policy};
+use crate::domain::throttle::{self, Policy, Quota};
 use crate::domain::ticket::Role;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
 use crate::store::enterprises::{self, NewEnterprise};
-use crate::store::sessions::{self, ThrottleRow};
+use crate::store::sessions;
 use crate::store::users::{self, NewUser, UserRow};
 use crate::store::{departments, outbox};
 
@@ -167,7 +168,12 @@ fn locale(state: &AppState, checks: &mut Checks, field: &str, wanted: Option<&st
     }
 }
 
-pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<RegisterResponse> {
+/// `ip` is the client address, whose registrations per hour are limited.
+pub async fn register(
+    state: &AppState,
+    req: RegisterRequest,
+    ip: String,
+) -> AppResult<RegisterResponse> {
     let mut checks = Checks::new();
     let name = checks.text("enterprise.name", &req.enterprise.name, 1, 200);
     let credit_code = match CreditCode::parse(&req.enterprise.credit_code) {
@@ -182,7 +188,7 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<Regis
         }
     };
     let address =
-        checks.optional_text("enterprise.address", req.enterprise.address.as_deref(), 500);
+        checks.optional_prose("enterprise.address", req.enterprise.address.as_deref(), 500);
     let industry = checks.optional_text(
         "enterprise.industry",
         req.enterprise.industry.as_deref(),
@@ -204,8 +210,23 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<Regis
     );
     checks.done()?;
 
-    let hash = hash_password(state, req.user.password).await?;
     let now = state.clock.now();
+    // Spent before hashing and committed whatever follows, so a flood is refused before it
+    // costs argon2 time, and probing which emails are taken counts as attempts too.
+    let registrations = quota::registrations_per_address(&state.settings.limits);
+    state
+        .db
+        .write(move |conn| {
+            quota::enforce(
+                conn,
+                &format!("register:{ip}"),
+                &registrations,
+                now,
+                "registrations",
+            )
+        })
+        .await?;
+    let hash = hash_password(state, req.user.password).await?;
     state
         .db
         .write(move |conn| {
@@ -271,33 +292,33 @@ pub struct TokenResponse {
     pub user: UserView,
 }
 
-fn throttle_policy(state: &AppState, per_ip: bool) -> Policy {
-    let a = &state.settings.auth;
+fn failure_policy(a: &AuthSettings, max_failures: i32) -> Policy {
     Policy {
-        // A whole address gets room for many users behind one NAT; one account from one
-        // address gets the configured few.
-        max_failures: if per_ip {
-            a.login_max_failures * 10
-        } else {
-            a.login_max_failures
-        },
+        max_failures,
         window: Duration::minutes(a.login_window_minutes),
         base_lockout: Duration::seconds(a.login_lockout_seconds),
         max_lockout: Duration::minutes(a.login_window_minutes),
     }
 }
 
-fn counter(row: &ThrottleRow) -> Counter {
-    Counter {
-        failures: row.failures,
-        window_start: row.window_start,
-        locked_until: row.locked_until,
-        lockouts: row.lockouts,
-    }
-}
-
-fn throttle_keys(email: &str, ip: &str) -> [String; 2] {
-    [format!("account:{email}|ip:{ip}"), format!("ip:{ip}")]
+/// The login throttle's counters: one account from one address gets the configured few
+/// failures; a whole address room for many users behind one NAT; one account from all
+/// addresses together a higher cap, so guessing spread over many addresses still locks, yet a
+/// stranger cannot lock a user out with a handful of tries.
+fn login_throttles(state: &AppState, email: &str, ip: &str) -> [(String, Policy); 3] {
+    let a = &state.settings.auth;
+    let policy = |max_failures| failure_policy(a, max_failures);
+    [
+        (
+            format!("account:{email}|ip:{ip}"),
+            policy(a.login_max_failures),
+        ),
+        (format!("ip:{ip}"), policy(a.login_max_failures * 10)),
+        (
+            format!("account:{email}"),
+            policy(a.login_account_max_failures),
+        ),
+    ]
 }
 
 /// Login in three steps so no database connection is held while argon2 runs: count the
@@ -327,17 +348,16 @@ pub async fn authenticate<T: Send + 'static>(
     start: impl FnOnce(&mut DbConn, &UserRow) -> AppResult<T> + Send + 'static,
 ) -> AppResult<(UserRow, T)> {
     let email = normalize_email(&req.email);
-    let keys = throttle_keys(&email, &ip);
+    let throttles = login_throttles(state, &email, &ip);
     let now = state.clock.now();
-    let policies = [throttle_policy(state, false), throttle_policy(state, true)];
     let (user, enterprise_status) = {
-        let (email, keys) = (email.clone(), keys.clone());
+        let (email, throttles) = (email.clone(), throttles.clone());
         state
             .db
             .write(move |conn| {
-                for (key, policy) in keys.iter().zip(policies.iter()) {
+                for (key, policy) in &throttles {
                     let row = sessions::lock_throttle(conn, key, now)?;
-                    if let Some(seconds) = throttle::locked_for(&counter(&row), now) {
+                    if let Some(seconds) = throttle::locked_for(&row.counter(), now) {
                         return Err(AppError::RateLimited {
                             retry_after_seconds: seconds as u64,
                             detail: format!(
@@ -345,8 +365,8 @@ pub async fn authenticate<T: Send + 'static>(
                             ),
                         });
                     }
-                    let next = throttle::record_failure(counter(&row), now, policy);
-                    sessions::save_throttle(conn, &throttle_row(row.key, next))?;
+                    let next = throttle::record_failure(row.counter(), now, policy);
+                    sessions::save_throttle(conn, &row.with(next))?;
                 }
                 match users::find_by_email(conn, &email)? {
                     Some(user) => {
@@ -385,13 +405,14 @@ pub async fn authenticate<T: Send + 'static>(
     state
         .db
         .write(move |conn| {
-            // A success wipes the account's slate and takes back its count on the address.
-            let [account_key, ip_key] = keys;
-            sessions::clear_throttle(conn, &account_key)?;
+            // A success wipes the account's slates and takes back its count on the address.
+            let [(from_here, _), (ip_key, _), (anywhere, _)] = throttles;
+            sessions::clear_throttle(conn, &from_here)?;
+            sessions::clear_throttle(conn, &anywhere)?;
             let row = sessions::lock_throttle(conn, &ip_key, now)?;
-            let mut undone = counter(&row);
+            let mut undone = row.counter();
             undone.failures = (undone.failures - 1).max(0);
-            sessions::save_throttle(conn, &throttle_row(row.key, undone))?;
+            sessions::save_throttle(conn, &row.with(undone))?;
             let started = start(conn, &user)?;
             Ok((user, started))
         })
@@ -404,16 +425,6 @@ fn enterprise_refusal(status: &str) -> ProblemType {
         "pending" => ProblemType::EnterprisePending,
         "rejected" => ProblemType::EnterpriseRejected,
         _ => ProblemType::EnterpriseSuspended,
-    }
-}
-
-fn throttle_row(key: String, c: Counter) -> ThrottleRow {
-    ThrottleRow {
-        key,
-        failures: c.failures,
-        window_start: c.window_start,
-        locked_until: c.locked_until,
-        lockouts: c.lockouts,
     }
 }
 
@@ -537,41 +548,57 @@ pub struct PasswordResetRequest {
     pub email: String,
 }
 
-/// Always succeeds, so the answer does not tell whether the email is registered.
-pub async fn request_password_reset(state: &AppState, req: PasswordResetRequest) -> AppResult<()> {
+/// Always succeeds, so the answer does not tell whether the email is registered: both cases
+/// render the mail and run one transaction that spends the quotas, looks the address up and
+/// (for a known, active, unthrottled address) stores the token and queues the mail. Quotas:
+/// `limits.mail_per_address_per_hour` per email address, ten times that per client address.
+pub async fn request_password_reset(
+    state: &AppState,
+    req: PasswordResetRequest,
+    ip: String,
+) -> AppResult<()> {
     let email = normalize_email(&req.email);
     let now = state.clock.now();
     let minutes = state.settings.auth.password_reset_minutes;
     let token = random_token();
-    let Some(user) = state
-        .db
-        .run(move |conn| users::find_by_email(conn, &email))
-        .await?
-    else {
-        return Ok(());
-    };
-    if !user.active {
-        return Ok(());
-    }
-    let mail = state.templates.compose(
-        "password_reset",
-        &user.locale,
-        &user.email,
-        &serde_json::json!({
-            "name": user.name,
-            "token": token,
-            "valid_minutes": minutes,
-            // The console's page for it, with the token filled in.
-            "link": format!(
-                "{}/password-reset/confirm?token={token}",
-                state.settings.server.public_url.trim_end_matches('/')
-            ),
-        }),
-    )?;
     let hash = sha256_hex(&token);
+    let per_address = quota::mail_per_address(&state.settings.limits);
+    let per_client = Quota {
+        limit: per_address.limit.saturating_mul(10),
+        ..per_address
+    };
+    let link = format!(
+        "{}/password-reset/confirm?token={token}",
+        state.settings.server.public_url.trim_end_matches('/')
+    );
+    let templates = state.templates.clone();
+    let default_locale = state.settings.mail.default_locale.clone();
     state
         .db
         .write(move |conn| {
+            let address = quota::spend(conn, &format!("mail:{email}"), &per_address, now)?;
+            let client = quota::spend(conn, &format!("mail-client:{ip}"), &per_client, now)?;
+            let user = users::find_by_email(conn, &email)?.filter(|u| u.active);
+            let (locale, name) = user
+                .as_ref()
+                .map_or((default_locale.as_str(), ""), |u| (&u.locale, &u.name));
+            let mail = templates
+                .compose(
+                    "password_reset",
+                    locale,
+                    &email,
+                    &serde_json::json!({
+                        "name": name,
+                        "token": token,
+                        "valid_minutes": minutes,
+                        // The console's page for it, with the token filled in.
+                        "link": link,
+                    }),
+                )?
+                .carrying_secret();
+            let Some(user) = user.filter(|_| address.is_ok() && client.is_ok()) else {
+                return Ok(());
+            };
             sessions::insert_reset(conn, &user.id, &hash, now + Duration::minutes(minutes), now)?;
             outbox::enqueue(conn, &mail, now)?;
             Ok(())
@@ -681,19 +708,39 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+/// Counted like a login (before verifying, so parallel guesses queue on the counter): a wrong
+/// current password costs a try, and too many lock the form with 429 for a while.
 pub async fn change_password(
     state: &AppState,
     principal: Principal,
     req: ChangePasswordRequest,
 ) -> AppResult<()> {
-    let (actor, hash) = state
-        .db
-        .run(move |conn| {
-            let actor = load_actor(conn, &principal)?;
-            let user = users::find(conn, &actor.id)?.ok_or_else(|| AppError::not_found("user"))?;
-            Ok((actor, user.password_hash))
-        })
-        .await?;
+    let key = format!("password:{}", principal.user_id);
+    let policy = failure_policy(&state.settings.auth, state.settings.auth.login_max_failures);
+    let now = state.clock.now();
+    let (actor, hash) = {
+        let key = key.clone();
+        state
+            .db
+            .write(move |conn| {
+                let actor = load_actor(conn, &principal)?;
+                let user =
+                    users::find(conn, &actor.id)?.ok_or_else(|| AppError::not_found("user"))?;
+                let row = sessions::lock_throttle(conn, &key, now)?;
+                if let Some(seconds) = throttle::locked_for(&row.counter(), now) {
+                    return Err(AppError::RateLimited {
+                        retry_after_seconds: seconds as u64,
+                        detail: format!(
+                            "too many wrong current passwords; try again in {seconds} seconds"
+                        ),
+                    });
+                }
+                let next = throttle::record_failure(row.counter(), now, &policy);
+                sessions::save_throttle(conn, &row.with(next))?;
+                Ok((actor, user.password_hash))
+            })
+            .await?
+    };
     if !verify_password(state, req.current_password, hash).await? {
         return Err(AppError::invalid(
             ProblemType::WrongCurrentPassword,
@@ -701,11 +748,16 @@ pub async fn change_password(
             "is not your current password",
         ));
     }
+    // The right current password takes back the try, even if the new one is refused.
+    let cleared = key.clone();
+    state
+        .db
+        .write(move |conn| sessions::clear_throttle(conn, &cleared))
+        .await?;
     let mut checks = Checks::new();
     policy_error("new_password", &mut checks, &req.new_password, &actor.email);
     checks.done()?;
     let new_hash = hash_password(state, req.new_password).await?;
-    let now = state.clock.now();
     state
         .db
         .write(move |conn| {

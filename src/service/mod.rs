@@ -7,6 +7,7 @@ pub mod console;
 pub mod notify;
 pub mod ops;
 pub mod page;
+pub mod quota;
 pub mod stats;
 pub mod tickets;
 pub mod validate;

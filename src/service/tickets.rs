@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
 use super::auth::{Actor, Principal, load_actor};
 use super::notify::{self, Notice};
 use super::page::{self, Page};
 use super::validate::Checks;
 use super::views::ts;
+use super::{AppState, quota};
 use crate::domain::routing::{self, Candidate};
 use crate::domain::sla;
 use crate::domain::ticket::{
@@ -168,6 +168,7 @@ pub async fn create(
     let now = state.clock.now();
     let keep = Duration::hours(state.settings.tickets.idempotency_hours);
     let notifier = state.notifier.clone();
+    let filings = quota::filings_per_user(&state.settings.limits);
     let attempt = {
         let (principal, key, hash, title, description, category_id) = (
             principal.clone(),
@@ -184,7 +185,7 @@ pub async fn create(
                 actor.require(&[Role::Enterprise])?;
                 let mut checks = Checks::new();
                 let title = checks.text("title", &title, 1, 200);
-                let description = checks.text("description", &description, 1, 10_000);
+                let description = checks.prose("description", &description, 1, 10_000);
                 if let Some(key) = &key
                     && (key.is_empty() || key.len() > 200)
                 {
@@ -196,6 +197,13 @@ pub async fn create(
                 {
                     return Ok(replay);
                 }
+                quota::enforce(
+                    conn,
+                    &format!("file:{}", actor.id),
+                    &filings,
+                    now,
+                    "filings",
+                )?;
                 let enterprise_id = actor
                     .enterprise_id
                     .clone()
@@ -397,15 +405,15 @@ fn check_body(action: Action, req: &ActionRequest) -> AppResult<Checked> {
     let mut checks = Checks::new();
     let note_required = matches!(action, Action::Return | Action::Reopen | Action::Close);
     let note = match (&req.note, note_required) {
-        (Some(n), true) => Some(checks.text("note", n, 1, 5000)),
+        (Some(n), true) => Some(checks.prose("note", n, 1, 5000)),
         (None, true) => {
             checks.fail("note", "is required for this action");
             None
         }
-        (n, false) => checks.optional_text("note", n.as_deref(), 5000),
+        (n, false) => checks.optional_prose("note", n.as_deref(), 5000),
     };
     let resolution = match (action, &req.resolution) {
-        (Action::Resolve, Some(r)) => Some(checks.text("resolution", r, 1, 10_000)),
+        (Action::Resolve, Some(r)) => Some(checks.prose("resolution", r, 1, 10_000)),
         (Action::Resolve, None) => {
             checks.fail("resolution", "is required to resolve");
             None
@@ -426,7 +434,7 @@ fn check_body(action: Action, req: &ActionRequest) -> AppResult<Checked> {
         };
         (
             rating,
-            checks.optional_text("feedback", req.feedback.as_deref(), 5000),
+            checks.optional_prose("feedback", req.feedback.as_deref(), 5000),
         )
     } else {
         (None, None)
@@ -724,7 +732,7 @@ pub async fn comment(
                 ));
             }
             let mut checks = Checks::new();
-            let body = checks.text("body", &req.body, 1, 10_000);
+            let body = checks.prose("body", &req.body, 1, 10_000);
             checks.done()?;
             let row = store::insert_comment(conn, &t.id, &actor.id, kind.as_str(), &body, now)?;
             store::insert_event(

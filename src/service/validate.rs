@@ -1,5 +1,6 @@
 //! Collects every field error of a request, so a client fixes them all in one round.
 
+use crate::domain::text::{self, TextFault};
 use crate::error::{AppError, AppResult, FieldError, ProblemType};
 
 /// The failures so far, each with its problem type: when all share one specific type (only the
@@ -20,8 +21,46 @@ impl Checks {
         self.0.push((kind, FieldError::new(field, message)));
     }
 
-    /// Trimmed text of `min..=max` characters.
+    /// Trimmed one-line text (a name, a title) of `min..=max` characters.
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        self.sized(field, value, min, max, text::check_line)
+    }
+
+    /// Trimmed free text (a description, a message) of `min..=max` characters.
+    pub fn prose(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        self.sized(field, value, min, max, text::check_prose)
+    }
+
+    /// Optional one-line text: empty after trimming counts as absent.
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        Some(self.sized(field, value, 1, max, text::check_line))
+    }
+
+    /// Optional free text: empty after trimming counts as absent.
+    pub fn optional_prose(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        Some(self.sized(field, value, 1, max, text::check_prose))
+    }
+
+    fn sized(
+        &mut self,
+        field: &str,
+        value: &str,
+        min: usize,
+        max: usize,
+        check: fn(&str) -> Result<(), TextFault>,
+    ) -> String {
         let value = value.trim();
         let n = value.chars().count();
         if n < min {
@@ -35,27 +74,22 @@ impl Checks {
             );
         } else if n > max {
             self.fail(field, format!("must be at most {max} characters"));
+        } else if let Err(fault) = check(value) {
+            self.fail(field, fault.message());
         }
         value.to_owned()
     }
 
-    /// Optional text: empty after trimming counts as absent.
-    pub fn optional_text(
-        &mut self,
-        field: &str,
-        value: Option<&str>,
-        max: usize,
-    ) -> Option<String> {
-        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-        if value.chars().count() > max {
-            self.fail(field, format!("must be at most {max} characters"));
-        }
-        Some(value.to_owned())
-    }
-
     pub fn email(&mut self, field: &str, value: &str) -> String {
         let email = normalize_email(value);
-        if !is_plausible_email(&email) {
+        if let Err(fault) = text::check_line(value.trim()) {
+            self.fail(field, fault.message());
+        } else if !email.is_ascii() {
+            self.fail(
+                field,
+                "must be written in ASCII letters, like name@example.com (look-alike letters are refused)",
+            );
+        } else if !is_plausible_email(&email) {
             self.fail(field, "must be an email address like name@example.com");
         }
         email
@@ -78,9 +112,7 @@ impl Checks {
 }
 
 /// Emails are unique case-insensitively, so they are stored lower-cased.
-pub fn normalize_email(value: &str) -> String {
-    value.trim().to_lowercase()
-}
+pub use crate::domain::text::normalize_email;
 
 pub fn is_plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.rsplit_once('@') else {

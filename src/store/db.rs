@@ -106,8 +106,12 @@ impl Db {
             && let Some(parent) = std::path::Path::new(&target).parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent)
+            crate::files::private_dir(parent)
                 .with_context(|| format!("creating database directory {}", parent.display()))?;
+        }
+        if backend == Backend::Sqlite {
+            crate::files::private_file(std::path::Path::new(&target))
+                .with_context(|| format!("creating database file {target}"))?;
         }
         let manager = Manager {
             backend,

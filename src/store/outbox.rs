@@ -39,7 +39,21 @@ pub struct NewMail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Carries a single-use link: the body is cleared once sent.
+    pub secret: bool,
 }
+
+impl NewMail {
+    pub fn carrying_secret(self) -> NewMail {
+        NewMail {
+            secret: true,
+            ..self
+        }
+    }
+}
+
+/// What a sent secret mail's stored body becomes.
+pub const CLEARED: &str = "(cleared after sending: it carried a single-use link)";
 
 pub fn enqueue(conn: &mut DbConn, mail: &NewMail, now: NaiveDateTime) -> AppResult<String> {
     let id = super::new_id();
@@ -50,6 +64,7 @@ pub fn enqueue(conn: &mut DbConn, mail: &NewMail, now: NaiveDateTime) -> AppResu
             outbox::subject.eq(&mail.subject),
             outbox::text_body.eq(&mail.text),
             outbox::html_body.eq(&mail.html),
+            outbox::secret.eq(mail.secret),
             outbox::status.eq(PENDING),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
@@ -103,7 +118,18 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<(
             outbox::last_error.eq(None::<String>),
         ))
         .execute(conn)?;
+    diesel::update(outbox::table.find(id).filter(outbox::secret))
+        .set((outbox::text_body.eq(CLEARED), outbox::html_body.eq(CLEARED)))
+        .execute(conn)?;
     Ok(())
+}
+
+/// Deletes mail sent before `cutoff`; returns how many.
+pub fn purge_sent(conn: &mut DbConn, cutoff: NaiveDateTime) -> AppResult<usize> {
+    Ok(diesel::delete(
+        outbox::table.filter(outbox::status.eq(SENT).and(outbox::sent_at.lt(cutoff))),
+    )
+    .execute(conn)?)
 }
 
 /// Records a failed attempt: back off and retry, or give up (`dead`).

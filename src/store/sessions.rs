@@ -7,6 +7,7 @@ use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 
 use super::db::DbConn;
 use super::schema::{login_throttle, password_resets, refresh_tokens, sessions, users};
+use crate::domain::throttle::Counter;
 use crate::error::AppResult;
 
 /// Starts a session (a sign-in); its id is the family id of its refresh tokens and the `sid`
@@ -225,11 +226,25 @@ pub struct ThrottleRow {
     pub lockouts: i32,
 }
 
-pub fn throttle_rows(conn: &mut DbConn, keys: &[String]) -> AppResult<Vec<ThrottleRow>> {
-    Ok(login_throttle::table
-        .filter(login_throttle::key.eq_any(keys))
-        .select(ThrottleRow::as_select())
-        .load(conn)?)
+impl ThrottleRow {
+    pub fn counter(&self) -> Counter {
+        Counter {
+            failures: self.failures,
+            window_start: self.window_start,
+            locked_until: self.locked_until,
+            lockouts: self.lockouts,
+        }
+    }
+
+    pub fn with(self, c: Counter) -> ThrottleRow {
+        ThrottleRow {
+            key: self.key,
+            failures: c.failures,
+            window_start: c.window_start,
+            locked_until: c.locked_until,
+            lockouts: c.lockouts,
+        }
+    }
 }
 
 /// Reads a throttle row for update, creating it first; the same SQL serves both backends

@@ -279,6 +279,7 @@ fn optional(s: &str) -> Option<String> {
 pub async fn register(
     state: web::Data<AppState>,
     mut v: Visitor,
+    ip: ClientIp,
     form: web::Form<RegisterForm>,
 ) -> Result<HttpResponse, WebError> {
     v.check_csrf(&form.csrf)?;
@@ -298,7 +299,7 @@ pub async fn register(
             locale: Some(v.ctx.lang.tag().to_owned()),
         },
     };
-    let errors = match auth::register(&state, req).await {
+    let errors = match auth::register(&state, req, ip.0).await {
         Ok(_) => {
             v.ctx.flash_next("flash.registered");
             let q = serde_urlencoded::to_string([("email", form.email.trim())]).unwrap_or_default();
@@ -359,6 +360,7 @@ pub struct ResetForm {
 pub async fn reset(
     state: web::Data<AppState>,
     mut v: Visitor,
+    ip: ClientIp,
     form: web::Form<ResetForm>,
 ) -> Result<HttpResponse, WebError> {
     v.check_csrf(&form.csrf)?;
@@ -381,6 +383,7 @@ pub async fn reset(
         PasswordResetRequest {
             email: email.clone(),
         },
+        ip.0,
     )
     .await
     .map_err(|e| v.fail(e))?;

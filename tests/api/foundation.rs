@@ -17,6 +17,7 @@ fn mail(to: &str, subject: &str) -> NewMail {
         subject: subject.into(),
         text: "hello 你好".into(),
         html: "<p>hello 你好</p>".into(),
+        secret: false,
     }
 }
 

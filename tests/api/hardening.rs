@@ -6,8 +6,10 @@ use qifu::clock::Clock;
 use qifu::domain::ticket::Role;
 use serde_json::{Value, json};
 
+use reqwest::Method;
+
 use super::helpers::{
-    CREDIT_CODES, Id, NEW_PASSWORD, PASSWORD, Session, TestApp, action_path, jwt_keys, poll,
+    CREDIT_CODES, Id, NEW_PASSWORD, PASSWORD, Resp, Session, TestApp, action_path, jwt_keys, poll,
     reset_token,
 };
 
@@ -508,4 +510,354 @@ async fn an_admin_cannot_carry_a_department() {
     )
     .await
     .problem(422, "validation_failed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Mail floods, 4. current-password guessing, 7. lock-out across addresses, 11. quotas
+// ---------------------------------------------------------------------------------------------
+
+async fn reset_mails(app: &TestApp, to: &str) -> usize {
+    app.outbox_rows()
+        .await
+        .iter()
+        .filter(|m| m.recipient == to)
+        .count()
+}
+
+#[actix_web::test]
+async fn reset_mail_is_throttled_per_address_and_per_client_without_changing_the_answer() {
+    let app = TestApp::spawn_with(json!({"limits": {"mail_per_address_per_hour": 2}})).await;
+    app.with_enterprise(0, "target@example.com").await;
+    for _ in 0..5 {
+        app.post(
+            "/auth/password-reset",
+            None,
+            json!({"email": "target@example.com"}),
+        )
+        .await
+        .expect(202);
+    }
+    assert_eq!(reset_mails(&app, "target@example.com").await, 2);
+
+    // An hour later the address gets mail again.
+    app.advance_hours(1);
+    let again = json!({"email": "TARGET@example.com"});
+    app.post("/auth/password-reset", None, again.clone())
+        .await
+        .expect(202);
+    assert_eq!(reset_mails(&app, "target@example.com").await, 3);
+
+    // One client spraying addresses (known or not) spends its own quota: ten times the
+    // per-address one, counted the same for unknown addresses.
+    app.with_enterprise(1, "other@example.com").await;
+    for i in 0..19 {
+        let body = json!({"email": format!("nobody{i}@example.com")});
+        app.post("/auth/password-reset", None, body)
+            .await
+            .expect(202);
+    }
+    app.post(
+        "/auth/password-reset",
+        None,
+        json!({"email": "other@example.com"}),
+    )
+    .await
+    .expect(202);
+    assert_eq!(
+        reset_mails(&app, "other@example.com").await,
+        0,
+        "the client had spent its 20 mails this hour"
+    );
+}
+
+#[actix_web::test]
+async fn current_password_guessing_is_throttled_like_login() {
+    let app = TestApp::spawn().await;
+    let user = app.with_enterprise(0, "guess@example.com").await;
+    let guess = |current: &str| json!({"current_password": current, "new_password": NEW_PASSWORD});
+    for _ in 0..5 {
+        app.post("/me/password", user.t(), guess("wrong-password-1"))
+            .await
+            .problem(422, "validation_failed");
+    }
+    let locked = app
+        .post("/me/password", user.t(), guess(PASSWORD))
+        .await
+        .problem(429, "rate_limited");
+    let wait: u64 = locked.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert_eq!(
+        app.try_login("guess@example.com", PASSWORD).await.status,
+        200,
+        "the password did not change while locked"
+    );
+
+    app.advance_hours(1);
+    let fresh = app.login_as("guess@example.com").await;
+    app.post("/me/password", fresh.t(), guess(PASSWORD))
+        .await
+        .expect(204);
+}
+
+#[actix_web::test]
+async fn guesses_spread_over_many_addresses_still_lock_the_account() {
+    let app = TestApp::spawn_with(json!({"server": {"trust_forwarded_for": true}})).await;
+    app.with_enterprise(0, "spread@example.com").await;
+    let from = |ip: String, password: &str| {
+        app.request(Method::POST, "/auth/login", None)
+            .header("x-forwarded-for", ip)
+            .json(&json!({"email": "spread@example.com", "password": password}))
+    };
+    // Four wrong guesses from each of five addresses: no address reaches its own limit of five.
+    for n in 1..=5 {
+        for _ in 0..4 {
+            let r = app
+                .send(from(format!("198.51.100.{n}"), "wrong-guess-1"))
+                .await;
+            assert_eq!(r.status, 401, "{}", r.body);
+        }
+    }
+    let r = app.send(from("203.0.113.9".into(), PASSWORD)).await;
+    assert_eq!(
+        r.status, 429,
+        "the account is locked everywhere: {}",
+        r.body
+    );
+    assert!(r.header("retry-after").is_some());
+
+    // The user can still get in once the lock-out runs out, and success clears the count.
+    app.advance_hours(1);
+    let r = app.send(from("203.0.113.9".into(), PASSWORD)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[actix_web::test]
+async fn registrations_per_address_and_filings_per_user_are_limited() {
+    let app = TestApp::spawn_with(json!({
+        "limits": {"register_per_hour": 2, "file_per_minute": 2}
+    }))
+    .await;
+    let admin = app.with_admin("admin@example.gov.cn").await;
+    let desk = app
+        .with_desk(&admin, "Dept", "Cat", 48, &["o@example.gov.cn"])
+        .await;
+    let filer = app.with_enterprise(0, "one@example.com").await;
+    app.with_enterprise(1, "two@example.com").await;
+    let third = json!({
+        "enterprise": {"name": "Third", "credit_code": CREDIT_CODES[2]},
+        "user": {"name": "Third", "email": "three@example.com", "password": PASSWORD}
+    });
+    let refused = app
+        .post("/auth/register", None, third.clone())
+        .await
+        .problem(429, "rate_limited");
+    assert!(refused.header("retry-after").is_some());
+    assert_eq!(
+        app.try_login("three@example.com", PASSWORD).await.status,
+        401,
+        "a refused registration creates nothing"
+    );
+
+    let body =
+        |title: &str| json!({"title": title, "description": "d", "category_id": desk.category});
+    let first = app
+        .send(
+            app.request(Method::POST, "/tickets", filer.t())
+                .header("idempotency-key", "k1")
+                .json(&body("first")),
+        )
+        .await
+        .expect(201);
+    app.post("/tickets", filer.t(), body("second"))
+        .await
+        .expect(201);
+    app.post("/tickets", filer.t(), body("third"))
+        .await
+        .problem(429, "rate_limited");
+    // A replay is not a new filing, so it is answered even with the quota spent.
+    let replay = app
+        .send(
+            app.request(Method::POST, "/tickets", filer.t())
+                .header("idempotency-key", "k1")
+                .json(&body("first")),
+        )
+        .await
+        .expect(201);
+    assert_eq!(replay.body["id"], first.body["id"]);
+    let listed = app.get("/tickets?limit=10", filer.t()).await.expect(200);
+    assert_eq!(listed.items().len(), 2, "the refused filing left nothing");
+
+    app.advance_hours(1);
+    app.post("/auth/register", None, third).await.expect(201);
+    app.post("/tickets", filer.t(), body("later"))
+        .await
+        .expect(201);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Invisible and look-alike text
+// ---------------------------------------------------------------------------------------------
+
+fn registration(n: usize, email: &str, user_name: &str) -> Value {
+    json!({
+        "enterprise": {"name": format!("Enterprise {n}"), "credit_code": CREDIT_CODES[n]},
+        "user": {"name": user_name, "email": email, "password": PASSWORD}
+    })
+}
+
+fn refused_field(r: &Resp) -> String {
+    r.body["errors"][0]["field"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn look_alike_emails_meet_the_account_they_imitate_or_are_refused() {
+    let app = TestApp::spawn().await;
+    app.with_enterprise(0, "enterprise1@example.com").await;
+    let r = app
+        .post(
+            "/auth/register",
+            None,
+            registration(1, "ｅnterprise1@Example.com", "Copy"),
+        )
+        .await
+        .expect(409);
+    assert_eq!(r.body["type"], "/problems/email-taken");
+    app.login("ＥＮＴＥＲＰＲＩＳＥ1@example.com", PASSWORD)
+        .await;
+
+    for email in [
+        "user\u{200b}@example.com",
+        "\u{202e}moc.elpmaxe@resu",
+        "İnfo@example.com",
+        "аdmin@example.com",
+        "nul\0@example.com",
+    ] {
+        let r = app
+            .post("/auth/register", None, registration(1, email, "Someone"))
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(refused_field(&r), "user.email", "{email:?}: {}", r.body);
+    }
+}
+
+#[actix_web::test]
+async fn names_and_titles_with_control_format_or_no_visible_characters_are_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.with_admin("admin@example.gov.cn").await;
+    for name in ["\u{202e}\u{200b}", "   ", "Li\0Ming", "Wang\u{2066}"] {
+        let body = json!({"email": "staff@example.gov.cn", "name": name, "role": "admin",
+                          "password": PASSWORD});
+        let r = app
+            .post("/users", admin.t(), body)
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(refused_field(&r), "name", "{name:?}: {}", r.body);
+    }
+    let desk = app
+        .with_desk(&admin, "Dept", "Cat", 48, &["o@example.gov.cn"])
+        .await;
+    let filer = app.with_enterprise(0, "filer@example.com").await;
+    for (title, description, field) in [
+        ("NUL\0title", "fine", "title"),
+        ("\u{200b}\u{200b}", "fine", "title"),
+        ("bidi \u{202e}txt.exe", "fine", "title"),
+        ("fine", "nul \0 in text", "description"),
+        ("fine", "\u{2067}reordered", "description"),
+    ] {
+        let r = app
+            .post(
+                "/tickets",
+                filer.t(),
+                json!({"title": title, "description": description, "category_id": desk.category}),
+            )
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(
+            refused_field(&r),
+            field,
+            "{title:?}/{description:?}: {}",
+            r.body
+        );
+    }
+    assert_eq!(
+        app.get("/tickets", filer.t())
+            .await
+            .expect(200)
+            .items()
+            .len(),
+        0
+    );
+    // Line breaks and emoji joiners are ordinary in a description.
+    app.post(
+        "/tickets",
+        filer.t(),
+        json!({"title": "路灯坏了", "description": "第一行\n第二行 👨\u{200d}👩\u{200d}👧",
+               "category_id": desk.category}),
+    )
+    .await
+    .expect(201);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Secrets at rest
+// ---------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn a_sent_reset_mail_keeps_no_link_and_sent_mail_expires() {
+    let app = TestApp::spawn().await;
+    app.with_enterprise(0, "keep@example.com").await;
+    app.post(
+        "/auth/password-reset",
+        None,
+        json!({"email": "keep@example.com"}),
+    )
+    .await
+    .expect(202);
+    let token = mailed_reset_token(&app, "keep@example.com").await;
+    let row = poll(|| async {
+        let rows = app.outbox_rows().await;
+        rows.into_iter()
+            .find(|m| m.recipient == "keep@example.com" && m.status == "sent")
+            .ok_or_else(|| "the reset mail is not sent yet".to_owned())
+    })
+    .await;
+    assert!(!row.subject.is_empty(), "the subject stays");
+    for body in [&row.text_body, &row.html_body] {
+        assert!(!body.contains(&token), "the link is gone from the outbox");
+        assert_eq!(body, qifu::store::outbox::CLEARED);
+    }
+
+    let before = app.outbox_rows().await.len();
+    app.advance_hours(24 * 89);
+    app.run_jobs().await;
+    assert_eq!(app.outbox_rows().await.len(), before, "kept for 90 days");
+    app.advance_hours(24 * 2);
+    app.run_jobs().await;
+    assert!(
+        app.outbox_rows().await.iter().all(|m| m.status != "sent"),
+        "sent mail past its retention is deleted"
+    );
+}
+
+#[cfg(unix)]
+#[actix_web::test]
+async fn the_database_and_the_mail_folder_are_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let app = TestApp::spawn_with(json!({
+        "database": {"url": format!("sqlite://{}", data.join("qifu.db").display())},
+        "mail": {"transport": "file", "file_dir": data.join("mail")},
+    }))
+    .await;
+    app.with_enterprise(0, "files@example.com").await;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("mail")), 0o700);
+    for file in ["qifu.db", "qifu.db-wal"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
 }

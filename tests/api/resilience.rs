@@ -179,7 +179,8 @@ async fn thirty_two_concurrent_writers_get_no_server_errors() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
-    let app = Arc::new(TestApp::spawn().await);
+    // A load test: the filing quota would refuse most of these on purpose.
+    let app = Arc::new(TestApp::spawn_with(json!({"limits": {"file_per_minute": 0}})).await);
     let (_, cat) = setup_department(&app).await;
     let mut tokens = Vec::new();
     for n in 0..4 {
@@ -253,6 +254,7 @@ impl Server {
             ("QIFU__MAIL__LEASE_SECONDS", "2".to_owned()),
             ("QIFU__SERVER__SHUTDOWN_GRACE_SECONDS", "5".to_owned()),
             ("QIFU__LOG__LEVEL", "warn".to_owned()),
+            ("QIFU__LIMITS__FILE_PER_MINUTE", "0".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -1,0 +1,2 @@
+DROP INDEX outbox_sent_at;
+ALTER TABLE outbox DROP COLUMN secret;
