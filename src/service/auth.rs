@@ -479,6 +479,7 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenRe
             else {
                 return Ok(RefreshOutcome::Refused("unknown refresh token"));
             };
+            sessions::lock_session(conn, &token.family_id)?;
             if token.used_at.is_some()
                 || token.revoked_at.is_some()
                 || !sessions::use_refresh(conn, &token.id, now)?

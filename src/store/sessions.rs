@@ -69,6 +69,20 @@ pub fn find_refresh(conn: &mut DbConn, token_hash: &str) -> AppResult<Option<Ref
         .optional()?)
 }
 
+/// Takes the session's row lock (PostgreSQL; SQLite's write transactions are serial anyway).
+/// Everything that changes a family's tokens takes it first, so concurrent refreshes and
+/// revocations queue on one row in one order. Without it a refresh that lost the race held the
+/// token's row lock (PostgreSQL keeps the lock a failed conditional update took) while waiting
+/// for the session's, and a revocation held them the other way round: a deadlock, answered 500.
+pub fn lock_session(conn: &mut DbConn, id: &str) -> AppResult<()> {
+    if let DbConn::Postgres(_) = conn {
+        diesel::sql_query("SELECT id FROM sessions WHERE id = $1 FOR UPDATE")
+            .bind::<Text, _>(id)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Marks a live token used; false when it was already used or revoked (a concurrent refresh
 /// with the same token loses here and counts as reuse).
 pub fn use_refresh(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<bool> {
@@ -85,6 +99,7 @@ pub fn use_refresh(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult
 
 /// Ends a session: its refresh tokens and, through the actor check, its access tokens.
 pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> AppResult<()> {
+    lock_session(conn, family_id)?;
     diesel::update(
         sessions::table
             .find(family_id)
