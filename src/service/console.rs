@@ -1,8 +1,5 @@
-//! Use cases only the web console has: cookie sign-ins, the filing form's catalogue, names on
-//! a ticket's page, and one's own profile. Everything else the console does goes through the
-//! same use cases as the API.
-
-use std::collections::HashMap;
+//! Use cases only the web console has: cookie sign-ins, the filing form's catalogue and one's
+//! own profile. Everything else the console does goes through the same use cases as the API.
 
 use chrono::Duration;
 
@@ -162,33 +159,6 @@ pub async fn catalogue(state: &AppState) -> AppResult<Vec<DepartmentGroup>> {
                 }
             }
             Ok(groups)
-        })
-        .await
-}
-
-/// Names and roles of the people on a page (authors of messages, actors on a timeline), so
-/// the page can say "you", "a colleague" or "the department" without more ids.
-pub async fn people(
-    state: &AppState,
-    principal: Principal,
-    ids: Vec<String>,
-) -> AppResult<HashMap<String, (String, Role)>> {
-    state
-        .db
-        .run(move |conn| {
-            load_actor(conn, &principal)?;
-            let mut out = HashMap::new();
-            for id in ids.into_iter().take(200) {
-                if out.contains_key(&id) {
-                    continue;
-                }
-                if let Some(u) = users::find(conn, &id)?
-                    && let Ok(role) = u.role.parse::<Role>()
-                {
-                    out.insert(id, (u.name, role));
-                }
-            }
-            Ok(out)
         })
         .await
 }

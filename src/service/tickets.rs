@@ -362,6 +362,32 @@ fn replay(
     }
 }
 
+/// Names and roles of the people on a ticket's timeline and messages, for a caller who may read
+/// it, so a page can say "you", "a colleague" or "the department" without more lookups (and
+/// without naming people the caller could not otherwise learn of).
+pub async fn participants(
+    state: &AppState,
+    principal: Principal,
+    id: String,
+) -> AppResult<std::collections::HashMap<String, (String, Role)>> {
+    state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            ticket_in_scope(conn, &actor, &id)?;
+            store::participants(conn, &id)?
+                .into_iter()
+                .map(|(id, name, role)| {
+                    let role = role
+                        .parse::<Role>()
+                        .map_err(|_| anyhow::anyhow!("stored role {role} unknown"))?;
+                    Ok((id, (name, role)))
+                })
+                .collect()
+        })
+        .await
+}
+
 pub async fn get(state: &AppState, principal: Principal, id: String) -> AppResult<TicketView> {
     let now = state.clock.now();
     state

@@ -402,16 +402,11 @@ async fn show_page(
         limit: Some(100),
         cursor: None,
     };
-    let comments: Vec<CommentView> = svc::comments(state, principal.clone(), id, all)
+    let comments: Vec<CommentView> = svc::comments(state, principal.clone(), id.clone(), all)
         .await
         .map_err(fail)?
         .items;
-    let ids = events
-        .iter()
-        .filter_map(|e| e.actor_id.clone())
-        .chain(comments.iter().map(|c| c.author_id.clone()))
-        .collect();
-    let people = console::people(state, principal.clone(), ids)
+    let people = svc::participants(state, principal.clone(), id.clone())
         .await
         .map_err(fail)?;
     let groups = console::catalogue(state).await.map_err(fail)?;
