@@ -4,12 +4,15 @@
 Starts `qifu serve` on DATABASE_URL, signs in as one seeded account and calls first queue
 pages one after another: by default an official's (`official1-1`) `/tickets?limit=20` and
 `/tickets?limit=20&overdue=true`; with --q, the admin's search pages `/tickets?limit=20&q=TERM`
-for each TERM. Prints, per page, the median, p99 (linear interpolation between the closest
+for each TERM; with --console, the web console's pages for an enterprise user
+(`enterprise1`), signed in through the console's own form: its `/tickets` list and the page
+of its most recent ticket (`/tickets/{id}`). Prints, per page, the median, p99 (linear interpolation between the closest
 ranks) and the maximum of --runs calls made after --warmup calls. Standard library only.
 
     python3 bench/queue_page.py sqlite:///tmp/sq1m/q.db
     python3 bench/queue_page.py postgres://postgres@127.0.0.1/qifu_1m --runs 8 --warmup 2 \\
         --q 营业执照 --q sd0012345
+    python3 bench/queue_page.py --console sqlite:///tmp/sq1m/q.db
 """
 
 import os
@@ -21,7 +24,9 @@ if os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
     del sys.path[0]
 
 import argparse  # noqa: E402 (after the sys.path guard above)
+import http.cookiejar
 import json
+import re
 import socket
 import statistics
 import subprocess
@@ -32,7 +37,8 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE_BIN = os.path.join(ROOT, "target", "release", "qifu")
 PASSWORD = "Qifu-Seed-2026"  # the seeder's password for every account it creates
-ACCOUNTS = {"official": "official1-1@seed.qifu.example", "admin": "admin@seed.qifu.example"}
+ACCOUNTS = {"official": "official1-1@seed.qifu.example", "admin": "admin@seed.qifu.example",
+            "enterprise": "enterprise1@seed.qifu.example"}
 QUEUE_PAGES = ["/api/v1/tickets?limit=20", "/api/v1/tickets?limit=20&overdue=true"]
 
 
@@ -43,12 +49,28 @@ def free_port():
 
 
 def get(url, token=None, body=None):
+    """GET (or POST `body` as JSON) with a bearer token; or, when `token` is a cookie opener,
+    as the browser session it holds."""
     headers = {"Content-Type": "application/json"}
-    if token:
+    if isinstance(token, str):
         headers["Authorization"] = f"Bearer {token}"
     data = None if body is None else json.dumps(body).encode()
-    with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=60) as r:
+    request = urllib.request.Request(url, data, headers)
+    opener = token if isinstance(token, urllib.request.OpenerDirector) else None
+    with (opener.open(request, timeout=60) if opener else
+          urllib.request.urlopen(request, timeout=60)) as r:
         return r.read()
+
+
+def console_session(base, email):
+    """A cookie opener signed in through the console's login form (CSRF token included)."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(base + "/login", timeout=60).read().decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf": csrf, "email": email, "password": PASSWORD}).encode()
+    opener.open(urllib.request.Request(base + "/login", form), timeout=60).read()
+    return opener
 
 
 def start_server(binary, database_url):
@@ -100,11 +122,13 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--q", action="append", metavar="TERM",
                         help="measure the admin's search page for TERM instead (repeatable)")
+    parser.add_argument("--console", action="store_true",
+                        help="measure the web console's list and ticket pages instead")
     args = parser.parse_args()
     if args.runs < 1:
         raise SystemExit("--runs must be at least 1")
 
-    role = "admin" if args.q else "official"
+    role = "admin" if args.q else "enterprise" if args.console else "official"
     paths = ([f"/api/v1/tickets?limit=20&q={urllib.parse.quote(term)}" for term in args.q]
              if args.q else QUEUE_PAGES)
     server, base = start_server(os.path.abspath(args.binary), args.database_url)
@@ -112,6 +136,10 @@ def main():
         login = get(base + "/api/v1/auth/login",
                     body={"email": ACCOUNTS[role], "password": PASSWORD})
         token = json.loads(login)["access_token"]
+        if args.console:
+            newest = json.loads(get(base + "/api/v1/tickets?limit=1", token))["items"][0]["id"]
+            paths = ["/tickets", f"/tickets/{newest}"]
+            token = console_session(base, ACCOUNTS[role])
         for path in paths:
             t = measure(base, token, path, args.warmup, args.runs)
             print(f"{role} {urllib.parse.unquote(path)}: median {statistics.median(t):.2f} ms, "
