@@ -3,6 +3,10 @@
 # browser test as it walks through them (needs chromium and chromium-driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Without a CJK font Chromium draws every Chinese character as a box.
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  apt-get install -y -qq fonts-noto-cjk >/dev/null
+fi
 mkdir -p docs/screenshots
 QIFU_SCREENSHOTS="$PWD/docs/screenshots" QIFU_REQUIRE_BROWSER=1 \
   cargo test --test api browser:: -- --nocapture

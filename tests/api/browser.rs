@@ -194,6 +194,7 @@ async fn the_enterprise_portal_in_a_browser() {
         tab.js("return document.documentElement.lang").await,
         "zh-CN"
     );
+    tab.shoot("home").await;
     tab.go("/no-such-page").await;
 
     // Register: the credit code is checked as it is typed, and again by the server.
