@@ -86,6 +86,7 @@ macro_rules! named_enum {
     };
 }
 
+pub mod attachment;
 pub mod credit_code;
 pub mod enterprise;
 pub mod ids;
