@@ -21,6 +21,7 @@ pub struct Settings {
     pub stats: StatsSettings,
     pub console: ConsoleSettings,
     pub limits: LimitSettings,
+    pub attachments: AttachmentSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -148,6 +149,22 @@ pub struct LimitSettings {
     pub mail_per_address_per_hour: i32,
 }
 
+/// Attachments: where their bytes are kept and how many and how large they may be.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttachmentSettings {
+    /// `file://<directory>` or `s3://<bucket>/<prefix>`.
+    pub store: String,
+    pub max_bytes: u64,
+    pub max_per_ticket: i64,
+    /// Stored objects no row references are removed once they are this old (an upload in
+    /// flight has written its object but not yet committed its row).
+    pub orphan_grace_minutes: i64,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<SecretString>,
+}
+
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
 impl Settings {
@@ -191,6 +208,12 @@ impl Settings {
         let l = &self.limits;
         if l.register_per_hour < 0 || l.file_per_minute < 0 || l.mail_per_address_per_hour < 0 {
             bail!("limits.* must be 0 (off) or more");
+        }
+        if self.attachments.max_bytes == 0 || self.attachments.max_per_ticket < 1 {
+            bail!("attachments.max_bytes and attachments.max_per_ticket must be at least 1");
+        }
+        if self.attachments.orphan_grace_minutes < 1 {
+            bail!("attachments.orphan_grace_minutes must be at least 1");
         }
         if self.jobs.interval_seconds == 0 {
             bail!("jobs.interval_seconds must be at least 1");
@@ -267,6 +290,9 @@ mod tests {
         assert_eq!(s.tickets.auto_close_days, 7);
         assert_eq!(s.jobs.interval_seconds, 60);
         assert_eq!(s.server.body_limit_bytes, 1024 * 1024);
+        assert_eq!(s.attachments.store, "file://data/attachments");
+        assert_eq!(s.attachments.max_bytes, 20 * 1024 * 1024);
+        assert_eq!(s.attachments.max_per_ticket, 30);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Qifu (企服): enterprise service ticketing. See ARCHITECTURE.md for the map.
 
 pub mod auth;
+pub mod blobs;
 pub mod cli;
 pub mod clock;
 pub mod config;
