@@ -21,6 +21,7 @@ macro_rules! keyset {
     }};
 }
 
+pub mod attachments;
 pub mod db;
 pub mod departments;
 pub mod enterprises;

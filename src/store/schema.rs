@@ -192,11 +192,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        ticket_id -> Text,
+        comment_id -> Nullable<Text>,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        internal -> Bool,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(categories -> departments (department_id));
 diesel::joinable!(tickets -> categories (category_id));
 diesel::joinable!(tickets -> enterprises (enterprise_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(comments -> tickets (ticket_id));
+diesel::joinable!(attachments -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
@@ -213,4 +229,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reference_counters,
     outbox,
     sessions,
+    attachments,
 );
