@@ -158,6 +158,10 @@ problem_types! {
         title("The ticket is closed", "工单已结束"),
         todo("Closed and cancelled tickets take no more messages; file a new ticket instead.",
              "已办结或已撤销的工单不能再留言；如有需要请提交新工单。");
+    TooManyAttachments = "too-many-attachments", CONFLICT, "conflict",
+        title("The ticket has as many attachments as it may have", "工单附件数量已达上限"),
+        todo("Combine files (several scans into one PDF, for example), or ask an administrator to remove outdated ones.",
+             "请合并文件（例如将多页扫描件合成一个 PDF）后再上传，或请管理员删除过时的附件。");
     LastOwner = "last-owner", CONFLICT, "conflict",
         title("The enterprise would have no owner left", "企业将不再有负责人"),
         todo("Make another user an owner first.",
@@ -188,12 +192,16 @@ problem_types! {
              "请重新获取资源，并在 If-Match 中携带其当前的 ETag。");
     PayloadTooLarge = "payload-too-large", PAYLOAD_TOO_LARGE, "payload_too_large",
         title("The request body is too large", "请求内容过大"),
-        todo("Send a smaller body; the limit is in the detail.",
-             "请缩小请求内容；上限见错误详情。");
+        todo("Send a smaller body or file; the limit is in the detail.",
+             "请缩小请求内容或文件；上限见错误详情。");
     UnsupportedMediaType = "unsupported-media-type", UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-        title("Unsupported Content-Type", "不支持的内容类型"),
-        todo("Send the body as Content-Type: application/json.",
-             "请以 Content-Type: application/json 发送请求内容。");
+        title("Unsupported content type", "不支持的内容类型"),
+        todo("Send JSON bodies as Content-Type: application/json. Attachments must be photos (JPEG, PNG, WebP, GIF, HEIC), PDF, OFD, Word, Excel, PowerPoint, plain text or CSV, whatever their name says.",
+             "JSON 请求请以 Content-Type: application/json 发送。附件须为照片（JPEG、PNG、WebP、GIF、HEIC）、PDF、OFD、Word、Excel、PowerPoint、纯文本或 CSV 文件，以文件实际内容为准，与文件名无关。");
+    RangeNotSatisfiable = "range-not-satisfiable", RANGE_NOT_SATISFIABLE, "range_not_satisfiable",
+        title("The requested range is outside the file", "请求的范围超出文件大小"),
+        todo("Ask for bytes within the size in Content-Range (bytes */size), or leave out Range.",
+             "请在 Content-Range（bytes */文件大小）所示范围内请求，或不带 Range 重新下载。");
     Validation = "validation", UNPROCESSABLE_ENTITY, "validation_failed",
         title("Some values are invalid", "部分字段的值无效"),
         todo("Fix the fields listed in `errors` and send the request again.",
@@ -218,10 +226,6 @@ problem_types! {
         title("This Idempotency-Key was used with another body", "此幂等键已用于不同的请求内容"),
         todo("Use a new key for a new request; repeat a key only to retry the very same request.",
              "新请求请使用新的幂等键；仅在重试完全相同的请求时才重复使用。");
-    TooManyAttachments = "too-many-attachments", UNPROCESSABLE_ENTITY, "validation_failed",
-        title("Too many attachments", "附件数量超出上限"),
-        todo("Remove some attachments, or combine files.",
-             "请删除部分附件，或合并文件后再上传。");
     RateLimited = "rate-limited", TOO_MANY_REQUESTS, "rate_limited",
         title("Too many requests", "请求过于频繁"),
         todo("Wait for the seconds given in the Retry-After header, then try again.",
@@ -409,7 +413,7 @@ pub type AppResult<T> = Result<T, AppError>;
 mod tests {
     use super::*;
 
-    const CODES: [(u16, &str); 12] = [
+    const CODES: [(u16, &str); 13] = [
         (400, "bad_request"),
         (401, "unauthorized"),
         (403, "forbidden"),
@@ -419,6 +423,7 @@ mod tests {
         (412, "precondition_failed"),
         (413, "payload_too_large"),
         (415, "unsupported_media_type"),
+        (416, "range_not_satisfiable"),
         (422, "validation_failed"),
         (429, "rate_limited"),
         (500, "internal"),

@@ -73,6 +73,8 @@ named_enum! {
         AutoClosed => "auto_closed",
         Overdue => "overdue",
         Comment => "comment",
+        AttachmentAdded => "attachment_added",
+        AttachmentRemoved => "attachment_removed",
     }
 }
 
@@ -451,6 +453,8 @@ mod tests {
                 "auto_closed",
                 "overdue",
                 "comment",
+                "attachment_added",
+                "attachment_removed",
             ],
         );
         assert_names(

@@ -1,6 +1,7 @@
 //! HTTP: routes, extractors and DTOs. Handlers are thin: parse, call a service, shape the answer.
 
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod extract;
 pub mod openapi;
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(auth::routes)
             .configure(admin::routes)
             .configure(tickets::routes)
+            .configure(attachments::routes)
             .configure(stats::routes),
     );
 }

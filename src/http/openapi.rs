@@ -48,13 +48,18 @@ use crate::error::{FieldError, Problem, ProblemType};
         super::tickets::comment,
         super::tickets::comments,
         super::tickets::act,
+        super::attachments::upload_attachments,
+        super::attachments::list_attachments,
+        super::attachments::get_attachment,
+        super::attachments::attachment_content,
+        super::attachments::delete_attachment,
         super::stats::summary,
         super::stats::breakdown,
         super::stats::trend,
     ),
     components(schemas(Problem, FieldError, Action)),
     modifiers(&BearerAuth, &ProblemResponses, &ProblemCatalogue),
-    tags((name = "operations"), (name = "auth"), (name = "admin"), (name = "tickets"), (name = "stats"))
+    tags((name = "operations"), (name = "auth"), (name = "admin"), (name = "tickets"), (name = "attachments"), (name = "stats"))
 )]
 pub struct ApiDoc;
 
@@ -202,6 +207,10 @@ fn own_problems(operation_id: &str) -> &'static [ProblemType] {
             PreconditionFailed,
         ],
         "summary" | "breakdown" | "trend" => &[Forbidden, OtherDepartment],
+        "upload_attachments" => &[NotFound, Forbidden, TicketClosed, TooManyAttachments],
+        "list_attachments" | "get_attachment" => &[NotFound],
+        "attachment_content" => &[NotFound, RangeNotSatisfiable],
+        "delete_attachment" => &[NotFound, Forbidden],
         _ => &[],
     }
 }

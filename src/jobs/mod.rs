@@ -1,5 +1,6 @@
 //! Background sweeps, every `jobs.interval_seconds`: overdue tickets, auto-close, expired
-//! idempotency keys and sent mail past its retention.
+//! idempotency keys, sent mail past its retention, and stored attachment files that no row
+//! references.
 
 use std::sync::Arc;
 
@@ -60,10 +61,12 @@ pub async fn sweep(state: &AppState) -> AppResult<SweepReport> {
         .db
         .write(move |conn| outbox::purge_sent(conn, sent_before))
         .await?;
-    if report.overdue + report.auto_closed > 0 {
+    report.orphans_removed = crate::service::attachments::sweep_orphans(state).await?;
+    if report.overdue + report.auto_closed + report.orphans_removed > 0 {
         tracing::info!(
             overdue = report.overdue,
             auto_closed = report.auto_closed,
+            orphans_removed = report.orphans_removed,
             "sweep"
         );
     }
@@ -76,6 +79,8 @@ pub struct SweepReport {
     pub auto_closed: usize,
     pub expired_keys: usize,
     pub purged_mail: usize,
+    /// Stored attachment files no row references (after the grace period).
+    pub orphans_removed: usize,
 }
 
 const BATCH: usize = 100;

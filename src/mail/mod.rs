@@ -168,6 +168,7 @@ mod ticket_templates {
             "auto_closed",
             "overdue",
             "comment",
+            "attachment_added",
             "unrouted",
         ];
         for locale in LOCALES {
@@ -195,5 +196,20 @@ mod ticket_templates {
         assert_eq!(m.subject, "[QF261125-0001] resolved: Permit");
         assert!(m.text.contains("after 7 days"), "{}", m.text);
         assert!(m.text.contains("Note: Issued"));
+        for (locale, label) in [("en", "Files: "), ("zh-CN", "附件：")] {
+            let ctx = serde_json::json!({
+                "recipient_name": "王", "role": "official", "event": "attachment_added",
+                "status": "in_progress", "reference": "QF261125-0001", "title": "许可证",
+                "due_at": "2026-11-27", "note": "营业执照.pdf\n现场.jpg", "link": "http://x",
+                "assignee_name": null, "department_name": null, "auto_close_days": 7,
+            });
+            let m = t.compose("ticket_event", locale, "a@b.c", &ctx).unwrap();
+            assert!(
+                m.text.contains(&format!("{label}营业执照.pdf")),
+                "{}",
+                m.text
+            );
+            assert!(m.html.contains("现场.jpg"), "{}", m.html);
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! composing `store` functions. Handlers call these and nothing below them.
 
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod console;
 pub mod notify;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub hashing: crate::auth::HashPool,
     /// Verified against when an email is unknown, so that answer takes as long as a wrong password.
     pub dummy_hash: String,
+    /// Where attachment bytes are kept.
+    pub blobs: crate::blobs::BlobStore,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
         jwt_secret: &SecretString,
     ) -> anyhow::Result<AppState> {
         let jwt = JwtKeys::new(jwt_secret, &settings.auth.issuer, &settings.auth.audience);
+        let blobs = crate::blobs::BlobStore::from_settings(&settings.attachments)?;
         let templates = Arc::new(Templates::new(&settings.mail.default_locale)?);
         let notifier = notify::Notifier {
             templates: templates.clone(),
@@ -67,6 +71,7 @@ impl AppState {
             metrics: Metrics::default(),
             hashing: crate::auth::HashPool::new(threads),
             dummy_hash: crate::auth::hash_password(&crate::auth::random_token())?,
+            blobs,
         })
     }
 }

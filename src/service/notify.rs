@@ -218,7 +218,25 @@ pub fn unrouted(
     )
 }
 
-/// A public message: the enterprise's words go to the assignee, staff words to the filer.
+/// Whom a public message concerns: the enterprise's words go to the assignee, staff words to
+/// the filer.
+fn message_recipients(
+    conn: &mut DbConn,
+    t: &TicketRow,
+    author: &Actor,
+) -> AppResult<Vec<Recipient>> {
+    let to = if author.role == Role::Enterprise {
+        t.assignee_id.clone()
+    } else {
+        Some(t.created_by.clone())
+    };
+    Ok(match to {
+        Some(id) => recipient(conn, &id)?.into_iter().collect(),
+        None => Vec::new(),
+    })
+}
+
+/// A public message.
 pub fn comment(
     conn: &mut DbConn,
     n: &Notifier,
@@ -227,17 +245,31 @@ pub fn comment(
     body: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    let to = if author.role == Role::Enterprise {
-        t.assignee_id.clone()
-    } else {
-        Some(t.created_by.clone())
-    };
-    let recipients = match to {
-        Some(id) => recipient(conn, &id)?.into_iter().collect(),
-        None => Vec::new(),
-    };
+    let recipients = message_recipients(conn, t, author)?;
     let notice = Notice::new(EventKind::Comment, t, Some(&author.id), Some(body));
     deliver(conn, n, recipients, "comment", &notice, now)
+}
+
+/// Files added where the enterprise sees them: mailed like a message, listing their names
+/// (the files themselves are not mailed).
+pub fn attachments(
+    conn: &mut DbConn,
+    n: &Notifier,
+    t: &TicketRow,
+    author: &Actor,
+    names: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let recipients = message_recipients(conn, t, author)?;
+    let notice = Notice::new(EventKind::AttachmentAdded, t, Some(&author.id), Some(names));
+    deliver(
+        conn,
+        n,
+        recipients,
+        EventKind::AttachmentAdded.as_str(),
+        &notice,
+        now,
+    )
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ fn can_see(actor: &Actor, t: &TicketRow) -> bool {
 }
 
 /// The ticket if the actor may see it; out of scope looks exactly like absent.
-fn ticket_in_scope(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<TicketRow> {
+pub(crate) fn ticket_in_scope(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<TicketRow> {
     store::find(conn, id)?
         .filter(|t| can_see(actor, t))
         .ok_or_else(|| AppError::not_found("ticket"))
