@@ -204,6 +204,64 @@ pub fn events_path(ticket: &(impl Id + ?Sized)) -> String {
 }
 
 /// Keys that sign like the test app, for `audience`.
+pub fn attachments_path(ticket: &(impl Id + ?Sized)) -> String {
+    format!("/tickets/{}/attachments", ticket.id())
+}
+
+/// One part of a `multipart/form-data` body: a file (`filename` set) or a text field.
+pub struct Part<'a> {
+    pub name: &'a str,
+    pub filename: Option<&'a str>,
+    /// What the client claims; the server judges by the bytes.
+    pub content_type: Option<&'a str>,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Part<'a> {
+    pub fn file(filename: &'a str, bytes: &'a [u8]) -> Part<'a> {
+        Part {
+            name: "file",
+            filename: Some(filename),
+            content_type: Some("application/octet-stream"),
+            bytes,
+        }
+    }
+
+    pub fn field(name: &'a str, value: &'a str) -> Part<'a> {
+        Part {
+            name,
+            filename: None,
+            content_type: None,
+            bytes: value.as_bytes(),
+        }
+    }
+}
+
+pub const BOUNDARY: &str = "qifu-test-boundary-7d3c";
+
+/// A `multipart/form-data` body written out by hand, so tests control every byte of it
+/// (raw UTF-8 file names, as browsers send them); its Content-Type and the bytes.
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let mut body = Vec::new();
+    for p in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        let mut disposition = format!("Content-Disposition: form-data; name=\"{}\"", p.name);
+        if let Some(f) = p.filename {
+            disposition.push_str(&format!("; filename=\"{f}\""));
+        }
+        body.extend_from_slice(disposition.as_bytes());
+        body.extend_from_slice(b"\r\n");
+        if let Some(ct) = p.content_type {
+            body.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(p.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
 pub fn jwt_keys(audience: &str) -> qifu::auth::JwtKeys {
     qifu::auth::JwtKeys::new(&secrecy::SecretString::from(JWT_SECRET), "qifu", audience)
 }
@@ -513,6 +571,21 @@ impl Api {
         self.post(&comments_path(ticket), who.t(), body).await
     }
 
+    /// Posts a multipart upload of `parts` to the ticket's attachments.
+    pub async fn upload(
+        &self,
+        who: &Session,
+        ticket: &(impl Id + ?Sized),
+        parts: &[Part<'_>],
+    ) -> Resp {
+        let (content_type, body) = multipart(parts);
+        let req = self
+            .request(Method::POST, &attachments_path(ticket), who.t())
+            .header("content-type", content_type)
+            .body(body);
+        self.send(req).await
+    }
+
     /// A ticket's timeline as `who` may see it.
     pub async fn timeline(&self, who: &Session, ticket: &(impl Id + ?Sized)) -> Vec<Value> {
         let page = self.get(&events_path(ticket), who.t()).await.expect(200);
@@ -546,6 +619,8 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     pub clock: Arc<ShiftedClock>,
     pub smtp: SmtpSink,
+    /// The attachment store's directory (`attachments.store = file://…`), this test's own.
+    pub blobs: tempfile::TempDir,
     _stop: watch::Sender<bool>,
     _database: TestDatabase,
 }
@@ -661,6 +736,7 @@ impl TestApp {
         smtp: SmtpSink,
         overrides: Value,
     ) -> TestApp {
+        let blobs = tempfile::tempdir().unwrap();
         if std::env::var("TEST_LOG").is_ok() {
             qifu::telemetry::init(&qifu::config::LogSettings {
                 format: qifu::config::LogFormat::Pretty,
@@ -674,6 +750,7 @@ impl TestApp {
             "mail": {"transport": "smtp", "smtp_url": format!("smtp://127.0.0.1:{}", smtp.port),
                      "poll_interval_ms": 50, "retry_initial_seconds": 1, "max_attempts": 3},
             "jobs": {"interval_seconds": 3600},
+            "attachments": {"store": format!("file://{}", blobs.path().display())},
         });
         merge(&mut settings, overrides);
         let settings = Settings::with_overrides(settings).expect("test settings");
@@ -696,6 +773,7 @@ impl TestApp {
             state,
             clock,
             smtp,
+            blobs,
             _stop: stop,
             _database: database,
         }
