@@ -19,6 +19,7 @@ pub struct Settings {
     pub tickets: TicketSettings,
     pub jobs: JobSettings,
     pub stats: StatsSettings,
+    pub calendar: CalendarSettings,
     pub console: ConsoleSettings,
     pub limits: LimitSettings,
     pub attachments: AttachmentSettings,
@@ -110,6 +111,16 @@ pub struct MailSettings {
 pub struct TicketSettings {
     pub auto_close_days: u32,
     pub idempotency_hours: i64,
+    /// The share of the time from filing to `due_at` after which the assignee is warned.
+    pub warn_at_fraction: f64,
+    /// Hours after `due_at` at which an open ticket is escalated to the admins.
+    pub escalate_after_hours: i64,
+}
+
+/// Working-day deadlines end at this local time (in `stats.time_zone`), `HH:MM`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CalendarSettings {
+    pub workday_end: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -222,6 +233,14 @@ impl Settings {
             .time_zone
             .parse::<chrono_tz::Tz>()
             .map_err(|e| anyhow::anyhow!("stats.time_zone: {e}"))?;
+        chrono::NaiveTime::parse_from_str(&self.calendar.workday_end, "%H:%M")
+            .map_err(|e| anyhow::anyhow!("calendar.workday_end must be HH:MM: {e}"))?;
+        if !(self.tickets.warn_at_fraction > 0.0 && self.tickets.warn_at_fraction < 1.0) {
+            bail!("tickets.warn_at_fraction must lie between 0 and 1");
+        }
+        if self.tickets.escalate_after_hours < 0 {
+            bail!("tickets.escalate_after_hours must not be negative");
+        }
         if self.environment() == Environment::Production {
             if self.auth.jwt_secret.is_none() {
                 bail!("server.environment = production requires auth.jwt_secret");
@@ -247,6 +266,11 @@ impl Settings {
             .time_zone
             .parse()
             .unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+
+    pub fn workday_end(&self) -> chrono::NaiveTime {
+        chrono::NaiveTime::parse_from_str(&self.calendar.workday_end, "%H:%M")
+            .unwrap_or(chrono::NaiveTime::MIN)
     }
 
     /// The configured JWT secret, or one generated once and kept in `auth.jwt_secret_file`.
@@ -324,6 +348,18 @@ mod tests {
             Settings::with_overrides(serde_json::json!({"stats": {"time_zone": "Mars/Base"}}))
                 .is_err()
         );
+        for bad in [
+            serde_json::json!({"calendar": {"workday_end": "6pm"}}),
+            serde_json::json!({"tickets": {"warn_at_fraction": 1.0}}),
+            serde_json::json!({"tickets": {"warn_at_fraction": 0.0}}),
+            serde_json::json!({"tickets": {"escalate_after_hours": -1}}),
+        ] {
+            assert!(Settings::with_overrides(&bad).is_err(), "{bad}");
+        }
+        let s = Settings::with_overrides(serde_json::json!({})).unwrap();
+        assert_eq!(s.workday_end().to_string(), "18:00:00");
+        assert_eq!(s.tickets.warn_at_fraction, 0.8);
+        assert_eq!(s.tickets.escalate_after_hours, 24);
     }
 
     #[test]

@@ -162,6 +162,14 @@ problem_types! {
         title("The ticket has as many attachments as it may have", "工单附件数量已达上限"),
         todo("Combine files (several scans into one PDF, for example), or ask an administrator to remove outdated ones.",
              "请合并文件（例如将多页扫描件合成一个 PDF）后再上传，或请管理员删除过时的附件。");
+    ExtensionPending = "extension-pending", CONFLICT, "conflict",
+        title("An extension request is already pending", "已有待审批的延期申请"),
+        todo("Wait for an administrator to decide the pending request before asking again.",
+             "请等待管理员审批当前的延期申请后再提出新的申请。");
+    ExtensionDecided = "extension-decided", CONFLICT, "conflict",
+        title("This extension request was decided already", "该延期申请已审批"),
+        todo("Reload the ticket's extensions to see the decision.",
+             "请刷新延期申请列表查看审批结果。");
     LastOwner = "last-owner", CONFLICT, "conflict",
         title("The enterprise would have no owner left", "企业将不再有负责人"),
         todo("Make another user an owner first.",

@@ -87,6 +87,7 @@ macro_rules! named_enum {
 }
 
 pub mod attachment;
+pub mod calendar;
 pub mod credit_code;
 pub mod enterprise;
 pub mod ids;

@@ -14,19 +14,33 @@ named_enum! {
         Resolved => "resolved",
         Closed => "closed",
         Cancelled => "cancelled",
+        /// The assignee asked the enterprise for more information; the SLA clock stands still.
+        AwaitingEnterprise => "awaiting_enterprise",
     }
 }
 
 impl TicketStatus {
     /// Open tickets still wait for work and therefore run against their SLA. The one list:
     /// queries and the partial indexes on open tickets are written from it.
-    pub const OPEN: [TicketStatus; 3] = [Self::Submitted, Self::Assigned, Self::InProgress];
+    pub const OPEN: [TicketStatus; 4] = [
+        Self::Submitted,
+        Self::Assigned,
+        Self::InProgress,
+        Self::AwaitingEnterprise,
+    ];
 
     /// Open tickets someone is assigned to: an official's workload when routing.
-    pub const ASSIGNED_OPEN: [TicketStatus; 2] = [Self::Assigned, Self::InProgress];
+    pub const ASSIGNED_OPEN: [TicketStatus; 3] =
+        [Self::Assigned, Self::InProgress, Self::AwaitingEnterprise];
 
     pub fn is_open(self) -> bool {
         Self::OPEN.contains(&self)
+    }
+
+    /// Open and not waiting for the enterprise: the SLA clock is running, so the ticket can
+    /// become overdue.
+    pub fn clock_runs(self) -> bool {
+        self.is_open() && self != Self::AwaitingEnterprise
     }
 
     pub const fn is_terminal(self) -> bool {
@@ -45,6 +59,10 @@ named_enum! {
         Reopen => "reopen",
         Cancel => "cancel",
         Close => "close",
+        /// The assignee asks the enterprise for what is missing.
+        RequestInfo => "request_info",
+        /// The enterprise answers, and the clock runs again.
+        ProvideInfo => "provide_info",
     }
 }
 
@@ -75,6 +93,13 @@ named_enum! {
         Comment => "comment",
         AttachmentAdded => "attachment_added",
         AttachmentRemoved => "attachment_removed",
+        InfoRequested => "info_requested",
+        InfoProvided => "info_provided",
+        ExtensionRequested => "extension_requested",
+        ExtensionApproved => "extension_approved",
+        ExtensionRejected => "extension_rejected",
+        DueSoon => "due_soon",
+        Escalated => "escalated",
     }
 }
 
@@ -159,9 +184,12 @@ pub fn decide(
 
 /// The statuses from which `action` may be taken.
 pub fn allowed_from(action: Action) -> &'static [TicketStatus] {
-    use TicketStatus::{Assigned, InProgress, Resolved, Submitted};
+    use TicketStatus::{Assigned, AwaitingEnterprise, InProgress, Resolved, Submitted};
     match action {
-        Action::Assign | Action::Cancel => &[Submitted, Assigned, InProgress],
+        Action::Assign => &[Submitted, Assigned, InProgress],
+        Action::Cancel => &[Submitted, Assigned, InProgress, AwaitingEnterprise],
+        Action::RequestInfo => &[InProgress],
+        Action::ProvideInfo => &[AwaitingEnterprise],
         Action::Accept => &[Assigned],
         Action::Return => &[Assigned, InProgress],
         Action::Resolve => &[InProgress],
@@ -188,8 +216,10 @@ pub fn system_auto_close(status: TicketStatus) -> Result<Transition, Refusal> {
 fn permitted(action: Action, actor: ActorRelation) -> bool {
     match action {
         Action::Assign | Action::Close => actor.role == Role::Admin,
-        Action::Accept | Action::Return | Action::Resolve => actor.is_assignee,
-        Action::Confirm | Action::Reopen | Action::Cancel => {
+        Action::Accept | Action::Return | Action::Resolve | Action::RequestInfo => {
+            actor.is_assignee
+        }
+        Action::Confirm | Action::Reopen | Action::Cancel | Action::ProvideInfo => {
             actor.role == Role::Enterprise && actor.is_filing_enterprise
         }
     }
@@ -205,6 +235,8 @@ fn outcome(action: Action) -> (TicketStatus, EventKind) {
         Action::Reopen => (TicketStatus::InProgress, EventKind::Reopened),
         Action::Cancel => (TicketStatus::Cancelled, EventKind::Cancelled),
         Action::Close => (TicketStatus::Closed, EventKind::Closed),
+        Action::RequestInfo => (TicketStatus::AwaitingEnterprise, EventKind::InfoRequested),
+        Action::ProvideInfo => (TicketStatus::InProgress, EventKind::InfoProvided),
     }
 }
 
@@ -235,6 +267,19 @@ mod tests {
         (A::Cancel, S::Assigned, S::Cancelled, E::Cancelled),
         (A::Cancel, S::InProgress, S::Cancelled, E::Cancelled),
         (A::Close, S::Resolved, S::Closed, E::Closed),
+        (
+            A::RequestInfo,
+            S::InProgress,
+            S::AwaitingEnterprise,
+            E::InfoRequested,
+        ),
+        (
+            A::ProvideInfo,
+            S::AwaitingEnterprise,
+            S::InProgress,
+            E::InfoProvided,
+        ),
+        (A::Cancel, S::AwaitingEnterprise, S::Cancelled, E::Cancelled),
     ];
 
     /// Every (action, role, is_assignee, is_filing_enterprise) allowed to act.
@@ -271,6 +316,14 @@ mod tests {
         (A::Reopen, Enterprise, true, true),
         (A::Cancel, Enterprise, false, true),
         (A::Cancel, Enterprise, true, true),
+        (A::RequestInfo, Enterprise, true, false),
+        (A::RequestInfo, Enterprise, true, true),
+        (A::RequestInfo, Official, true, false),
+        (A::RequestInfo, Official, true, true),
+        (A::RequestInfo, Admin, true, false),
+        (A::RequestInfo, Admin, true, true),
+        (A::ProvideInfo, Enterprise, false, true),
+        (A::ProvideInfo, Enterprise, true, true),
     ];
 
     fn actors() -> impl Iterator<Item = ActorRelation> {
@@ -314,7 +367,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 6 * 8 * 12);
+        assert_eq!(checked, 7 * 10 * 12);
     }
 
     #[test]
@@ -377,7 +430,17 @@ mod tests {
     #[test]
     fn status_predicates() {
         let open: Vec<_> = S::ALL.into_iter().filter(|s| s.is_open()).collect();
-        assert_eq!(open, [S::Submitted, S::Assigned, S::InProgress]);
+        assert_eq!(
+            open,
+            [
+                S::Submitted,
+                S::Assigned,
+                S::InProgress,
+                S::AwaitingEnterprise
+            ]
+        );
+        let running: Vec<_> = S::ALL.into_iter().filter(|s| s.clock_runs()).collect();
+        assert_eq!(running, [S::Submitted, S::Assigned, S::InProgress]);
         assert!(S::ASSIGNED_OPEN.iter().all(|s| s.is_open()));
         assert!(!S::ASSIGNED_OPEN.contains(&S::Submitted));
         let terminal: Vec<_> = S::ALL.into_iter().filter(|s| s.is_terminal()).collect();
@@ -429,12 +492,22 @@ mod tests {
                 "resolved",
                 "closed",
                 "cancelled",
+                "awaiting_enterprise",
             ],
         );
         assert_names(
             &A::ALL,
             &[
-                "assign", "accept", "return", "resolve", "confirm", "reopen", "cancel", "close",
+                "assign",
+                "accept",
+                "return",
+                "resolve",
+                "confirm",
+                "reopen",
+                "cancel",
+                "close",
+                "request_info",
+                "provide_info",
             ],
         );
         assert_names(&Priority::ALL, &["low", "normal", "high", "urgent"]);
@@ -455,6 +528,13 @@ mod tests {
                 "comment",
                 "attachment_added",
                 "attachment_removed",
+                "info_requested",
+                "info_provided",
+                "extension_requested",
+                "extension_approved",
+                "extension_rejected",
+                "due_soon",
+                "escalated",
             ],
         );
         assert_names(
@@ -521,6 +601,21 @@ mod tests {
                     );
                     status = transition.to;
                 }
+            }
+        }
+
+        /// However often the enterprise is asked, each answer brings the ticket back to work,
+        /// and nothing but answering or cancelling leaves the waiting state.
+        #[test]
+        fn waiting_is_left_only_by_answering_or_cancelling(
+            action in prop::sample::select(A::ALL.to_vec()),
+            actor in actor_strategy(),
+        ) {
+            if let Ok(t) = decide(S::AwaitingEnterprise, action, actor) {
+                prop_assert!(matches!(
+                    (action, t.to),
+                    (A::ProvideInfo, S::InProgress) | (A::Cancel, S::Cancelled)
+                ));
             }
         }
     }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod calendar;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(auth::routes)
             .configure(admin::routes)
+            .configure(calendar::routes)
             .configure(tickets::routes)
             .configure(attachments::routes)
             .configure(stats::routes),

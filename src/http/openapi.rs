@@ -53,6 +53,8 @@ use crate::error::{FieldError, Problem, ProblemType};
         super::attachments::get_attachment,
         super::attachments::attachment_content,
         super::attachments::delete_attachment,
+        super::calendar::get_calendar,
+        super::calendar::replace_calendar,
         super::stats::summary,
         super::stats::breakdown,
         super::stats::trend,
@@ -211,6 +213,7 @@ fn own_problems(operation_id: &str) -> &'static [ProblemType] {
         "list_attachments" | "get_attachment" => &[NotFound],
         "attachment_content" => &[NotFound, RangeNotSatisfiable],
         "delete_attachment" => &[NotFound, Forbidden],
+        "replace_calendar" => &[Forbidden],
         _ => &[],
     }
 }

@@ -170,12 +170,22 @@ mod ticket_templates {
             "comment",
             "attachment_added",
             "unrouted",
+            "info_requested",
+            "info_provided",
+            "extension_requested",
+            "extension_approved",
+            "extension_rejected",
+            "due_soon",
+            "escalated",
         ];
         for locale in LOCALES {
             for role in ["enterprise", "official", "admin"] {
-                for event in events {
+                for (event, status) in events
+                    .iter()
+                    .flat_map(|e| [(e, "resolved"), (e, "awaiting_enterprise")])
+                {
                     let ctx = serde_json::json!({
-                        "recipient_name": "王", "role": role, "event": event, "status": "resolved",
+                        "recipient_name": "王", "role": role, "event": event, "status": status,
                         "reference": "QF261125-0001", "title": "许可证", "due_at": "2026-11-27 16:00 (CST)",
                         "note": null, "link": "http://x/tickets/1", "assignee_name": "李", "department_name": "商务局",
                         "auto_close_days": 7,

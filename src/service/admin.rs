@@ -169,6 +169,9 @@ pub struct NewCategoryRequest {
     /// Deadline in hours from filing (urgent tickets get half).
     #[schema(minimum = 1, maximum = 8760)]
     pub sla_hours: i32,
+    /// A deadline in working days (受理之日起 N 个工作日) instead of hours; null: hours apply.
+    #[schema(minimum = 1, maximum = 60)]
+    pub sla_working_days: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -181,12 +184,27 @@ pub struct CategoryPatch {
     pub department_id: Option<String>,
     #[schema(minimum = 1, maximum = 8760)]
     pub sla_hours: Option<i32>,
+    /// null switches back to `sla_hours`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 60)]
+    pub sla_working_days: Option<Option<i32>>,
     pub active: Option<bool>,
 }
 
 fn check_sla(checks: &mut Checks, hours: i32) {
     if !(1..=8760).contains(&hours) {
         checks.fail("sla_hours", "must be between 1 and 8760 (a year)");
+    }
+}
+
+fn check_working_days(checks: &mut Checks, days: Option<i32>) {
+    if let Some(n) = days
+        && !(1..=60).contains(&n)
+    {
+        checks.fail(
+            "sla_working_days",
+            "must be between 1 and 60 working days, or null",
+        );
     }
 }
 
@@ -211,6 +229,7 @@ pub async fn create_category(
         let name = checks.text("name", &req.name, 1, 100);
         let description = checks.optional_prose("description", req.description.as_deref(), 1000);
         check_sla(&mut checks, req.sla_hours);
+        check_working_days(&mut checks, req.sla_working_days);
         checks.done()?;
         require_active_department(conn, &req.department_id)?;
         let new = NewCategory {
@@ -218,6 +237,7 @@ pub async fn create_category(
             description: description.as_deref(),
             department_id: &req.department_id,
             sla_hours: req.sla_hours,
+            sla_working_days: req.sla_working_days,
         };
         Ok(departments::insert_category(conn, &new, now)?.into())
     })
@@ -277,6 +297,9 @@ pub async fn update_category(
         if let Some(h) = req.sla_hours {
             check_sla(&mut checks, h);
         }
+        if let Some(days) = req.sla_working_days {
+            check_working_days(&mut checks, days);
+        }
         checks.done()?;
         departments::find_category(conn, &id)?.ok_or_else(|| AppError::not_found("category"))?;
         if let Some(d) = &req.department_id {
@@ -287,6 +310,7 @@ pub async fn update_category(
             description,
             department_id: req.department_id,
             sla_hours: req.sla_hours,
+            sla_working_days: req.sla_working_days,
             active: req.active,
             updated_at: Some(now),
         };

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod calendar;
 pub mod console;
 pub mod notify;
 pub mod ops;

@@ -100,12 +100,25 @@ fn admins(conn: &mut DbConn) -> AppResult<Vec<Recipient>> {
 /// being assigned, reopenings, overdue and the end of their work; admins of overdue tickets.
 fn audience(event: EventKind) -> (bool, bool, bool) {
     use EventKind::*;
-    let filer = !matches!(event, Overdue | Comment);
+    let filer = !matches!(
+        event,
+        Overdue | Comment | ExtensionRequested | ExtensionRejected | DueSoon | Escalated
+    );
     let assignee = matches!(
         event,
-        Assigned | Reopened | Overdue | Confirmed | Cancelled | Closed | AutoClosed
+        Assigned
+            | Reopened
+            | Overdue
+            | Confirmed
+            | Cancelled
+            | Closed
+            | AutoClosed
+            | InfoProvided
+            | ExtensionApproved
+            | ExtensionRejected
+            | DueSoon
     );
-    let admins = matches!(event, Overdue);
+    let admins = matches!(event, Overdue | ExtensionRequested | Escalated);
     (filer, assignee, admins)
 }
 
@@ -283,5 +296,15 @@ mod tests {
         assert_eq!(audience(EventKind::Overdue), (false, true, true));
         assert_eq!(audience(EventKind::Resolved), (true, false, false));
         assert_eq!(audience(EventKind::Accepted), (true, false, false));
+        assert_eq!(audience(EventKind::InfoRequested), (true, false, false));
+        assert_eq!(audience(EventKind::InfoProvided), (true, true, false));
+        assert_eq!(
+            audience(EventKind::ExtensionRequested),
+            (false, false, true)
+        );
+        assert_eq!(audience(EventKind::ExtensionApproved), (true, true, false));
+        assert_eq!(audience(EventKind::ExtensionRejected), (false, true, false));
+        assert_eq!(audience(EventKind::DueSoon), (false, true, false));
+        assert_eq!(audience(EventKind::Escalated), (false, false, true));
     }
 }

@@ -6,13 +6,14 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Actor, Principal, load_actor};
+use super::calendar::Deadlines;
 use super::notify::{self, Notice};
 use super::page::{self, Page};
 use super::validate::Checks;
 use super::views::ts;
 use super::{AppState, quota};
 use crate::domain::routing::{self, Candidate};
-use crate::domain::sla;
+use crate::domain::sla::{self, Sla};
 use crate::domain::ticket::{
     self, Action, ActorRelation, CommentKind, EventKind, Priority, Refusal, Role, TicketStatus,
 };
@@ -56,6 +57,9 @@ pub struct TicketView {
     pub reopen_count: i32,
     /// Increments on every change; send it back in `If-Match`.
     pub version: i32,
+    /// Since when the ticket waits for the enterprise (`awaiting_enterprise`): the deadline
+    /// stands still meanwhile and moves later when the enterprise answers.
+    pub awaiting_since: Option<DateTime<Utc>>,
 }
 
 fn status_of(row: &TicketRow) -> AppResult<TicketStatus> {
@@ -92,10 +96,11 @@ pub fn view(row: TicketRow, now: NaiveDateTime) -> TicketView {
         auto_closed: row.auto_closed,
         reopen_count: row.reopen_count,
         version: row.version,
+        awaiting_since: row.awaiting_since.map(ts),
     }
 }
 
-fn can_see(actor: &Actor, t: &TicketRow) -> bool {
+pub(crate) fn can_see(actor: &Actor, t: &TicketRow) -> bool {
     match actor.role {
         Role::Admin => true,
         Role::Enterprise => actor.enterprise_id.as_deref() == Some(t.enterprise_id.as_str()),
@@ -169,6 +174,7 @@ pub async fn create(
     let keep = Duration::hours(state.settings.tickets.idempotency_hours);
     let notifier = state.notifier.clone();
     let filings = quota::filings_per_user(&state.settings.limits);
+    let deadlines = Deadlines::of(&state.settings);
     let attempt = {
         let (principal, key, hash, title, description, category_id) = (
             principal.clone(),
@@ -214,6 +220,8 @@ pub async fn create(
                         AppError::validation("category_id", "no active category has this id")
                     })?;
                 let routed = route(conn, &category.department_id, now)?;
+                let sla = Sla::of_category(category.sla_hours, category.sla_working_days);
+                let due_at = deadlines.due_at(conn, sla, now, priority)?;
                 let n = store::next_reference_number(conn, &reference_for(notifier.tz, now, 0).1)?;
                 let (reference, _) = reference_for(notifier.tz, now, n);
                 let status = if routed.assignee.is_some() {
@@ -237,7 +245,8 @@ pub async fn create(
                         created_by: actor.id.clone(),
                         priority: priority.as_str().to_owned(),
                         status: status.as_str().to_owned(),
-                        due_at: sla::due_at(now, category.sla_hours, priority),
+                        due_at,
+                        warn_at: Some(deadlines.warn_at(now, due_at)),
                         created_at: now,
                         updated_at: now,
                     },
@@ -406,7 +415,8 @@ pub struct ActionRequest {
     pub department_id: Option<String>,
     /// assign: a specific official (default: the least loaded one).
     pub assignee_id: Option<String>,
-    /// Required for return, reopen and close; optional for assign and cancel.
+    /// Required for return, reopen, close, request_info (what is needed) and provide_info;
+    /// optional for assign and cancel.
     #[schema(max_length = 5000)]
     pub note: Option<String>,
     /// Required for resolve.
@@ -429,7 +439,10 @@ struct Checked {
 
 fn check_body(action: Action, req: &ActionRequest) -> AppResult<Checked> {
     let mut checks = Checks::new();
-    let note_required = matches!(action, Action::Return | Action::Reopen | Action::Close);
+    let note_required = matches!(
+        action,
+        Action::Return | Action::Reopen | Action::Close | Action::RequestInfo | Action::ProvideInfo
+    );
     let note = match (&req.note, note_required) {
         (Some(n), true) => Some(checks.prose("note", n, 1, 5000)),
         (None, true) => {
@@ -504,6 +517,37 @@ fn check_if_match(if_match: Option<&str>, version: i32) -> AppResult<()> {
     }
 }
 
+/// The changes that end a wait for the enterprise: the clock runs again, `due_at` moved later
+/// by the time it stood still, and a deadline now in the future may be overdue again later.
+fn resume_changes(
+    conn: &mut DbConn,
+    deadlines: &Deadlines,
+    t: &TicketRow,
+    now: NaiveDateTime,
+) -> AppResult<TicketChanges> {
+    let category = departments::find_category(conn, &t.category_id)?
+        .ok_or_else(|| anyhow::anyhow!("ticket without category"))?;
+    let sla = Sla::of_category(category.sla_hours, category.sla_working_days);
+    let paused_at = t.awaiting_since.unwrap_or(now);
+    let due_at = deadlines.resumed(conn, sla, t.due_at, paused_at, now)?;
+    Ok(TicketChanges {
+        due_at: Some(due_at),
+        warn_at: Some(Some(deadlines.warn_at(t.created_at, due_at))),
+        awaiting_since: Some(None),
+        overdue_at: (due_at > now).then_some(None),
+        ..TicketChanges::default()
+    })
+}
+
+fn relation_to(actor: &Actor, t: &TicketRow) -> ActorRelation {
+    ActorRelation {
+        role: actor.role,
+        is_assignee: t.assignee_id.as_deref() == Some(actor.id.as_str()),
+        is_filing_enterprise: actor.role == Role::Enterprise
+            && actor.enterprise_id.as_deref() == Some(t.enterprise_id.as_str()),
+    }
+}
+
 fn refusal(r: Refusal) -> AppError {
     match r {
         Refusal::NotAllowedFromStatus { .. } => {
@@ -523,6 +567,7 @@ pub async fn act(
 ) -> AppResult<TicketView> {
     let now = state.clock.now();
     let notifier = state.notifier.clone();
+    let deadlines = Deadlines::of(&state.settings);
     state
         .db
         .write(move |conn| {
@@ -530,19 +575,16 @@ pub async fn act(
             let t = ticket_in_scope(conn, &actor, &id)?;
             check_if_match(if_match.as_deref(), t.version)?;
             let status = status_of(&t)?;
-            let relation = ActorRelation {
-                role: actor.role,
-                is_assignee: t.assignee_id.as_deref() == Some(actor.id.as_str()),
-                is_filing_enterprise: actor.role == Role::Enterprise
-                    && actor.enterprise_id.as_deref() == Some(t.enterprise_id.as_str()),
-            };
+            let relation = relation_to(&actor, &t);
             let transition = ticket::decide(status, action, relation).map_err(refusal)?;
             let body = check_body(action, &req)?;
-            let mut changes = TicketChanges {
-                status: Some(transition.to.as_str().to_owned()),
-                updated_at: Some(now),
-                ..TicketChanges::default()
+            let mut changes = if action == Action::ProvideInfo {
+                resume_changes(conn, &deadlines, &t, now)?
+            } else {
+                TicketChanges::default()
             };
+            changes.status = Some(transition.to.as_str().to_owned());
+            changes.updated_at = Some(now);
             let mut note = body.note.clone();
             match action {
                 Action::Assign => {
@@ -605,8 +647,14 @@ pub async fn act(
                     changes.resolved_at = Some(None);
                     changes.resolution = Some(None);
                 }
-                Action::Cancel => changes.cancelled_at = Some(Some(now)),
+                Action::Cancel => {
+                    changes.cancelled_at = Some(Some(now));
+                    changes.awaiting_since = Some(None);
+                }
                 Action::Close => changes.closed_at = Some(Some(now)),
+                Action::RequestInfo => changes.awaiting_since = Some(Some(now)),
+                // The clock's changes were made above, before the status changed.
+                Action::ProvideInfo => {}
             }
             if !store::update_if_version(conn, &t.id, t.version, &changes)? {
                 return Err(AppError::new(
@@ -740,6 +788,7 @@ pub async fn comment(
     let kind = req.kind.unwrap_or(CommentKind::Message);
     let now = state.clock.now();
     let notifier = state.notifier.clone();
+    let deadlines = Deadlines::of(&state.settings);
     state
         .db
         .write(move |conn| {
@@ -778,7 +827,53 @@ pub async fn comment(
                 },
                 now,
             )?;
-            if !kind.is_internal() {
+            // The enterprise's message answers a request for information: the ticket goes
+            // back to work, and the assignee hears of it once (as the answer).
+            let answers = kind == CommentKind::Message
+                && status_of(&t)? == TicketStatus::AwaitingEnterprise
+                && ticket::decide(
+                    TicketStatus::AwaitingEnterprise,
+                    Action::ProvideInfo,
+                    relation_to(&actor, &t),
+                )
+                .is_ok();
+            if answers {
+                let mut changes = resume_changes(conn, &deadlines, &t, now)?;
+                changes.status = Some(TicketStatus::InProgress.as_str().to_owned());
+                changes.updated_at = Some(now);
+                if !store::update_if_version(conn, &t.id, t.version, &changes)? {
+                    return Err(AppError::new(
+                        ProblemType::VersionMismatch,
+                        "the ticket was changed by someone else; reload it",
+                    ));
+                }
+                store::insert_event(
+                    conn,
+                    &NewEvent {
+                        ticket_id: &t.id,
+                        kind: EventKind::InfoProvided.as_str(),
+                        actor_id: Some(&actor.id),
+                        from_status: Some(TicketStatus::AwaitingEnterprise.as_str()),
+                        to_status: Some(TicketStatus::InProgress.as_str()),
+                        note: Some(&body),
+                        internal: false,
+                    },
+                    now,
+                )?;
+                let updated =
+                    store::find(conn, &t.id)?.ok_or_else(|| anyhow::anyhow!("ticket vanished"))?;
+                notify::send(
+                    conn,
+                    &notifier,
+                    &Notice::new(
+                        EventKind::InfoProvided,
+                        &updated,
+                        Some(&actor.id),
+                        Some(&body),
+                    ),
+                    now,
+                )?;
+            } else if !kind.is_internal() {
                 notify::comment(conn, &notifier, &t, &actor, &body, now)?;
             }
             Ok(comment_view(row))

@@ -101,6 +101,10 @@ pub struct CategoryView {
     pub description: Option<String>,
     pub department_id: String,
     pub sla_hours: i32,
+    /// When set, the deadline is the end of this many working days after filing, and
+    /// `sla_hours` does not apply.
+    #[schema(minimum = 1, maximum = 60)]
+    pub sla_working_days: Option<i32>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -113,6 +117,7 @@ impl From<CategoryRow> for CategoryView {
             description: c.description,
             department_id: c.department_id,
             sla_hours: c.sla_hours,
+            sla_working_days: c.sla_working_days,
             active: c.active,
             created_at: ts(c.created_at),
         }

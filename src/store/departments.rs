@@ -29,6 +29,7 @@ pub struct CategoryRow {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub sla_working_days: Option<i32>,
 }
 
 pub fn insert_department(
@@ -116,6 +117,7 @@ pub struct NewCategory<'a> {
     pub description: Option<&'a str>,
     pub department_id: &'a str,
     pub sla_hours: i32,
+    pub sla_working_days: Option<i32>,
 }
 
 pub fn insert_category(
@@ -131,6 +133,7 @@ pub fn insert_category(
             categories::description.eq(new.description),
             categories::department_id.eq(new.department_id),
             categories::sla_hours.eq(new.sla_hours),
+            categories::sla_working_days.eq(new.sla_working_days),
             categories::active.eq(true),
             categories::created_at.eq(now),
             categories::updated_at.eq(now),
@@ -170,6 +173,7 @@ pub struct CategoryChanges {
     pub description: Option<Option<String>>,
     pub department_id: Option<String>,
     pub sla_hours: Option<i32>,
+    pub sla_working_days: Option<Option<i32>>,
     pub active: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
 }

@@ -22,9 +22,11 @@ macro_rules! keyset {
 }
 
 pub mod attachments;
+pub mod calendar;
 pub mod db;
 pub mod departments;
 pub mod enterprises;
+pub mod extensions;
 pub mod outbox;
 pub mod schema;
 pub mod sessions;

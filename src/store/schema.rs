@@ -20,6 +20,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sla_working_days -> Nullable<Integer>,
     }
 }
 
@@ -128,6 +129,33 @@ diesel::table! {
         auto_closed -> Bool,
         reopen_count -> Integer,
         version -> Integer,
+        awaiting_since -> Nullable<Timestamp>,
+        warn_at -> Nullable<Timestamp>,
+        warned_for -> Nullable<Timestamp>,
+        escalated_for -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    calendar_days (date) {
+        date -> Text,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    ticket_extensions (id) {
+        id -> Text,
+        ticket_id -> Text,
+        working_days -> Integer,
+        reason -> Text,
+        status -> Text,
+        requested_by -> Text,
+        decided_by -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -213,6 +241,7 @@ diesel::joinable!(tickets -> enterprises (enterprise_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(comments -> tickets (ticket_id));
 diesel::joinable!(attachments -> tickets (ticket_id));
+diesel::joinable!(ticket_extensions -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
@@ -230,4 +259,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     sessions,
     attachments,
+    calendar_days,
+    ticket_extensions,
 );

@@ -9,11 +9,15 @@ use super::schema::{comments, idempotency_keys, ticket_events, tickets};
 use crate::domain::ticket::TicketStatus;
 use crate::error::AppResult;
 
-pub const OPEN: [&str; 3] = [
+pub const OPEN: [&str; 4] = [
     TicketStatus::OPEN[0].as_str(),
     TicketStatus::OPEN[1].as_str(),
     TicketStatus::OPEN[2].as_str(),
+    TicketStatus::OPEN[3].as_str(),
 ];
+
+/// Open, but the SLA clock stands still: never overdue, warned or escalated.
+pub const AWAITING: &str = TicketStatus::AwaitingEnterprise.as_str();
 
 /// `status IN ('a', 'b')` with the names spelled literally, not bound: a planner uses a
 /// partial index only for a query whose `WHERE` implies the index's, which a bound parameter
@@ -62,6 +66,10 @@ pub struct TicketRow {
     pub auto_closed: bool,
     pub reopen_count: i32,
     pub version: i32,
+    pub awaiting_since: Option<NaiveDateTime>,
+    pub warn_at: Option<NaiveDateTime>,
+    pub warned_for: Option<NaiveDateTime>,
+    pub escalated_for: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -80,6 +88,7 @@ pub struct NewTicket {
     pub priority: String,
     pub status: String,
     pub due_at: NaiveDateTime,
+    pub warn_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -122,6 +131,10 @@ pub struct TicketChanges {
     pub auto_closed: Option<bool>,
     pub reopen_count: Option<i32>,
     pub updated_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub warn_at: Option<Option<NaiveDateTime>>,
+    pub overdue_at: Option<Option<NaiveDateTime>>,
+    pub awaiting_since: Option<Option<NaiveDateTime>>,
 }
 
 /// Applies `changes` only if the ticket is still at `version`, bumping it; false when
@@ -176,13 +189,14 @@ pub fn routing_candidates(conn: &mut DbConn, department_id: &str) -> AppResult<V
         .bind::<Text, _>(department_id)
         .execute(conn)?;
     }
-    Ok(diesel::sql_query(
+    Ok(diesel::sql_query(format!(
         "SELECT u.id AS id, u.last_assigned_at AS last_assigned_at, \
            (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = u.id \
-              AND t.status IN ('assigned', 'in_progress')) AS open_tickets \
+              AND t.{}) AS open_tickets \
          FROM users u WHERE u.department_id = $1 AND u.role = 'official' AND u.active \
          ORDER BY u.created_at, u.id",
-    )
+        status_in_sql(&TicketStatus::ASSIGNED_OPEN)
+    ))
     .bind::<Text, _>(department_id)
     .load(conn)?)
 }
@@ -379,6 +393,7 @@ pub fn newly_overdue(
 ) -> AppResult<Vec<TicketRow>> {
     Ok(tickets::table
         .filter(open_sql())
+        .filter(tickets::status.ne(AWAITING))
         .filter(tickets::due_at.lt(now))
         .filter(tickets::overdue_at.is_null())
         .order(tickets::due_at.asc())
@@ -395,6 +410,89 @@ pub fn mark_overdue(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResul
             .filter(tickets::overdue_at.is_null()),
     )
     .set(tickets::overdue_at.eq(now))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Open tickets whose clock runs, past their warning time and not yet warned about their
+/// current deadline.
+pub fn due_soon_candidates(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+) -> AppResult<Vec<TicketRow>> {
+    Ok(tickets::table
+        .filter(open_sql())
+        .filter(tickets::status.ne(AWAITING))
+        .filter(tickets::warn_at.le(now))
+        .filter(tickets::due_at.gt(now))
+        .filter(
+            tickets::warned_for
+                .is_null()
+                .or(tickets::warned_for.ne(tickets::due_at.nullable())),
+        )
+        .order(tickets::warn_at.asc())
+        .limit(limit)
+        .select(TicketRow::as_select())
+        .load(conn)?)
+}
+
+/// Claims the warning for the ticket's current deadline; one caller of any instance wins
+/// (on PostgreSQL a racing UPDATE waits for the winner's commit, then re-reads the row and
+/// no longer matches).
+pub fn claim_due_soon(conn: &mut DbConn, id: &str, due_at: NaiveDateTime) -> AppResult<bool> {
+    let changed = diesel::update(
+        tickets::table
+            .find(id)
+            .filter(tickets::due_at.eq(due_at))
+            .filter(tickets::status.ne(AWAITING))
+            .filter(
+                tickets::warned_for
+                    .is_null()
+                    .or(tickets::warned_for.ne(tickets::due_at.nullable())),
+            ),
+    )
+    .set(tickets::warned_for.eq(due_at))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Open tickets whose clock runs, overdue since `cutoff` or earlier, not yet escalated for
+/// their current deadline.
+pub fn escalation_candidates(
+    conn: &mut DbConn,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> AppResult<Vec<TicketRow>> {
+    Ok(tickets::table
+        .filter(open_sql())
+        .filter(tickets::status.ne(AWAITING))
+        .filter(tickets::due_at.le(cutoff))
+        .filter(
+            tickets::escalated_for
+                .is_null()
+                .or(tickets::escalated_for.ne(tickets::due_at.nullable())),
+        )
+        .order(tickets::due_at.asc())
+        .limit(limit)
+        .select(TicketRow::as_select())
+        .load(conn)?)
+}
+
+/// Claims the escalation of the ticket's current deadline, like [`claim_due_soon`].
+pub fn claim_escalation(conn: &mut DbConn, id: &str, due_at: NaiveDateTime) -> AppResult<bool> {
+    let changed = diesel::update(
+        tickets::table
+            .find(id)
+            .filter(tickets::due_at.eq(due_at))
+            .filter(tickets::status.ne(AWAITING))
+            .filter(
+                tickets::escalated_for
+                    .is_null()
+                    .or(tickets::escalated_for.ne(tickets::due_at.nullable())),
+            ),
+    )
+    .set(tickets::escalated_for.eq(due_at))
     .execute(conn)?;
     Ok(changed == 1)
 }
@@ -512,9 +610,19 @@ pub fn list(
     match f.overdue {
         // The open statuses are spelled out, not bound: a planner can only use the partial
         // indexes on open tickets when it sees the same literal list as their WHERE clause.
-        Some(true) => query = query.filter(open_sql()).filter(tickets::due_at.lt(f.now)),
+        Some(true) => {
+            query = query
+                .filter(open_sql())
+                .filter(tickets::status.ne(AWAITING))
+                .filter(tickets::due_at.lt(f.now));
+        }
         Some(false) => {
-            query = query.filter(tickets::status.ne_all(OPEN).or(tickets::due_at.ge(f.now)));
+            query = query.filter(
+                tickets::status
+                    .ne_all(OPEN)
+                    .or(tickets::status.eq(AWAITING))
+                    .or(tickets::due_at.ge(f.now)),
+            );
         }
         None => {}
     }
@@ -589,26 +697,45 @@ pub fn sort_value(row: &TicketRow, sort: SortKey) -> NaiveDateTime {
 mod tests {
     use super::*;
 
-    /// The queries spell the open statuses as the partial indexes do, on both backends.
+    /// The queries spell the open statuses as the partial indexes do, on both backends: the
+    /// latest definition of each index (migrations in order) is the one in force.
     #[test]
     fn partial_indexes_match_the_enum() {
         let open = format!("WHERE {};", status_in_sql(&TicketStatus::OPEN));
         let resolved = format!("WHERE {};", status_in_sql(&[TicketStatus::Resolved]));
-        for init in [
-            include_str!("../../migrations/sqlite/2026-11-25-000001_init/up.sql"),
-            include_str!("../../migrations/postgres/2026-11-25-000001_init/up.sql"),
+        for migrations in [
+            [
+                include_str!("../../migrations/sqlite/2026-11-25-000001_init/up.sql"),
+                include_str!("../../migrations/sqlite/2026-12-01-000600_working_days/up.sql"),
+            ],
+            [
+                include_str!("../../migrations/postgres/2026-11-25-000001_init/up.sql"),
+                include_str!("../../migrations/postgres/2026-12-01-000600_working_days/up.sql"),
+            ],
         ] {
             let line = |name: &str| {
-                init.lines()
-                    .find(|l| l.starts_with(&format!("CREATE INDEX {name} ")))
+                migrations
+                    .iter()
+                    .flat_map(|m| m.lines())
+                    .filter(|l| l.starts_with(&format!("CREATE INDEX {name} ")))
+                    .last()
                     .unwrap_or_default()
                     .to_owned()
             };
             assert!(line("tickets_open_due").ends_with(&open), "{open}");
             assert!(line("tickets_department_open_due").ends_with(&open));
+            assert!(line("tickets_open_warn").ends_with(&open));
             assert!(line("tickets_resolved").ends_with(&resolved), "{resolved}");
         }
-        assert_eq!(OPEN, ["submitted", "assigned", "in_progress"]);
+        assert_eq!(
+            OPEN,
+            [
+                "submitted",
+                "assigned",
+                "in_progress",
+                "awaiting_enterprise"
+            ]
+        );
     }
 }
 

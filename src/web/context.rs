@@ -276,6 +276,7 @@ fn status_key(s: TicketStatus) -> &'static str {
         TicketStatus::Resolved => "status.resolved",
         TicketStatus::Closed => "status.closed",
         TicketStatus::Cancelled => "status.cancelled",
+        TicketStatus::AwaitingEnterprise => "status.awaiting_enterprise",
     }
 }
 

@@ -56,6 +56,7 @@ fn status_class(s: &TicketStatus) -> &'static str {
         TicketStatus::Assigned | TicketStatus::InProgress => "tag-blue",
         TicketStatus::Resolved => "tag-turquoise",
         TicketStatus::Closed => "tag-green",
+        TicketStatus::AwaitingEnterprise => "tag-amber",
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod attachments;
 mod browser;
+mod calendar;
 mod console;
 mod foundation;
 mod hardening;

@@ -1,0 +1,12 @@
+DROP INDEX tickets_open_warn;
+DROP INDEX tickets_open_due;
+DROP INDEX tickets_department_open_due;
+CREATE INDEX tickets_open_due ON tickets(due_at) WHERE status IN ('submitted', 'assigned', 'in_progress');
+CREATE INDEX tickets_department_open_due ON tickets(department_id, due_at) WHERE status IN ('submitted', 'assigned', 'in_progress');
+DROP TABLE ticket_extensions;
+ALTER TABLE tickets DROP COLUMN escalated_for;
+ALTER TABLE tickets DROP COLUMN warned_for;
+ALTER TABLE tickets DROP COLUMN warn_at;
+ALTER TABLE tickets DROP COLUMN awaiting_since;
+ALTER TABLE categories DROP COLUMN sla_working_days;
+DROP TABLE calendar_days;

@@ -1,0 +1,118 @@
+//! Extension requests (延期) on tickets.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::db::DbConn;
+use super::schema::ticket_extensions;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ticket_extensions)]
+pub struct ExtensionRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub working_days: i32,
+    pub reason: String,
+    pub status: String,
+    pub requested_by: String,
+    pub decided_by: Option<String>,
+    pub decision_note: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+pub struct NewExtension<'a> {
+    pub ticket_id: &'a str,
+    pub working_days: i32,
+    pub reason: &'a str,
+    pub requested_by: &'a str,
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    new: &NewExtension,
+    now: NaiveDateTime,
+) -> AppResult<ExtensionRow> {
+    let id = super::new_id();
+    diesel::insert_into(ticket_extensions::table)
+        .values((
+            ticket_extensions::id.eq(&id),
+            ticket_extensions::ticket_id.eq(new.ticket_id),
+            ticket_extensions::working_days.eq(new.working_days),
+            ticket_extensions::reason.eq(new.reason),
+            ticket_extensions::status.eq("pending"),
+            ticket_extensions::requested_by.eq(new.requested_by),
+            ticket_extensions::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    find(conn, new.ticket_id, &id)?
+        .ok_or_else(|| anyhow::anyhow!("inserted extension vanished").into())
+}
+
+pub fn find(conn: &mut DbConn, ticket_id: &str, id: &str) -> AppResult<Option<ExtensionRow>> {
+    Ok(ticket_extensions::table
+        .find(id)
+        .filter(ticket_extensions::ticket_id.eq(ticket_id))
+        .select(ExtensionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn has_pending(conn: &mut DbConn, ticket_id: &str) -> AppResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        ticket_extensions::table
+            .filter(ticket_extensions::ticket_id.eq(ticket_id))
+            .filter(ticket_extensions::status.eq("pending")),
+    ))
+    .get_result(conn)?)
+}
+
+/// Oldest first; `only_status` narrows (enterprises see approved ones only).
+pub fn list(
+    conn: &mut DbConn,
+    ticket_id: &str,
+    only_status: Option<&str>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> AppResult<Vec<ExtensionRow>> {
+    let mut query = ticket_extensions::table
+        .filter(ticket_extensions::ticket_id.eq(ticket_id))
+        .select(ExtensionRow::as_select())
+        .into_boxed();
+    if let Some(s) = only_status {
+        query = query.filter(ticket_extensions::status.eq(s.to_owned()));
+    }
+    let query = keyset!(
+        query,
+        ticket_extensions::created_at,
+        ticket_extensions::id,
+        false,
+        after
+    );
+    Ok(query.limit(limit).load(conn)?)
+}
+
+/// Decides a pending request; false when it was decided already (by a concurrent admin).
+pub fn decide(
+    conn: &mut DbConn,
+    id: &str,
+    status: &str,
+    decided_by: &str,
+    note: Option<&str>,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    let changed = diesel::update(
+        ticket_extensions::table
+            .find(id)
+            .filter(ticket_extensions::status.eq("pending")),
+    )
+    .set((
+        ticket_extensions::status.eq(status),
+        ticket_extensions::decided_by.eq(decided_by),
+        ticket_extensions::decision_note.eq(note),
+        ticket_extensions::decided_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
