@@ -104,6 +104,18 @@ named_enum! {
 }
 
 named_enum! {
+    /// An extension request (延期申请) and the admin's decision on it.
+    pub enum ExtensionStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+    }
+}
+
+/// The working days one extension may add.
+pub const EXTENSION_DAYS: std::ops::RangeInclusive<i64> = 1..=30;
+
+named_enum! {
     pub enum CommentKind {
         Message => "message",
         InternalNote => "internal_note",
@@ -537,6 +549,7 @@ mod tests {
                 "escalated",
             ],
         );
+        assert_names(&ExtensionStatus::ALL, &["pending", "approved", "rejected"]);
         assert_names(
             &CommentKind::ALL,
             &["message", "internal_note", "phone_call", "site_visit"],

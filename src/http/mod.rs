@@ -4,6 +4,7 @@ pub mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod calendar;
+pub mod extensions;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
@@ -28,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(calendar::routes)
             .configure(tickets::routes)
             .configure(attachments::routes)
+            .configure(extensions::routes)
             .configure(stats::routes),
     );
 }

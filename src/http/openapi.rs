@@ -55,6 +55,9 @@ use crate::error::{FieldError, Problem, ProblemType};
         super::attachments::delete_attachment,
         super::calendar::get_calendar,
         super::calendar::replace_calendar,
+        super::extensions::request_extension,
+        super::extensions::list_extensions,
+        super::extensions::decide_extension,
         super::stats::summary,
         super::stats::breakdown,
         super::stats::trend,
@@ -214,6 +217,15 @@ fn own_problems(operation_id: &str) -> &'static [ProblemType] {
         "attachment_content" => &[NotFound, RangeNotSatisfiable],
         "delete_attachment" => &[NotFound, Forbidden],
         "replace_calendar" => &[Forbidden],
+        "request_extension" => &[NotFound, WrongActor, ExtensionPending, InvalidTransition],
+        "list_extensions" => &[NotFound],
+        "decide_extension" => &[
+            Forbidden,
+            NotFound,
+            ExtensionDecided,
+            InvalidTransition,
+            VersionMismatch,
+        ],
         _ => &[],
     }
 }

@@ -1,6 +1,6 @@
-//! Background sweeps, every `jobs.interval_seconds`: overdue tickets, auto-close, expired
-//! idempotency keys, sent mail past its retention, and stored attachment files that no row
-//! references.
+//! Background sweeps, every `jobs.interval_seconds`: deadline warnings, overdue tickets,
+//! escalation, auto-close, expired idempotency keys, sent mail past its retention, and stored
+//! attachment files that no row references.
 
 use std::sync::Arc;
 
@@ -38,8 +38,22 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
 pub async fn sweep(state: &AppState) -> AppResult<SweepReport> {
     let mut report = SweepReport::default();
     loop {
+        let n = due_soon_batch(state).await?;
+        report.due_soon += n;
+        if n < BATCH {
+            break;
+        }
+    }
+    loop {
         let n = overdue_batch(state).await?;
         report.overdue += n;
+        if n < BATCH {
+            break;
+        }
+    }
+    loop {
+        let n = escalation_batch(state).await?;
+        report.escalated += n;
         if n < BATCH {
             break;
         }
@@ -62,8 +76,16 @@ pub async fn sweep(state: &AppState) -> AppResult<SweepReport> {
         .write(move |conn| outbox::purge_sent(conn, sent_before))
         .await?;
     report.orphans_removed = crate::service::attachments::sweep_orphans(state).await?;
-    if report.overdue + report.auto_closed + report.orphans_removed > 0 {
+    if report.overdue
+        + report.auto_closed
+        + report.due_soon
+        + report.escalated
+        + report.orphans_removed
+        > 0
+    {
         tracing::info!(
+            due_soon = report.due_soon,
+            escalated = report.escalated,
             overdue = report.overdue,
             auto_closed = report.auto_closed,
             orphans_removed = report.orphans_removed,
@@ -75,6 +97,8 @@ pub async fn sweep(state: &AppState) -> AppResult<SweepReport> {
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SweepReport {
+    pub due_soon: usize,
+    pub escalated: usize,
     pub overdue: usize,
     pub auto_closed: usize,
     pub expired_keys: usize,
@@ -84,6 +108,71 @@ pub struct SweepReport {
 }
 
 const BATCH: usize = 100;
+
+/// Which deadline sweep: both are once per deadline, claimed by a conditional update.
+#[derive(Clone, Copy)]
+enum Deadline {
+    DueSoon,
+    Escalated,
+}
+
+/// Warns the assignee once `tickets.warn_at_fraction` of the time to `due_at` has passed.
+async fn due_soon_batch(state: &AppState) -> AppResult<usize> {
+    deadline_batch(state, Deadline::DueSoon).await
+}
+
+/// Escalates to the admins `tickets.escalate_after_hours` after `due_at`.
+async fn escalation_batch(state: &AppState) -> AppResult<usize> {
+    deadline_batch(state, Deadline::Escalated).await
+}
+
+async fn deadline_batch(state: &AppState, which: Deadline) -> AppResult<usize> {
+    let now = state.clock.now();
+    let cutoff = now - Duration::hours(state.settings.tickets.escalate_after_hours);
+    let notifier = state.notifier.clone();
+    state
+        .db
+        .write(move |conn| {
+            let (candidates, kind) = match which {
+                Deadline::DueSoon => (
+                    tickets::due_soon_candidates(conn, now, BATCH as i64)?,
+                    EventKind::DueSoon,
+                ),
+                Deadline::Escalated => (
+                    tickets::escalation_candidates(conn, cutoff, BATCH as i64)?,
+                    EventKind::Escalated,
+                ),
+            };
+            let mut marked = 0;
+            for t in candidates {
+                let claimed = match which {
+                    Deadline::DueSoon => tickets::claim_due_soon(conn, &t.id, t.due_at)?,
+                    Deadline::Escalated => tickets::claim_escalation(conn, &t.id, t.due_at)?,
+                };
+                if !claimed {
+                    continue;
+                }
+                marked += 1;
+                let note = format!("deadline {}", ts(t.due_at).to_rfc3339());
+                tickets::insert_event(
+                    conn,
+                    &NewEvent {
+                        ticket_id: &t.id,
+                        kind: kind.as_str(),
+                        actor_id: None,
+                        from_status: None,
+                        to_status: None,
+                        note: Some(&note),
+                        internal: true,
+                    },
+                    now,
+                )?;
+                notify::send(conn, &notifier, &Notice::new(kind, &t, None, None), now)?;
+            }
+            Ok(marked)
+        })
+        .await
+}
 
 /// Records one `overdue` event per ticket that passed its deadline while open, and mails the
 /// assignee and the admins (督办).

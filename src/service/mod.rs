@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod console;
+pub mod extensions;
 pub mod notify;
 pub mod ops;
 pub mod page;

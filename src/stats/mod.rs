@@ -178,7 +178,8 @@ fn hours(value: Option<f64>) -> Option<f64> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Aggregates {
     pub total: i64,
-    pub by_status: [i64; 6],
+    /// submitted, assigned, in_progress, resolved, closed, cancelled, awaiting_enterprise.
+    pub by_status: [i64; 7],
     /// Tickets with `resolved_at` set, and those of them resolved by `due_at`.
     pub timed: i64,
     pub on_time: i64,
@@ -193,6 +194,8 @@ pub struct Aggregates {
     pub ever_resolved: i64,
     pub overdue_open: i64,
     pub site_visits: i64,
+    /// Tickets with an approved extension.
+    pub extended: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -203,6 +206,7 @@ pub struct ByStatus {
     pub resolved: i64,
     pub closed: i64,
     pub cancelled: i64,
+    pub awaiting_enterprise: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -229,7 +233,8 @@ pub struct Metrics {
     pub cancelled: i64,
     /// (resolved + closed) / (total − cancelled)
     pub resolution_rate: Option<f64>,
-    /// Among tickets with a resolution time, the share resolved at or before `due_at`.
+    /// Among tickets with a resolution time, the share resolved at or before their final
+    /// `due_at` (after pauses and approved extensions).
     pub on_time_rate: Option<f64>,
     /// Mean of `accepted_at − created_at`.
     pub avg_first_response_hours: Option<f64>,
@@ -243,10 +248,14 @@ pub struct Metrics {
     pub satisfaction_distribution: Distribution,
     /// Tickets reopened at least once / tickets ever resolved.
     pub reopen_rate: Option<f64>,
-    /// Open tickets past `due_at` now.
+    /// Open tickets past `due_at` now, not counting those waiting for the enterprise.
     pub overdue_open: i64,
     /// Comments of kind `site_visit` on these tickets.
     pub site_visits: i64,
+    /// Tickets with an approved extension (延期).
+    pub extended: i64,
+    /// extended / total.
+    pub extension_rate: Option<f64>,
 }
 
 impl From<&Aggregates> for Metrics {
@@ -258,6 +267,7 @@ impl From<&Aggregates> for Metrics {
             resolved,
             closed,
             cancelled,
+            awaiting_enterprise,
         ] = a.by_status;
         let [one, two, three, four, five] = a.ratings;
         Metrics {
@@ -269,6 +279,7 @@ impl From<&Aggregates> for Metrics {
                 resolved,
                 closed,
                 cancelled,
+                awaiting_enterprise,
             },
             resolved,
             closed,
@@ -291,6 +302,8 @@ impl From<&Aggregates> for Metrics {
             reopen_rate: ratio(a.reopened, a.ever_resolved),
             overdue_open: a.overdue_open,
             site_visits: a.site_visits,
+            extended: a.extended,
+            extension_rate: ratio(a.extended, a.total),
         }
     }
 }
@@ -361,7 +374,7 @@ pub fn fill_trend(starts: &[NaiveDate], counts: &BTreeMap<(usize, usize), i64>) 
     }
 }
 
-const METRIC_COLUMNS: [&str; 26] = [
+const METRIC_COLUMNS: [&str; 29] = [
     "total",
     "status_submitted",
     "status_assigned",
@@ -388,6 +401,9 @@ const METRIC_COLUMNS: [&str; 26] = [
     "reopen_rate",
     "overdue_open",
     "site_visits",
+    "status_awaiting_enterprise",
+    "extended",
+    "extension_rate",
 ];
 
 /// A CSV cell: numbers are written as they are, text is made safe for spreadsheets.
@@ -448,6 +464,9 @@ fn metric_cells(m: &Metrics) -> Vec<Cell> {
         f(m.reopen_rate),
         n(m.overdue_open),
         n(m.site_visits),
+        n(s.awaiting_enterprise),
+        n(m.extended),
+        f(m.extension_rate),
     ]
 }
 
@@ -541,7 +560,7 @@ mod tests {
         assert_eq!(m.satisfaction_avg, None);
         let all_cancelled = Aggregates {
             total: 2,
-            by_status: [0, 0, 0, 0, 0, 2],
+            by_status: [0, 0, 0, 0, 0, 2, 0],
             ..Aggregates::default()
         };
         assert_eq!(Metrics::from(&all_cancelled).resolution_rate, None);
@@ -551,8 +570,9 @@ mod tests {
     fn rates_and_rounding() {
         let a = Aggregates {
             total: 9,
-            by_status: [1, 1, 1, 1, 4, 1],
+            by_status: [1, 1, 1, 1, 3, 1, 1],
             timed: 3,
+            extended: 3,
             on_time: 2,
             first_response_hours: Some(7.0 / 6.0),
             ..Aggregates::default()
@@ -561,6 +581,8 @@ mod tests {
         assert_eq!(m.resolution_rate, Some(0.625));
         assert_eq!(m.on_time_rate, Some(0.6667));
         assert_eq!(m.avg_first_response_hours, Some(1.17));
+        assert_eq!(m.by_status.awaiting_enterprise, 1);
+        assert_eq!(m.extension_rate, Some(0.3333));
     }
 
     #[test]

@@ -72,6 +72,10 @@ struct AggregateRow {
     #[diesel(sql_type = BigInt)]
     cancelled: i64,
     #[diesel(sql_type = BigInt)]
+    awaiting_enterprise: i64,
+    #[diesel(sql_type = BigInt)]
+    extended: i64,
+    #[diesel(sql_type = BigInt)]
     timed: i64,
     #[diesel(sql_type = BigInt)]
     on_time: i64,
@@ -116,6 +120,7 @@ impl AggregateRow {
                 self.resolved,
                 self.closed,
                 self.cancelled,
+                self.awaiting_enterprise,
             ],
             timed: self.timed,
             on_time: self.on_time,
@@ -130,6 +135,7 @@ impl AggregateRow {
             ever_resolved: self.ever_resolved,
             overdue_open: self.overdue_open,
             site_visits: 0,
+            extended: self.extended,
         }
     }
 }
@@ -166,6 +172,7 @@ fn aggregate_rows(
         "resolved",
         "closed",
         "cancelled",
+        "awaiting_enterprise",
     ] {
         let _ = write!(
             sql.text,
@@ -173,6 +180,14 @@ fn aggregate_rows(
             count(&format!("t.status = '{status}'"))
         );
     }
+    let _ = write!(
+        sql.text,
+        ", {} AS extended",
+        count(
+            "EXISTS (SELECT 1 FROM ticket_extensions x \
+             WHERE x.ticket_id = t.id AND x.status = 'approved')"
+        )
+    );
     let _ = write!(
         sql.text,
         ", {timed} AS timed, {on_time} AS on_time, \
@@ -197,7 +212,8 @@ fn aggregate_rows(
     let _ = write!(
         sql.text,
         ", {reopened} AS reopened, {ever} AS ever_resolved, \
-         COALESCE(SUM(CASE WHEN t.{open} AND t.due_at < ",
+         COALESCE(SUM(CASE WHEN t.{open} AND t.status <> '{awaiting}' AND t.due_at < ",
+        awaiting = crate::store::tickets::AWAITING,
         open = crate::store::tickets::status_in_sql(&crate::domain::ticket::TicketStatus::OPEN),
         reopened = count("t.reopen_count > 0"),
         ever = count("t.resolved_at IS NOT NULL OR t.reopen_count > 0"),

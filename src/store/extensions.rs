@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::db::DbConn;
 use super::schema::ticket_extensions;
+use crate::domain::ticket::ExtensionStatus;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -14,7 +15,7 @@ pub struct ExtensionRow {
     pub ticket_id: String,
     pub working_days: i32,
     pub reason: String,
-    pub status: String,
+    pub status: ExtensionStatus,
     pub requested_by: String,
     pub decided_by: Option<String>,
     pub decision_note: Option<String>,
@@ -41,7 +42,7 @@ pub fn insert(
             ticket_extensions::ticket_id.eq(new.ticket_id),
             ticket_extensions::working_days.eq(new.working_days),
             ticket_extensions::reason.eq(new.reason),
-            ticket_extensions::status.eq("pending"),
+            ticket_extensions::status.eq(ExtensionStatus::Pending),
             ticket_extensions::requested_by.eq(new.requested_by),
             ticket_extensions::created_at.eq(now),
         ))
@@ -63,7 +64,7 @@ pub fn has_pending(conn: &mut DbConn, ticket_id: &str) -> AppResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(
         ticket_extensions::table
             .filter(ticket_extensions::ticket_id.eq(ticket_id))
-            .filter(ticket_extensions::status.eq("pending")),
+            .filter(ticket_extensions::status.eq(ExtensionStatus::Pending)),
     ))
     .get_result(conn)?)
 }
@@ -72,7 +73,7 @@ pub fn has_pending(conn: &mut DbConn, ticket_id: &str) -> AppResult<bool> {
 pub fn list(
     conn: &mut DbConn,
     ticket_id: &str,
-    only_status: Option<&str>,
+    only_status: Option<ExtensionStatus>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> AppResult<Vec<ExtensionRow>> {
@@ -81,7 +82,7 @@ pub fn list(
         .select(ExtensionRow::as_select())
         .into_boxed();
     if let Some(s) = only_status {
-        query = query.filter(ticket_extensions::status.eq(s.to_owned()));
+        query = query.filter(ticket_extensions::status.eq(s));
     }
     let query = keyset!(
         query,
@@ -97,7 +98,7 @@ pub fn list(
 pub fn decide(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    status: ExtensionStatus,
     decided_by: &str,
     note: Option<&str>,
     now: NaiveDateTime,
@@ -105,7 +106,7 @@ pub fn decide(
     let changed = diesel::update(
         ticket_extensions::table
             .find(id)
-            .filter(ticket_extensions::status.eq("pending")),
+            .filter(ticket_extensions::status.eq(ExtensionStatus::Pending)),
     )
     .set((
         ticket_extensions::status.eq(status),

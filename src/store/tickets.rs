@@ -717,8 +717,7 @@ mod tests {
                 migrations
                     .iter()
                     .flat_map(|m| m.lines())
-                    .filter(|l| l.starts_with(&format!("CREATE INDEX {name} ")))
-                    .last()
+                    .rfind(|l| l.starts_with(&format!("CREATE INDEX {name} ")))
                     .unwrap_or_default()
                     .to_owned()
             };

@@ -460,3 +460,251 @@ async fn an_hour_sla_moves_by_the_calendar_time_and_a_message_answers() {
         .body;
     assert_eq!(cancelled["status"], "cancelled");
 }
+
+fn kinds(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn count(events: &[Value], kind: &str) -> usize {
+    events.iter().filter(|e| e["kind"] == kind).count()
+}
+
+#[tokio::test]
+async fn extensions_need_the_assignee_and_an_admin() {
+    // Tuesday 2026-12-01 10:00 CST: five working days end on 12-08 at 18:00.
+    let d = desk_at("2026-12-01T02:00:00Z").await;
+    let t = d.working_ticket().await;
+    assert_eq!(t["due_at"], "2026-12-08T10:00:00Z");
+    let path = format!("/tickets/{}/extensions", t.id());
+    let ask = json!({"working_days": 3, "reason": "需现场核查"});
+
+    d.post(&path, d.ent.t(), ask.clone())
+        .await
+        .problem(403, "forbidden");
+    let r = d
+        .post(&path, d.admin.t(), ask.clone())
+        .await
+        .problem(403, "forbidden");
+    assert_eq!(r.body["type"], "/problems/wrong-actor");
+    for bad in [0, 31] {
+        let r = d
+            .post(
+                &path,
+                d.official.t(),
+                json!({"working_days": bad, "reason": "x"}),
+            )
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(fields(&r.body), ["working_days"], "{bad}");
+    }
+    let r = d
+        .post(
+            &path,
+            d.official.t(),
+            json!({"working_days": 2, "reason": " "}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(fields(&r.body), ["reason"]);
+
+    let ext = d
+        .post(&path, d.official.t(), ask.clone())
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(ext["status"], "pending");
+    assert_eq!(ext["working_days"], 3);
+    assert_eq!(ext["requested_by"], d.official.id());
+    assert_eq!(ext["decided_by"], Value::Null);
+    let r = d
+        .post(&path, d.official.t(), ask.clone())
+        .await
+        .problem(409, "conflict");
+    assert_eq!(r.body["type"], "/problems/extension-pending");
+    d.wait_mail("admin@qifu.test", "the request to the admins", |m| {
+        m.text.contains("需现场核查")
+    })
+    .await;
+
+    // Enterprises see approved extensions only; staff see them all.
+    let mine = d.get(&path, d.ent.t()).await.expect(200);
+    assert!(mine.items().is_empty());
+    assert_eq!(
+        d.get(&path, d.official.t()).await.expect(200).items().len(),
+        1
+    );
+
+    let approve = format!("{path}/{}/actions/approve", ext.id());
+    d.post(&approve, d.official.t(), json!({}))
+        .await
+        .problem(403, "forbidden");
+    d.post(
+        &format!("{path}/{}/actions/maybe", ext.id()),
+        d.admin.t(),
+        json!({}),
+    )
+    .await
+    .problem(404, "not_found");
+    let approved = d
+        .post(&approve, d.admin.t(), json!({"note": "同意"}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["decided_by"], d.admin.id());
+    assert_eq!(approved["decision_note"], "同意");
+    // Three working days after 12-08: 12-09, 12-10, 12-11, at the same hour.
+    let moved = d.ticket(t.id()).await;
+    assert_eq!(moved["due_at"], "2026-12-11T10:00:00Z");
+    let r = d
+        .post(&approve, d.admin.t(), json!({}))
+        .await
+        .problem(409, "conflict");
+    assert_eq!(r.body["type"], "/problems/extension-decided");
+    d.wait_mail(d.ent.email(), "the new deadline", |m| {
+        m.text.contains("2026-12-11 18:00")
+    })
+    .await;
+    d.wait_mail(d.official.email(), "the approval", |m| {
+        m.text.contains("同意")
+    })
+    .await;
+    assert_eq!(d.get(&path, d.ent.t()).await.expect(200).items().len(), 1);
+
+    // A rejection changes nothing but the request, and the enterprise never hears of it.
+    let second = d
+        .post(
+            &path,
+            d.official.t(),
+            json!({"working_days": 30, "reason": "再延"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let rejected = d
+        .post(
+            &format!("{path}/{}/actions/reject", second.id()),
+            d.admin.t(),
+            json!({"note": "不予延期"}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(d.ticket(t.id()).await["due_at"], "2026-12-11T10:00:00Z");
+    d.wait_mail(d.official.email(), "the rejection", |m| {
+        m.text.contains("不予延期")
+    })
+    .await;
+    assert_eq!(d.get(&path, d.ent.t()).await.expect(200).items().len(), 1);
+
+    let staff = kinds(&d.timeline(&d.admin, &t).await);
+    for kind in [
+        "extension_requested",
+        "extension_approved",
+        "extension_rejected",
+    ] {
+        assert!(staff.contains(&kind.to_owned()), "{kind} in {staff:?}");
+    }
+    let public = kinds(&d.timeline(&d.ent, &t).await);
+    assert!(public.contains(&"extension_approved".to_owned()));
+    assert!(
+        !public.contains(&"extension_requested".to_owned()),
+        "{public:?}"
+    );
+    assert!(!public.contains(&"extension_rejected".to_owned()));
+
+    // Closed tickets are not extended.
+    d.act(&d.official, &t, "resolve", json!({"resolution": "办结"}))
+        .await
+        .expect(200);
+    d.post(&path, d.official.t(), ask)
+        .await
+        .problem(409, "conflict");
+}
+
+/// Three instances sweep one database at the same moments: each warning, overdue and
+/// escalation is recorded once per deadline, and a new deadline is warned about again.
+#[tokio::test]
+async fn each_warning_happens_once_per_deadline_on_three_instances() {
+    let d = desk_at("2026-12-01T02:00:00Z").await;
+    let b = d.app.sibling().await;
+    let c = d.app.sibling().await;
+    let move_all = |at: &str| {
+        for app in [&d.app, &b, &c] {
+            set_clock(app, at);
+        }
+    };
+    move_all("2026-12-01T02:00:00Z");
+    let sweep_all = || async {
+        tokio::join!(d.app.run_jobs(), b.run_jobs(), c.run_jobs());
+    };
+    let t = d.working_ticket().await;
+    assert_eq!(t["due_at"], "2026-12-08T10:00:00Z");
+
+    // 80 % of the 176 hours to the deadline end at 12-06 22:48 UTC.
+    move_all("2026-12-06T22:00:00Z");
+    sweep_all().await;
+    assert_eq!(count(&d.timeline(&d.admin, &t).await, "due_soon"), 0);
+    move_all("2026-12-06T23:00:00Z");
+    sweep_all().await;
+    sweep_all().await;
+    let events = d.timeline(&d.admin, &t).await;
+    assert_eq!(count(&events, "due_soon"), 1, "{:?}", kinds(&events));
+    d.wait_mail(d.official.email(), "the warning", |m| {
+        m.text.contains("即将到达办理期限")
+    })
+    .await;
+    // Warnings are staff business.
+    assert_eq!(count(&d.timeline(&d.ent, &t).await, "due_soon"), 0);
+
+    // Overdue at the deadline, escalated 24 hours after it.
+    move_all("2026-12-08T11:00:00Z");
+    sweep_all().await;
+    let events = d.timeline(&d.admin, &t).await;
+    assert_eq!(count(&events, "overdue"), 1);
+    assert_eq!(count(&events, "escalated"), 0);
+    move_all("2026-12-09T11:00:00Z");
+    sweep_all().await;
+    sweep_all().await;
+    let events = d.timeline(&d.admin, &t).await;
+    assert_eq!(count(&events, "overdue"), 1);
+    assert_eq!(count(&events, "escalated"), 1, "{:?}", kinds(&events));
+    d.wait_mail("admin@qifu.test", "the escalation", |m| {
+        m.text.contains("升级督办")
+    })
+    .await;
+
+    // An approved extension is a new deadline: warned about (and later overdue) once more.
+    let path = format!("/tickets/{}/extensions", t.id());
+    let ext = d
+        .post(
+            &path,
+            d.official.t(),
+            json!({"working_days": 3, "reason": "等待检测"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    d.post(
+        &format!("{path}/{}/actions/approve", ext.id()),
+        d.admin.t(),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let t2 = d.ticket(t.id()).await;
+    assert_eq!(t2["due_at"], "2026-12-11T10:00:00Z");
+    assert_eq!(t2["overdue"], false);
+    sweep_all().await;
+    let events = d.timeline(&d.admin, &t).await;
+    assert_eq!(count(&events, "due_soon"), 2, "{:?}", kinds(&events));
+    move_all("2026-12-12T12:00:00Z");
+    sweep_all().await;
+    let events = d.timeline(&d.admin, &t).await;
+    assert_eq!(count(&events, "overdue"), 2);
+    assert_eq!(count(&events, "escalated"), 2);
+}

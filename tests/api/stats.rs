@@ -9,11 +9,11 @@
 //! | t1 | C1  | E1 | T0      | +1h      | +2h             | +24h   | closed, rated 5 at +5h          |
 //! | t2 | C1  | E1 | T0      | +1h      | +4h, reopened +5h, +10h | +24h | closed, rated 2 at +11h; site visit |
 //! | t3 | C2  | E2 | T0      | +1h      | +4h             | +48h   | auto-closed at +8d (unrated)    |
-//! | t4 | C2  | E1 | T0      | +2h      | +8d (192h)      | +48h   | resolved (late); site visit     |
+//! | t4 | C2  | E1 | T0      | +2h      | +8d (192h)      | +48h, extended 5 working days to +9d | resolved (on time); site visit |
 //! | t5 | C1  | E2 | T0      | –        | –               | +24h   | cancelled at +4h                |
 //! | t6 | C1  | E1 | T0      | –        | –               | +24h   | assigned, overdue               |
 //! | t7 | C1 urgent | E1 | T0 | +1h      | +20h            | +12h   | closed by admin at +21h (late)  |
-//! | t8 | C2  | E2 | +8d     | +8d+1h   | –               | +10d   | in progress                     |
+//! | t8 | C2  | E2 | +8d     | +8d+1h   | –               | +10d   | awaiting the enterprise         |
 //! | t9 | C3  | E1 | T0      | –        | –               | +30d   | submitted (no official)         |
 //!
 //! "Now" at the end is T0 + 8d + 1h.
@@ -89,6 +89,24 @@ async fn fixture() -> Fixture {
         .await
         .expect(200);
     app.act(&o2, &t4, "accept", json!({})).await.expect(200);
+    // 延期: Wed Mar 3 08:00 local plus five working days is Wed Mar 10 08:00.
+    let extensions = format!("/tickets/{}/extensions", t4.id());
+    let ext = app
+        .post(
+            &extensions,
+            o2.t(),
+            json!({"working_days": 5, "reason": "lab test"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    app.post(
+        &format!("{extensions}/{}/actions/approve", ext.id()),
+        admin.t(),
+        json!({}),
+    )
+    .await
+    .expect(200);
     app.advance_hours(2); // T0+4h
     app.act(&o1, &t2, "resolve", json!({"resolution": "done"}))
         .await
@@ -131,6 +149,9 @@ async fn fixture() -> Fixture {
     let t8 = app.file_ticket(&e2, "需要帮助", &c2).await;
     app.advance_hours(1); // T0+8d+1h
     app.act(&o2, &t8, "accept", json!({})).await.expect(200);
+    app.act(&o2, &t8, "request_info", json!({"note": "which licence?"}))
+        .await
+        .expect(200);
 
     Fixture {
         app,
@@ -151,13 +172,14 @@ fn empty_metrics() -> Value {
     json!({
         "total": 0,
         "by_status": {"submitted": 0, "assigned": 0, "in_progress": 0, "resolved": 0,
-                      "closed": 0, "cancelled": 0},
+                      "closed": 0, "cancelled": 0, "awaiting_enterprise": 0},
         "resolved": 0, "closed": 0, "cancelled": 0,
         "resolution_rate": null, "on_time_rate": null,
         "avg_first_response_hours": null, "avg_resolution_hours": null,
         "median_resolution_hours": null, "p90_resolution_hours": null,
         "rated": 0, "satisfaction_avg": null, "satisfaction_distribution": distribution([0; 5]),
-        "reopen_rate": null, "overdue_open": 0, "site_visits": 0
+        "reopen_rate": null, "overdue_open": 0, "site_visits": 0,
+        "extended": 0, "extension_rate": null
     })
 }
 
@@ -173,11 +195,11 @@ async fn figures_match_a_hand_built_history() {
         summary.body,
         json!({
             "total": 9,
-            "by_status": {"submitted": 1, "assigned": 1, "in_progress": 1, "resolved": 1,
-                          "closed": 4, "cancelled": 1},
+            "by_status": {"submitted": 1, "assigned": 1, "in_progress": 0, "resolved": 1,
+                          "closed": 4, "cancelled": 1, "awaiting_enterprise": 1},
             "resolved": 1, "closed": 4, "cancelled": 1,
             "resolution_rate": 0.625,          // (1 + 4) / (9 − 1)
-            "on_time_rate": 0.6,               // t1, t2, t3 of the five
+            "on_time_rate": 0.8,               // t1, t2, t3, t4 (extended) of the five
             "avg_first_response_hours": 1.17,  // (1+1+1+2+1+1) / 6
             "avg_resolution_hours": 45.6,      // 228 / 5
             "median_resolution_hours": 10.0,
@@ -187,7 +209,9 @@ async fn figures_match_a_hand_built_history() {
             "satisfaction_distribution": distribution([0, 1, 0, 0, 1]),
             "reopen_rate": 0.2,                // t2 of t1, t2, t3, t4, t7
             "overdue_open": 1,                 // t6
-            "site_visits": 2
+            "site_visits": 2,
+            "extended": 1,                     // t4
+            "extension_rate": 0.1111
         })
     );
 
@@ -235,7 +259,7 @@ async fn figures_match_a_hand_built_history() {
             "key": f.d1, "label": "税务服务",
             "total": 5,
             "by_status": {"submitted": 0, "assigned": 1, "in_progress": 0, "resolved": 0,
-                          "closed": 3, "cancelled": 1},
+                          "closed": 3, "cancelled": 1, "awaiting_enterprise": 0},
             "resolved": 0, "closed": 3, "cancelled": 1,
             "resolution_rate": 0.75,           // 3 / (5 − 1)
             "on_time_rate": 0.6667,            // t1, t2 of t1, t2, t7
@@ -248,7 +272,9 @@ async fn figures_match_a_hand_built_history() {
             "satisfaction_distribution": distribution([0, 1, 0, 0, 1]),
             "reopen_rate": 0.3333,
             "overdue_open": 1,
-            "site_visits": 1
+            "site_visits": 1,
+            "extended": 0,
+            "extension_rate": 0.0
         })
     );
     assert_eq!(
@@ -256,11 +282,11 @@ async fn figures_match_a_hand_built_history() {
         json!({
             "key": f.d2, "label": "Permits",
             "total": 3,
-            "by_status": {"submitted": 0, "assigned": 0, "in_progress": 1, "resolved": 1,
-                          "closed": 1, "cancelled": 0},
+            "by_status": {"submitted": 0, "assigned": 0, "in_progress": 0, "resolved": 1,
+                          "closed": 1, "cancelled": 0, "awaiting_enterprise": 1},
             "resolved": 1, "closed": 1, "cancelled": 0,
             "resolution_rate": 0.6667,
-            "on_time_rate": 0.5,               // t3 yes, t4 no
+            "on_time_rate": 1.0,               // t3, and t4 by its extended deadline
             "avg_first_response_hours": 1.33,  // (1 + 2 + 1) / 3
             "avg_resolution_hours": 98.0,      // (4 + 192) / 2
             "median_resolution_hours": 98.0,
@@ -270,7 +296,9 @@ async fn figures_match_a_hand_built_history() {
             "satisfaction_distribution": distribution([0; 5]),
             "reopen_rate": 0.0,
             "overdue_open": 0,
-            "site_visits": 1
+            "site_visits": 1,
+            "extended": 1,
+            "extension_rate": 0.3333
         })
     );
     let mut d3 = empty_metrics();
@@ -279,6 +307,7 @@ async fn figures_match_a_hand_built_history() {
     d3["total"] = json!(1);
     d3["by_status"]["submitted"] = json!(1);
     d3["resolution_rate"] = json!(0.0);
+    d3["extension_rate"] = json!(0.0);
     assert_eq!(items[2], d3);
 
     // By official: t9 has none, and is grouped as unassigned.
@@ -400,8 +429,9 @@ async fn figures_match_a_hand_built_history() {
              on_time_rate,avg_first_response_hours,avg_resolution_hours,\
              median_resolution_hours,p90_resolution_hours,rated,satisfaction_avg,\
              satisfaction_1,satisfaction_2,satisfaction_3,satisfaction_4,satisfaction_5,\
-             reopen_rate,overdue_open,site_visits",
-            "9,1,1,1,1,4,1,1,4,1,0.625,0.6,1.17,45.6,10,123.2,2,3.5,0,1,0,0,1,0.2,1,2",
+             reopen_rate,overdue_open,site_visits,status_awaiting_enterprise,extended,\
+             extension_rate",
+            "9,1,1,0,1,4,1,1,4,1,0.625,0.8,1.17,45.6,10,123.2,2,3.5,0,1,0,0,1,0.2,1,2,1,1,0.1111",
         ]
     );
     let csv = app
@@ -419,7 +449,7 @@ async fn figures_match_a_hand_built_history() {
     assert_eq!(
         lines[3],
         format!(
-            "{},Archive,1,1,0,0,0,0,0,0,0,0,0,,,,,,0,,0,0,0,0,0,,0,0",
+            "{},Archive,1,1,0,0,0,0,0,0,0,0,0,,,,,,0,,0,0,0,0,0,,0,0,0,0,0",
             f.d3
         )
     );

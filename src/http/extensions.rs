@@ -1,0 +1,94 @@
+//! /tickets/{id}/extensions: extension requests (延期) and their approval.
+
+use actix_web::{HttpResponse, web};
+
+use super::extract::Auth;
+use super::resource;
+use crate::error::{AppError, AppResult, Problem, ProblemType};
+use crate::service::AppState;
+use crate::service::extensions::{self, Decision, ExtensionView, NewExtensionRequest};
+use crate::service::page::Page;
+use crate::service::tickets::TimelineQuery;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/tickets/{id}/extensions")
+            .route(web::post().to(request_extension))
+            .route(web::get().to(list_extensions)),
+    )
+    .service(
+        resource("/tickets/{id}/extensions/{eid}/actions/{decision}")
+            .route(web::post().to(decide_extension)),
+    );
+}
+
+/// The assignee asks for more working days on an open ticket.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/extensions", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = NewExtensionRequest, responses(
+    (status = 201, description = "Requested", body = ExtensionView),
+    (status = 400, description = "Malformed request", body = Problem),
+    (status = 401, description = "Not signed in", body = Problem),
+    (status = 403, description = "Only the assignee", body = Problem),
+    (status = 404, description = "No such ticket in your scope", body = Problem),
+    (status = 409, description = "Another request is pending, or the ticket is not open", body = Problem),
+    (status = 422, description = "Invalid values", body = Problem)))]
+pub async fn request_extension(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+    body: web::Json<NewExtensionRequest>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Created()
+        .json(extensions::request(&state, auth.0, id.into_inner(), body.into_inner()).await?))
+}
+
+/// A ticket's extension requests, oldest first (enterprises see approved ones).
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/extensions", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path), TimelineQuery), responses(
+    (status = 200, description = "A page of extensions", body = Page<ExtensionView>),
+    (status = 401, description = "Not signed in", body = Problem),
+    (status = 404, description = "No such ticket in your scope", body = Problem),
+    (status = 422, description = "Bad limit or cursor", body = Problem)))]
+pub async fn list_extensions(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+    q: web::Query<TimelineQuery>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok()
+        .json(extensions::list(&state, auth.0, id.into_inner(), q.into_inner()).await?))
+}
+
+/// An admin approves (moving `due_at` later by the working days) or rejects a request.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/extensions/{eid}/actions/{decision}", tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("eid" = String, Path),
+           ("decision" = String, Path, description = "approve or reject")),
+    request_body = Decision, responses(
+    (status = 200, description = "Decided", body = ExtensionView),
+    (status = 400, description = "Malformed request", body = Problem),
+    (status = 401, description = "Not signed in", body = Problem),
+    (status = 403, description = "Admins only", body = Problem),
+    (status = 404, description = "No such ticket, extension or decision", body = Problem),
+    (status = 409, description = "Decided already, or the ticket is not open", body = Problem),
+    (status = 422, description = "Invalid values", body = Problem)))]
+pub async fn decide_extension(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String, String)>,
+    body: web::Json<Decision>,
+) -> AppResult<HttpResponse> {
+    let (id, eid, decision) = path.into_inner();
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => {
+            return Err(AppError::new(
+                ProblemType::NotFound,
+                format!("no decision {other}; approve or reject"),
+            ));
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .json(extensions::decide(&state, auth.0, id, eid, approve, body.into_inner()).await?))
+}
