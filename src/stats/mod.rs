@@ -570,7 +570,7 @@ mod tests {
     fn rates_and_rounding() {
         let a = Aggregates {
             total: 9,
-            by_status: [1, 1, 1, 1, 3, 1, 1],
+            by_status: [1, 1, 0, 1, 4, 1, 1],
             timed: 3,
             extended: 3,
             on_time: 2,
