@@ -81,6 +81,12 @@ pub struct AuthSettings {
     /// Failures per account from all addresses together before it locks: higher than the
     /// per-address count, so a stranger needs many guesses to lock someone out.
     pub login_account_max_failures: i32,
+    /// New enterprises start `pending` until an admin approves them (turn on in production).
+    pub enterprise_review: bool,
+    /// Unverified users may not file.
+    pub require_email_verification: bool,
+    pub email_verification_hours: i64,
+    pub invitation_days: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -118,6 +118,10 @@ problem_types! {
         title("The enterprise is suspended", "企业已被暂停"),
         todo("Its users cannot sign in or file tickets. Contact the service centre.",
              "该企业的用户暂时无法登录或提交工单。请联系服务中心。");
+    OwnerOnly = "owner-only", FORBIDDEN, "forbidden",
+        title("Only the enterprise's owners may do this", "仅企业负责人可执行此操作"),
+        todo("Ask an owner of your enterprise to invite colleagues or change their accounts.",
+             "请联系本企业的负责人邀请同事或调整其账号。");
     EmailUnverified = "email-unverified", FORBIDDEN, "forbidden",
         title("The email address is not verified yet", "邮箱尚未验证"),
         todo("Open the link in the verification email, or ask for a new one.",
@@ -174,6 +178,10 @@ problem_types! {
         title("The enterprise would have no owner left", "企业将不再有负责人"),
         todo("Make another user an owner first.",
              "请先将其他用户设为负责人。");
+    InvalidEnterpriseTransition = "invalid-enterprise-transition", CONFLICT, "conflict",
+        title("Not possible in the enterprise's current status", "企业当前状态不允许此变更"),
+        todo("Pending enterprises are approved or rejected; active ones suspended; suspended ones reactivated. Reload the enterprise to see its status.",
+             "待审核的企业可通过或驳回，正常的企业可暂停，已暂停的企业可恢复。请刷新查看企业当前状态。");
     SelfDeactivation = "self-deactivation", CONFLICT, "conflict",
         title("Administrators cannot deactivate themselves", "管理员不能停用自己的账号"),
         todo("Ask another administrator to do it.",

@@ -11,7 +11,9 @@ use crate::service::admin::{
     NewCategoryRequest, NewDepartment, NewStaff, OutboxQuery, PageQuery, UserPatch, UserQuery,
 };
 use crate::service::page::Page;
-use crate::service::views::{CategoryView, DepartmentView, EnterpriseView, OutboxView, UserView};
+use crate::service::views::{
+    CategoryView, DepartmentView, EnterpriseEventView, EnterpriseView, OutboxView, UserView,
+};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -42,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(get_enterprise))
             .route(web::patch().to(update_enterprise)),
     )
+    .service(resource("/enterprises/{id}/events").route(web::get().to(enterprise_events)))
     .service(resource("/admin/outbox").route(web::get().to(list_outbox)))
     .service(resource("/admin/outbox/{id}/retry").route(web::post().to(retry_outbox)));
 }
@@ -242,7 +245,7 @@ pub async fn get_enterprise(
     Ok(HttpResponse::Ok().json(admin::get_enterprise(&state, auth.0, id.into_inner()).await?))
 }
 
-/// Suspend or reactivate an enterprise.
+/// Review an enterprise: approve or reject a pending one, suspend or reactivate it.
 #[utoipa::path(patch, path = "/api/v1/enterprises/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = EnterprisePatch, responses(
     (status = 200, description = "Updated", body = EnterpriseView),
@@ -250,7 +253,8 @@ pub async fn get_enterprise(
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Admins only", body = Problem),
     (status = 404, description = "No such enterprise", body = Problem),
-    (status = 422, description = "Missing fields", body = Problem)))]
+    (status = 409, description = "Not a move from the enterprise's current status", body = Problem),
+    (status = 422, description = "Missing fields, or a rejection without a reason", body = Problem)))]
 pub async fn update_enterprise(
     state: web::Data<AppState>,
     auth: Auth,
@@ -259,6 +263,24 @@ pub async fn update_enterprise(
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(admin::update_enterprise(&state, auth.0, id.into_inner(), body.into_inner()).await?))
+}
+
+/// An enterprise's review history, oldest first (admins).
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}/events", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path), PageQuery), responses(
+    (status = 200, description = "A page", body = Page<EnterpriseEventView>),
+    (status = 401, description = "Not signed in", body = Problem),
+    (status = 403, description = "Admins only", body = Problem),
+    (status = 404, description = "No such enterprise", body = Problem),
+    (status = 422, description = "Bad limit or cursor", body = Problem)))]
+pub async fn enterprise_events(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok()
+        .json(admin::enterprise_events(&state, auth.0, id.into_inner(), q.into_inner()).await?))
 }
 
 /// Outgoing mail, newest first.

@@ -1,5 +1,6 @@
 //! HTTP: routes, extractors and DTOs. Handlers are thin: parse, call a service, shape the answer.
 
+pub mod accounts;
 pub mod admin;
 pub mod attachments;
 pub mod auth;
@@ -25,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::routes)
+            .configure(accounts::routes)
             .configure(admin::routes)
             .configure(calendar::routes)
             .configure(tickets::routes)

@@ -26,6 +26,14 @@ use crate::error::{FieldError, Problem, ProblemType};
         super::auth::password_reset_confirm,
         super::auth::me,
         super::auth::change_password,
+        super::accounts::verify_email,
+        super::accounts::resend_verification,
+        super::accounts::accept_invitation,
+        super::accounts::list_members,
+        super::accounts::update_member,
+        super::accounts::invite,
+        super::accounts::list_invitations,
+        super::accounts::revoke_invitation,
         super::admin::create_department,
         super::admin::list_departments,
         super::admin::update_department,
@@ -39,6 +47,7 @@ use crate::error::{FieldError, Problem, ProblemType};
         super::admin::list_enterprises,
         super::admin::get_enterprise,
         super::admin::update_enterprise,
+        super::admin::enterprise_events,
         super::admin::list_outbox,
         super::admin::retry_outbox,
         super::tickets::create,
@@ -64,7 +73,7 @@ use crate::error::{FieldError, Problem, ProblemType};
     ),
     components(schemas(Problem, FieldError, Action)),
     modifiers(&BearerAuth, &ProblemResponses, &ProblemCatalogue),
-    tags((name = "operations"), (name = "auth"), (name = "admin"), (name = "tickets"), (name = "attachments"), (name = "stats"))
+    tags((name = "operations"), (name = "auth"), (name = "admin"), (name = "enterprise"), (name = "tickets"), (name = "attachments"), (name = "stats"))
 )]
 pub struct ApiDoc;
 
@@ -178,11 +187,17 @@ fn own_problems(operation_id: &str) -> &'static [ProblemType] {
         "login" => &[
             WrongCredentials,
             AccountDeactivated,
-            EnterprisePending,
-            EnterpriseRejected,
             EnterpriseSuspended,
             RateLimited,
         ],
+        "verify_email" => &[TokenInvalid],
+        "accept_invitation" => &[TokenInvalid, WeakPassword, EmailTaken],
+        "list_members" => &[Forbidden],
+        "invite" => &[Forbidden, OwnerOnly, EmailTaken],
+        "list_invitations" => &[Forbidden, OwnerOnly],
+        "revoke_invitation" => &[Forbidden, OwnerOnly, NotFound],
+        "update_member" => &[Forbidden, OwnerOnly, NotFound, LastOwner],
+        "enterprise_events" => &[Forbidden, NotFound],
         "refresh" => &[RefreshTokenInvalid],
         "password_reset_confirm" => &[TokenInvalid, WeakPassword],
         "change_password" => &[WrongCurrentPassword, WeakPassword, RateLimited],
@@ -190,14 +205,16 @@ fn own_problems(operation_id: &str) -> &'static [ProblemType] {
         "update_department" => &[Forbidden, NotFound, DepartmentNameTaken, Duplicate],
         "list_departments" | "create_category" | "list_users" | "list_enterprises"
         | "list_outbox" => &[Forbidden],
-        "update_category" | "get_user" | "get_enterprise" | "update_enterprise" => {
-            &[Forbidden, NotFound]
-        }
+        "update_category" | "get_user" | "get_enterprise" => &[Forbidden, NotFound],
+        "update_enterprise" => &[Forbidden, NotFound, InvalidEnterpriseTransition],
         "create_user" => &[Forbidden, EmailTaken, Duplicate, WeakPassword],
         "update_user" => &[Forbidden, NotFound, SelfDeactivation],
         "retry_outbox" => &[Forbidden, NotFound, MessageNotDead],
         "create" => &[
             Forbidden,
+            EnterprisePending,
+            EnterpriseRejected,
+            EmailUnverified,
             IdempotencyKeyReused,
             IdempotencyKeyInProgress,
             RateLimited,

@@ -31,6 +31,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/mail/ticket_event.en.j2"),
     ),
     (
+        "verify_email.zh-CN",
+        include_str!("../../templates/mail/verify_email.zh-CN.j2"),
+    ),
+    (
+        "verify_email.en",
+        include_str!("../../templates/mail/verify_email.en.j2"),
+    ),
+    (
+        "invitation.zh-CN",
+        include_str!("../../templates/mail/invitation.zh-CN.j2"),
+    ),
+    (
+        "invitation.en",
+        include_str!("../../templates/mail/invitation.en.j2"),
+    ),
+    (
+        "enterprise_status.zh-CN",
+        include_str!("../../templates/mail/enterprise_status.zh-CN.j2"),
+    ),
+    (
+        "enterprise_status.en",
+        include_str!("../../templates/mail/enterprise_status.en.j2"),
+    ),
+    (
         "test.zh-CN",
         include_str!("../../templates/mail/test.zh-CN.j2"),
     ),
@@ -220,6 +244,75 @@ mod ticket_templates {
                 m.text
             );
             assert!(m.html.contains("现场.jpg"), "{}", m.html);
+        }
+    }
+}
+
+#[cfg(test)]
+mod account_templates {
+    use super::*;
+
+    #[test]
+    fn account_mail_carries_its_link_and_token() {
+        let t = Templates::new("zh-CN").unwrap();
+        for locale in LOCALES {
+            let m = t
+                .compose(
+                    "verify_email",
+                    locale,
+                    "a@b.c",
+                    &serde_json::json!({"name": "王", "token": "TOKEN", "valid_hours": 72,
+                                        "link": "http://x/verify-email?token=TOKEN"}),
+                )
+                .unwrap();
+            assert!(
+                m.text.contains("\nTOKEN\n") && m.text.contains("72"),
+                "{}",
+                m.text
+            );
+            assert!(m.html.contains("http://x/verify-email?token=TOKEN"));
+            for name in [serde_json::json!("李"), serde_json::Value::Null] {
+                let m = t
+                    .compose(
+                        "invitation",
+                        locale,
+                        "a@b.c",
+                        &serde_json::json!({"name": name, "inviter": "王", "enterprise": "<某>公司",
+                                            "token": "TOKEN", "valid_days": 7,
+                                            "link": "http://x/invitations/accept?token=TOKEN"}),
+                    )
+                    .unwrap();
+                assert!(m.subject.contains("<某>公司"), "{}", m.subject);
+                assert!(m.html.contains("&lt;某&gt;公司"), "{}", m.html);
+                assert!(
+                    m.text.contains("\nTOKEN\n") && m.text.contains('7'),
+                    "{}",
+                    m.text
+                );
+            }
+            for kind in ["approved", "rejected", "suspended", "reactivated"] {
+                let m = t
+                    .compose(
+                        "enterprise_status",
+                        locale,
+                        "a@b.c",
+                        &serde_json::json!({"name": "王", "enterprise": "某公司", "kind": kind,
+                                            "reason": "执照模糊"}),
+                    )
+                    .unwrap();
+                assert!(m.subject.contains("某公司"), "{}", m.subject);
+                assert!(m.text.contains("执照模糊"), "{}", m.text);
+                let m = t
+                    .compose(
+                        "enterprise_status",
+                        locale,
+                        "a@b.c",
+                        &serde_json::json!({"name": "王", "enterprise": "某公司", "kind": kind,
+                                            "reason": null}),
+                    )
+                    .unwrap();
+                assert!(!m.text.contains("执照模糊"));
+            }
         }
     }
 }

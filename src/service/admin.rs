@@ -8,11 +8,15 @@ use super::AppState;
 use super::auth::{Actor, Principal, load_actor};
 use super::page::{self, Page};
 use super::validate::Checks;
-use super::views::{CategoryView, DepartmentView, EnterpriseView, OutboxView, UserView};
+use super::views::{
+    CategoryView, DepartmentView, EnterpriseEventView, EnterpriseView, OutboxView, UserView,
+};
+use crate::domain::enterprise::{EnterpriseStatus, ReviewError, review};
 use crate::domain::ticket::Role;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
 use crate::store::departments::{self, CategoryChanges, DepartmentChanges, NewCategory};
+use crate::store::enterprises::NewEnterpriseEvent;
 use crate::store::users::{self, UserChanges};
 use crate::store::{enterprises, outbox, sessions};
 
@@ -453,6 +457,7 @@ pub async fn update_user(
             name,
             department_id: req.department_id,
             active: req.active,
+            enterprise_role: None,
             updated_at: Some(now),
         };
         users::update(conn, &id, &changes)?;
@@ -511,16 +516,13 @@ pub async fn get_enterprise(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EnterprisePatch {
-    /// `active` or `suspended`
+    /// `active` (approve a pending one, reactivate a suspended one), `rejected` (a pending
+    /// one, with a reason) or `suspended` (an active one)
     #[schema(example = "suspended")]
     pub status: EnterpriseStatus,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EnterpriseStatus {
-    Active,
-    Suspended,
+    /// Required to reject; mailed to the enterprise's users and kept in its history.
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
 }
 
 pub async fn update_enterprise(
@@ -530,21 +532,86 @@ pub async fn update_enterprise(
     req: EnterprisePatch,
 ) -> AppResult<EnterpriseView> {
     let now = state.clock.now();
-    as_role(state, principal, ADMIN, true, move |conn, _| {
-        let status = match req.status {
-            EnterpriseStatus::Active => "active",
-            EnterpriseStatus::Suspended => "suspended",
-        };
-        if enterprises::set_status(conn, &id, status, now)? == 0 {
-            return Err(AppError::not_found("enterprise"));
+    let mut checks = Checks::new();
+    let reason = checks.optional_text("reason", req.reason.as_deref(), 1000);
+    checks.done()?;
+    let templates = state.templates.clone();
+    as_role(state, principal, ADMIN, true, move |conn, actor| {
+        let enterprise =
+            enterprises::find(conn, &id)?.ok_or_else(|| AppError::not_found("enterprise"))?;
+        let from = enterprise.status;
+        let kind = review(from, req.status, reason.as_deref()).map_err(|e| match e {
+            ReviewError::ReasonRequired => AppError::validation("reason", e.to_string()),
+            ReviewError::NotAllowed(..) => {
+                AppError::new(ProblemType::InvalidEnterpriseTransition, e.to_string())
+            }
+        })?;
+        if enterprises::set_status(conn, &id, from, req.status, reason.as_deref(), now)? == 0 {
+            return Err(AppError::new(
+                ProblemType::InvalidEnterpriseTransition,
+                "the enterprise's status changed meanwhile",
+            ));
         }
+        enterprises::insert_event(
+            conn,
+            &NewEnterpriseEvent {
+                enterprise_id: &id,
+                kind,
+                actor_id: Some(&actor.id),
+                from_status: from,
+                to_status: req.status,
+                note: reason.as_deref(),
+            },
+            now,
+        )?;
         // Reactivation must not bring back the sessions of before the suspension.
-        if matches!(req.status, EnterpriseStatus::Suspended) {
+        if req.status == EnterpriseStatus::Suspended {
             sessions::revoke_enterprise(conn, &id, now)?;
+        }
+        for user in users::of_enterprise(conn, &id)?
+            .into_iter()
+            .filter(|u| u.active)
+        {
+            let mail = templates.compose(
+                "enterprise_status",
+                &user.locale,
+                &user.email,
+                &serde_json::json!({
+                    "name": user.name,
+                    "enterprise": enterprise.name,
+                    "kind": kind.as_str(),
+                    "reason": reason,
+                }),
+            )?;
+            outbox::enqueue(conn, &mail, now)?;
         }
         Ok(enterprises::find(conn, &id)?
             .ok_or_else(|| AppError::not_found("enterprise"))?
             .into())
+    })
+    .await
+}
+
+/// The enterprise's review history, oldest first (admins).
+pub async fn enterprise_events(
+    state: &AppState,
+    principal: Principal,
+    id: String,
+    q: PageQuery,
+) -> AppResult<Page<EnterpriseEventView>> {
+    as_role(state, principal, ADMIN, false, move |conn, _| {
+        let limit = page::limit(q.limit)?;
+        let after = page::decode::<Cursor>(q.cursor.as_deref())?;
+        if enterprises::find(conn, &id)?.is_none() {
+            return Err(AppError::not_found("enterprise"));
+        }
+        let rows = enterprises::events(conn, &id, after, limit + 1)?;
+        Ok(page::paginate(
+            rows,
+            limit,
+            |e| (e.created_at, e.id.clone()),
+            EnterpriseEventView::from,
+        ))
     })
     .await
 }

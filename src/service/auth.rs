@@ -10,6 +10,7 @@ use super::{AppState, quota};
 use crate::auth::{random_token, sha256_hex};
 use crate::config::AuthSettings;
 use crate::domain::credit_code::CreditCode;
+use crate::domain::enterprise::{EnterpriseRole, EnterpriseStatus};
 use crate::domain::password::check_password;
 use crate::domain::throttle::{self, Policy, Quota};
 use crate::domain::ticket::Role;
@@ -40,6 +41,10 @@ pub struct Actor {
     pub name: String,
     pub email: String,
     pub locale: String,
+    /// Enterprise users: their enterprise's standing and their own among its users.
+    pub enterprise_status: Option<EnterpriseStatus>,
+    pub enterprise_role: Option<EnterpriseRole>,
+    pub email_verified: bool,
 }
 
 impl Actor {
@@ -60,7 +65,8 @@ impl Actor {
 }
 
 /// Checks the token's user still exists, is active, has the token's role and (for enterprise
-/// users) belongs to an active enterprise, that the token's session is still open and that it
+/// users) belongs to an enterprise that is not suspended (pending and rejected ones may read
+/// their account; what they may not do is checked where it is done), that the token's session is still open and that it
 /// was issued after the user's last credential change — all in one query, so a deactivated
 /// account, a logout or a password change bites at once, not when the access token expires.
 pub fn load_actor(conn: &mut DbConn, principal: &Principal) -> AppResult<Actor> {
@@ -70,6 +76,12 @@ pub fn load_actor(conn: &mut DbConn, principal: &Principal) -> AppResult<Actor> 
         .ok_or_else(unauthorized)?;
     let user = row.user;
     let role: Role = user.role.parse().map_err(|_| unauthorized())?;
+    let enterprise_status = row
+        .enterprise_status
+        .as_deref()
+        .map(str::parse::<EnterpriseStatus>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("stored enterprise status: {e}"))?;
     // `iat` has whole seconds: a token issued in the second of the change survives this, but
     // the change also revoked its session.
     let stale = row
@@ -79,10 +91,7 @@ pub fn load_actor(conn: &mut DbConn, principal: &Principal) -> AppResult<Actor> 
         || role != principal.role
         || !row.session_open
         || stale
-        || row
-            .enterprise_status
-            .as_deref()
-            .is_some_and(|s| s != "active")
+        || enterprise_status.is_some_and(|s| !s.may_sign_in())
     {
         return Err(unauthorized());
     }
@@ -94,6 +103,9 @@ pub fn load_actor(conn: &mut DbConn, principal: &Principal) -> AppResult<Actor> 
         name: user.name,
         email: user.email,
         locale: user.locale,
+        enterprise_status,
+        enterprise_role: user.enterprise_role,
+        email_verified: user.email_verified,
     })
 }
 
@@ -112,7 +124,7 @@ pub async fn verify_password(state: &AppState, password: String, hash: String) -
         .await?)
 }
 
-fn policy_error(field: &str, checks: &mut Checks, password: &str, email: &str) {
+pub(super) fn policy_error(field: &str, checks: &mut Checks, password: &str, email: &str) {
     if let Err(e) = check_password(password, email) {
         checks.fail_as(ProblemType::WeakPassword, field, e.to_string());
     }
@@ -227,6 +239,12 @@ pub async fn register(
         })
         .await?;
     let hash = hash_password(state, req.user.password).await?;
+    let mail = super::accounts::AccountMail::of(state);
+    let status = if state.settings.auth.enterprise_review {
+        EnterpriseStatus::Pending
+    } else {
+        EnterpriseStatus::Active
+    };
     state
         .db
         .write(move |conn| {
@@ -250,6 +268,7 @@ pub async fn register(
                     address: address.as_deref(),
                     industry: industry.as_deref(),
                     contact_phone: phone.as_deref(),
+                    status,
                 },
                 now,
             )?;
@@ -263,9 +282,12 @@ pub async fn register(
                     department_id: None,
                     password_hash: &hash,
                     locale: &locale,
+                    email_verified: false,
+                    enterprise_role: Some(EnterpriseRole::Owner),
                 },
                 now,
             )?;
+            mail.start_verification(conn, &user, now)?;
             Ok(RegisterResponse {
                 enterprise: enterprise.into(),
                 user: user.into(),
@@ -396,10 +418,10 @@ pub async fn authenticate<T: Send + 'static>(
             "this account is deactivated",
         ));
     }
-    if let Some(status) = enterprise_status.as_deref().filter(|s| *s != "active") {
+    if enterprise_status.as_deref() == Some(EnterpriseStatus::Suspended.as_str()) {
         return Err(AppError::new(
-            enterprise_refusal(status),
-            format!("this enterprise is {status}"),
+            ProblemType::EnterpriseSuspended,
+            "this enterprise is suspended",
         ));
     }
     state
@@ -417,15 +439,6 @@ pub async fn authenticate<T: Send + 'static>(
             Ok((user, started))
         })
         .await
-}
-
-/// Why an enterprise that is not active may not sign in.
-fn enterprise_refusal(status: &str) -> ProblemType {
-    match status {
-        "pending" => ProblemType::EnterprisePending,
-        "rejected" => ProblemType::EnterpriseRejected,
-        _ => ProblemType::EnterpriseSuspended,
-    }
 }
 
 fn token_response(
@@ -494,7 +507,8 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenRe
             }
             let user = match users::find_with_enterprise_status(conn, &token.user_id)? {
                 Some((user, status))
-                    if user.active && status.as_deref().is_none_or(|s| s == "active") =>
+                    if user.active
+                        && status.as_deref() != Some(EnterpriseStatus::Suspended.as_str()) =>
                 {
                     user
                 }
@@ -672,6 +686,10 @@ pub struct MeView {
     pub name: String,
     pub role: Role,
     pub locale: String,
+    pub email_verified: bool,
+    /// Enterprise users: `owner` or `member`.
+    pub enterprise_role: Option<EnterpriseRole>,
+    /// With its `status` and, after a decision, `status_reason`.
     pub enterprise: Option<EnterpriseView>,
     pub department: Option<DepartmentView>,
 }
@@ -695,6 +713,8 @@ pub async fn me(state: &AppState, principal: Principal) -> AppResult<MeView> {
                 name: actor.name,
                 role: actor.role,
                 locale: actor.locale,
+                email_verified: actor.email_verified,
+                enterprise_role: actor.enterprise_role,
                 enterprise,
                 department,
             })
@@ -819,6 +839,9 @@ pub async fn create_staff(
                     department_id: department_id.as_deref(),
                     password_hash: &hash,
                     locale: &locale,
+                    // An administrator vouches for the staff they create.
+                    email_verified: true,
+                    enterprise_role: None,
                 },
                 now,
             )?;

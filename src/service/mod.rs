@@ -1,6 +1,7 @@
 //! Use cases: authorization, validation, and one transaction per change (`Db::write`),
 //! composing `store` functions. Handlers call these and nothing below them.
 
+pub mod accounts;
 pub mod admin;
 pub mod attachments;
 pub mod auth;

@@ -83,6 +83,22 @@ fn recipient(conn: &mut DbConn, id: &str) -> AppResult<Option<Recipient>> {
         }))
 }
 
+/// The enterprise's side of a ticket: whoever filed it and the enterprise's active owners
+/// (colleagues share its tickets; the owners answer for them).
+fn enterprise_side(conn: &mut DbConn, t: &TicketRow) -> AppResult<Vec<Recipient>> {
+    let mut out: Vec<Recipient> = recipient(conn, &t.created_by)?.into_iter().collect();
+    for u in users::active_owners(conn, &t.enterprise_id)? {
+        out.push(Recipient {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            locale: u.locale,
+            role: Role::Enterprise,
+        });
+    }
+    Ok(out)
+}
+
 fn admins(conn: &mut DbConn) -> AppResult<Vec<Recipient>> {
     Ok(users::emails_of_active_admins(conn)?
         .into_iter()
@@ -96,7 +112,8 @@ fn admins(conn: &mut DbConn) -> AppResult<Vec<Recipient>> {
         .collect())
 }
 
-/// Who an event concerns: the filer hears of every change to their ticket; the assignee of
+/// Who an event concerns: the filer (and the enterprise's owners) hear of every change to
+/// their ticket; the assignee of
 /// being assigned, reopenings, overdue and the end of their work; admins of overdue tickets.
 fn audience(event: EventKind) -> (bool, bool, bool) {
     use EventKind::*;
@@ -198,8 +215,8 @@ pub fn send(conn: &mut DbConn, n: &Notifier, notice: &Notice, now: NaiveDateTime
     let (to_filer, to_assignee, to_admins) = audience(notice.event);
     let t = notice.ticket;
     let mut recipients = Vec::new();
-    if to_filer && let Some(r) = recipient(conn, &t.created_by)? {
-        recipients.push(r);
+    if to_filer {
+        recipients.extend(enterprise_side(conn, t)?);
     }
     if to_assignee
         && let Some(id) = &t.assignee_id
@@ -232,21 +249,20 @@ pub fn unrouted(
 }
 
 /// Whom a public message concerns: the enterprise's words go to the assignee, staff words to
-/// the filer.
+/// the filer and the enterprise's owners.
 fn message_recipients(
     conn: &mut DbConn,
     t: &TicketRow,
     author: &Actor,
 ) -> AppResult<Vec<Recipient>> {
-    let to = if author.role == Role::Enterprise {
-        t.assignee_id.clone()
+    if author.role == Role::Enterprise {
+        Ok(match &t.assignee_id {
+            Some(id) => recipient(conn, id)?.into_iter().collect(),
+            None => Vec::new(),
+        })
     } else {
-        Some(t.created_by.clone())
-    };
-    Ok(match to {
-        Some(id) => recipient(conn, &id)?.into_iter().collect(),
-        None => Vec::new(),
-    })
+        enterprise_side(conn, t)
+    }
 }
 
 /// A public message.

@@ -175,6 +175,7 @@ pub async fn create(
     let notifier = state.notifier.clone();
     let filings = quota::filings_per_user(&state.settings.limits);
     let deadlines = Deadlines::of(&state.settings);
+    let require_verification = state.settings.auth.require_email_verification;
     let attempt = {
         let (principal, key, hash, title, description, category_id) = (
             principal.clone(),
@@ -189,6 +190,7 @@ pub async fn create(
             .write(move |conn| {
                 let actor = load_actor(conn, &principal)?;
                 actor.require(&[Role::Enterprise])?;
+                super::accounts::may_file(&actor, require_verification)?;
                 let mut checks = Checks::new();
                 let title = checks.text("title", &title, 1, 200);
                 let description = checks.prose("description", &description, 1, 10_000);

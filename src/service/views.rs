@@ -4,9 +4,11 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::enterprise::{EnterpriseEventKind, EnterpriseRole, EnterpriseStatus};
 use crate::domain::ticket::Role;
+use crate::store::accounts::InvitationRow;
 use crate::store::departments::{CategoryRow, DepartmentRow};
-use crate::store::enterprises::EnterpriseRow;
+use crate::store::enterprises::{EnterpriseEventRow, EnterpriseRow};
 use crate::store::outbox::OutboxRow;
 use crate::store::users::UserRow;
 
@@ -25,6 +27,9 @@ pub struct UserView {
     pub active: bool,
     pub locale: String,
     pub created_at: DateTime<Utc>,
+    pub email_verified: bool,
+    /// Enterprise users: `owner` or `member`; null for staff.
+    pub enterprise_role: Option<EnterpriseRole>,
 }
 
 impl From<UserRow> for UserView {
@@ -39,6 +44,8 @@ impl From<UserRow> for UserView {
             active: u.active,
             locale: u.locale,
             created_at: ts(u.created_at),
+            email_verified: u.email_verified,
+            enterprise_role: u.enterprise_role,
         }
     }
 }
@@ -52,9 +59,9 @@ pub struct EnterpriseView {
     pub address: Option<String>,
     pub industry: Option<String>,
     pub contact_phone: Option<String>,
-    /// `active` or `suspended`
-    #[schema(example = "active")]
-    pub status: String,
+    pub status: EnterpriseStatus,
+    /// The reason given with the last review decision (a rejection's, a suspension's).
+    pub status_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -68,6 +75,7 @@ impl From<EnterpriseRow> for EnterpriseView {
             industry: e.industry,
             contact_phone: e.contact_phone,
             status: e.status,
+            status_reason: e.status_reason,
             created_at: ts(e.created_at),
         }
     }
@@ -150,6 +158,55 @@ impl From<OutboxRow> for OutboxView {
             next_attempt_at: ts(o.next_attempt_at),
             created_at: ts(o.created_at),
             sent_at: o.sent_at.map(ts),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnterpriseEventView {
+    pub id: String,
+    pub kind: EnterpriseEventKind,
+    pub actor_id: Option<String>,
+    pub from_status: Option<EnterpriseStatus>,
+    pub to_status: Option<EnterpriseStatus>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<EnterpriseEventRow> for EnterpriseEventView {
+    fn from(e: EnterpriseEventRow) -> EnterpriseEventView {
+        EnterpriseEventView {
+            id: e.id,
+            kind: e.kind,
+            actor_id: e.actor_id,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            note: e.note,
+            created_at: ts(e.created_at),
+        }
+    }
+}
+
+/// A pending invitation; never its token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationView {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub invited_by: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<InvitationRow> for InvitationView {
+    fn from(i: InvitationRow) -> InvitationView {
+        InvitationView {
+            id: i.id,
+            email: i.email,
+            name: i.name,
+            invited_by: i.invited_by,
+            expires_at: ts(i.expires_at),
+            created_at: ts(i.created_at),
         }
     }
 }

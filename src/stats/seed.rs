@@ -283,6 +283,8 @@ const USER_COLUMNS: &[&str] = &[
     "locale",
     "created_at",
     "updated_at",
+    "email_verified",
+    "enterprise_role",
 ];
 
 /// Tickets per transaction: large enough to amortise the commit, small enough to keep
@@ -329,6 +331,8 @@ pub fn run(
                 Bind::Text("zh-CN".to_owned()),
                 Bind::Ts(start),
                 Bind::Ts(start),
+                Bind::Bool(true),
+                Bind::OptText((role == "enterprise").then(|| "owner".to_owned())),
             ]);
             logins.push((role.to_owned(), email, name));
             user_id

@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::db::DbConn;
-use super::schema::enterprises;
+use super::schema::{enterprise_events, enterprises};
+use crate::domain::enterprise::{EnterpriseEventKind, EnterpriseStatus};
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -16,9 +17,11 @@ pub struct EnterpriseRow {
     pub address: Option<String>,
     pub industry: Option<String>,
     pub contact_phone: Option<String>,
-    pub status: String,
+    pub status: EnterpriseStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Why the last review decision was taken (shown to the enterprise's users).
+    pub status_reason: Option<String>,
 }
 
 pub struct NewEnterprise<'a> {
@@ -27,6 +30,7 @@ pub struct NewEnterprise<'a> {
     pub address: Option<&'a str>,
     pub industry: Option<&'a str>,
     pub contact_phone: Option<&'a str>,
+    pub status: EnterpriseStatus,
 }
 
 pub fn insert(
@@ -43,7 +47,7 @@ pub fn insert(
             enterprises::address.eq(new.address),
             enterprises::industry.eq(new.industry),
             enterprises::contact_phone.eq(new.contact_phone),
-            enterprises::status.eq("active"),
+            enterprises::status.eq(new.status),
             enterprises::created_at.eq(now),
             enterprises::updated_at.eq(now),
         ))
@@ -96,16 +100,88 @@ pub fn list(
     Ok(query.limit(limit).load(conn)?)
 }
 
+/// Moves the enterprise from `from` to `to`; 0 when it is no longer in `from` (a concurrent
+/// decision won).
 pub fn set_status(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    from: EnterpriseStatus,
+    to: EnterpriseStatus,
+    reason: Option<&str>,
     now: NaiveDateTime,
 ) -> AppResult<usize> {
-    Ok(diesel::update(enterprises::table.find(id))
-        .set((
-            enterprises::status.eq(status),
-            enterprises::updated_at.eq(now),
+    Ok(diesel::update(
+        enterprises::table
+            .find(id)
+            .filter(enterprises::status.eq(from)),
+    )
+    .set((
+        enterprises::status.eq(to),
+        enterprises::status_reason.eq(reason),
+        enterprises::updated_at.eq(now),
+    ))
+    .execute(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = enterprise_events)]
+pub struct EnterpriseEventRow {
+    pub id: String,
+    pub enterprise_id: String,
+    pub kind: EnterpriseEventKind,
+    pub actor_id: Option<String>,
+    pub from_status: Option<EnterpriseStatus>,
+    pub to_status: Option<EnterpriseStatus>,
+    pub note: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub struct NewEnterpriseEvent<'a> {
+    pub enterprise_id: &'a str,
+    pub kind: EnterpriseEventKind,
+    pub actor_id: Option<&'a str>,
+    pub from_status: EnterpriseStatus,
+    pub to_status: EnterpriseStatus,
+    pub note: Option<&'a str>,
+}
+
+pub fn insert_event(
+    conn: &mut DbConn,
+    e: &NewEnterpriseEvent,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    diesel::insert_into(enterprise_events::table)
+        .values((
+            enterprise_events::id.eq(super::new_id()),
+            enterprise_events::enterprise_id.eq(e.enterprise_id),
+            enterprise_events::kind.eq(e.kind),
+            enterprise_events::actor_id.eq(e.actor_id),
+            enterprise_events::from_status.eq(e.from_status),
+            enterprise_events::to_status.eq(e.to_status),
+            enterprise_events::note.eq(e.note),
+            enterprise_events::created_at.eq(now),
         ))
-        .execute(conn)?)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The enterprise's history, oldest first.
+pub fn events(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> AppResult<Vec<EnterpriseEventRow>> {
+    let query = enterprise_events::table
+        .filter(enterprise_events::enterprise_id.eq(enterprise_id.to_owned()))
+        .select(EnterpriseEventRow::as_select())
+        .into_boxed();
+    let query = keyset!(
+        query,
+        enterprise_events::created_at,
+        enterprise_events::id,
+        false,
+        after
+    );
+    Ok(query.limit(limit).load(conn)?)
 }

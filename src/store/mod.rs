@@ -21,6 +21,7 @@ macro_rules! keyset {
     }};
 }
 
+pub mod accounts;
 pub mod attachments;
 pub mod calendar;
 pub mod db;

@@ -35,6 +35,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        status_reason -> Nullable<Text>,
     }
 }
 
@@ -53,6 +54,47 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         credentials_changed_at -> Nullable<Timestamp>,
+        email_verified -> Bool,
+        enterprise_role -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    enterprise_events (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        kind -> Text,
+        actor_id -> Nullable<Text>,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_verifications (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        email -> Text,
+        name -> Nullable<Text>,
+        token_hash -> Text,
+        invited_by -> Text,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }
 
@@ -261,4 +303,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     calendar_days,
     ticket_extensions,
+    enterprise_events,
+    email_verifications,
+    invitations,
 );

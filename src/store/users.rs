@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::db::DbConn;
 use super::schema::{enterprises, sessions, users};
+use crate::domain::enterprise::EnterpriseRole;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -22,6 +23,9 @@ pub struct UserRow {
     pub last_assigned_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub email_verified: bool,
+    /// Enterprise users only.
+    pub enterprise_role: Option<EnterpriseRole>,
 }
 
 pub struct NewUser<'a> {
@@ -32,6 +36,8 @@ pub struct NewUser<'a> {
     pub department_id: Option<&'a str>,
     pub password_hash: &'a str,
     pub locale: &'a str,
+    pub email_verified: bool,
+    pub enterprise_role: Option<EnterpriseRole>,
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> AppResult<UserRow> {
@@ -47,6 +53,8 @@ pub fn insert(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> AppResult
             users::password_hash.eq(new.password_hash),
             users::active.eq(true),
             users::locale.eq(new.locale),
+            users::email_verified.eq(new.email_verified),
+            users::enterprise_role.eq(new.enterprise_role),
             users::created_at.eq(now),
             users::updated_at.eq(now),
         ))
@@ -151,6 +159,7 @@ pub struct UserChanges {
     pub name: Option<String>,
     pub department_id: Option<Option<String>>,
     pub active: Option<bool>,
+    pub enterprise_role: Option<EnterpriseRole>,
     pub updated_at: Option<NaiveDateTime>,
 }
 
@@ -204,4 +213,43 @@ pub fn set_profile(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+pub fn set_email_verified(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::email_verified.eq(true), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An enterprise's users, oldest first.
+pub fn of_enterprise(conn: &mut DbConn, enterprise_id: &str) -> AppResult<Vec<UserRow>> {
+    Ok(users::table
+        .filter(users::enterprise_id.eq(enterprise_id))
+        .select(UserRow::as_select())
+        .order((users::created_at.asc(), users::id.asc()))
+        .load(conn)?)
+}
+
+/// Locks the enterprise's user rows (PostgreSQL) so two owners changing roles at once take
+/// turns and cannot both step down, leaving no owner; SQLite's write transaction already
+/// serializes them.
+pub fn lock_enterprise_users(conn: &mut DbConn, enterprise_id: &str) -> AppResult<()> {
+    if let DbConn::Postgres(_) = conn {
+        diesel::sql_query("SELECT id FROM users WHERE enterprise_id = $1 ORDER BY id FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(enterprise_id)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The active owners of an enterprise, who hear of its tickets besides the filer.
+pub fn active_owners(conn: &mut DbConn, enterprise_id: &str) -> AppResult<Vec<UserRow>> {
+    Ok(users::table
+        .filter(users::enterprise_id.eq(enterprise_id))
+        .filter(users::enterprise_role.eq(EnterpriseRole::Owner))
+        .filter(users::active.eq(true))
+        .select(UserRow::as_select())
+        .order((users::created_at.asc(), users::id.asc()))
+        .load(conn)?)
 }

@@ -396,6 +396,10 @@ impl Api {
             .await
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(self.request(Method::DELETE, path, token)).await
+    }
+
     /// Every item of a list, page by page with `limit`, checking that no page is larger than
     /// the limit, that only the last page is short, and that the last page has no cursor.
     pub async fn all_pages(
@@ -730,7 +734,8 @@ impl TestApp {
         .await
     }
 
-    async fn spawn_on(
+    /// The app on a database the test prepared (one made with [`fresh_database`]).
+    pub async fn spawn_on(
         url: String,
         database: TestDatabase,
         smtp: SmtpSink,

@@ -1,6 +1,7 @@
 //! HTTP-level tests against the real app. Run against PostgreSQL with
 //! `QIFU_TEST_DATABASE_URL=postgres://postgres@127.0.0.1/postgres cargo test`.
 
+mod accounts;
 mod attachments;
 mod browser;
 mod calendar;
