@@ -53,7 +53,8 @@ pub enum ReviewError {
 
 /// The admin's move of an enterprise from `from` to `to`: approve or reject a pending one,
 /// suspend an active one or reactivate a suspended one. Anything else, staying put included,
-/// is refused, so every recorded event is a real change.
+/// is refused, so every recorded event is a real change (the service answers a request for
+/// the current status as the no-op it is, before asking).
 pub fn review(
     from: EnterpriseStatus,
     to: EnterpriseStatus,

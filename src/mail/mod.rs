@@ -270,7 +270,7 @@ mod account_templates {
                 "{}",
                 m.text
             );
-            assert!(m.html.contains("http://x/verify-email?token=TOKEN"));
+            assert!(m.html.contains("verify-email?token=TOKEN"), "{}", m.html);
             for name in [serde_json::json!("李"), serde_json::Value::Null] {
                 let m = t
                     .compose(

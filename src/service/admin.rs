@@ -540,6 +540,10 @@ pub async fn update_enterprise(
         let enterprise =
             enterprises::find(conn, &id)?.ok_or_else(|| AppError::not_found("enterprise"))?;
         let from = enterprise.status;
+        // PATCH is idempotent: asking for the status it has changes nothing and records nothing.
+        if from == req.status {
+            return Ok(enterprise.into());
+        }
         let kind = review(from, req.status, reason.as_deref()).map_err(|e| match e {
             ReviewError::ReasonRequired => AppError::validation("reason", e.to_string()),
             ReviewError::NotAllowed(..) => {

@@ -37,7 +37,11 @@ async fn alive(app: &TestApp, token: &str) -> bool {
 
 /// The reset token mailed to `address`.
 async fn mailed_reset_token(app: &TestApp, address: &str) -> String {
-    let mail = app.wait_mail(address, "the reset mail", |_| true).await;
+    let mail = app
+        .wait_mail(address, "the reset mail", |m| {
+            m.subject.contains("重置密码")
+        })
+        .await;
     reset_token(&mail.text)
 }
 
