@@ -7,13 +7,14 @@ use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::auth::{Actor, Principal, hash_password, load_actor, policy_error};
 use super::page::Page;
 use super::validate::Checks;
 use super::views::{InvitationView, UserView, ts};
+use super::{AppState, quota};
 use crate::auth::{random_token, sha256_hex};
 use crate::domain::enterprise::{EnterpriseRole, EnterpriseStatus, leaves_an_owner};
+use crate::domain::throttle::Quota;
 use crate::domain::ticket::Role;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::mail::Templates;
@@ -22,16 +23,25 @@ use crate::store::db::DbConn;
 use crate::store::users::{self, NewUser, UserChanges, UserRow};
 use crate::store::{enterprises, outbox, sessions};
 
-/// Verification and invitation mail to one address per hour, beyond which requests still
-/// answer as usual but send nothing (so nobody can flood a mailbox through us).
-const MAIL_PER_ADDRESS_PER_HOUR: i64 = 3;
-
 /// What composing account mail needs; cheap to clone into a blocking closure.
 #[derive(Clone)]
 pub struct AccountMail {
     templates: Arc<Templates>,
     public_url: String,
     verification_hours: i64,
+    per_address: Quota,
+}
+
+/// Spends one of the address's mails for the hour (`limits.mail_per_address_per_hour`, shared
+/// with password-reset mail): false when spent, and the caller then answers as usual but
+/// sends nothing, so nobody can flood a mailbox through us.
+fn may_mail(
+    conn: &mut DbConn,
+    email: &str,
+    per_address: &Quota,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    Ok(quota::spend(conn, &format!("mail:{email}"), per_address, now)?.is_ok())
 }
 
 impl AccountMail {
@@ -45,29 +55,36 @@ impl AccountMail {
                 .trim_end_matches('/')
                 .to_owned(),
             verification_hours: state.settings.auth.email_verification_hours,
+            per_address: quota::mail_per_address(&state.settings.limits),
         }
     }
 
     /// Issues a verification token for the user and queues its mail, in the caller's
-    /// transaction.
+    /// transaction, unless the address had its mail for the hour.
     pub fn start_verification(
         &self,
         conn: &mut DbConn,
         user: &UserRow,
         now: NaiveDateTime,
     ) -> AppResult<()> {
+        if !may_mail(conn, &user.email, &self.per_address, now)? {
+            return Ok(());
+        }
         let token = random_token();
-        let mail = self.templates.compose(
-            "verify_email",
-            &user.locale,
-            &user.email,
-            &serde_json::json!({
-                "name": user.name,
-                "token": token,
-                "valid_hours": self.verification_hours,
-                "link": format!("{}/verify-email?token={token}", self.public_url),
-            }),
-        )?;
+        let mail = self
+            .templates
+            .compose(
+                "verify_email",
+                &user.locale,
+                &user.email,
+                &serde_json::json!({
+                    "name": user.name,
+                    "token": token,
+                    "valid_hours": self.verification_hours,
+                    "link": format!("{}/verify-email?token={token}", self.public_url),
+                }),
+            )?
+            .carrying_secret();
         accounts::insert_verification(
             conn,
             &user.id,
@@ -133,10 +150,6 @@ pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> AppResul
         .await
 }
 
-fn hour_before(now: NaiveDateTime) -> NaiveDateTime {
-    now - Duration::hours(1)
-}
-
 /// A fresh link for the caller (202 whatever happens: already verified, or throttled).
 pub async fn resend_verification(state: &AppState, principal: Principal) -> AppResult<()> {
     let mail = AccountMail::of(state);
@@ -146,10 +159,7 @@ pub async fn resend_verification(state: &AppState, principal: Principal) -> AppR
         .write(move |conn| {
             let actor = load_actor(conn, &principal)?;
             let user = users::find(conn, &actor.id)?.ok_or_else(|| AppError::not_found("user"))?;
-            if user.email_verified
-                || accounts::verifications_since(conn, &user.id, hour_before(now))?
-                    >= MAIL_PER_ADDRESS_PER_HOUR
-            {
+            if user.email_verified {
                 return Ok(());
             }
             mail.start_verification(conn, &user, now)
@@ -227,6 +237,7 @@ pub async fn invite(
         .trim_end_matches('/')
         .to_owned();
     let days = state.settings.auth.invitation_days;
+    let per_address = quota::mail_per_address(&state.settings.limits);
     let now = state.clock.now();
     let token = random_token();
     state
@@ -242,7 +253,6 @@ pub async fn invite(
             }
             let enterprise = enterprises::find(conn, &enterprise_id)?
                 .ok_or_else(|| anyhow::anyhow!("the actor's enterprise vanished"))?;
-            let recent = accounts::invitations_since(conn, &email, hour_before(now))?;
             let invitation = accounts::insert_invitation(
                 conn,
                 &NewInvitation {
@@ -255,21 +265,23 @@ pub async fn invite(
                 },
                 now,
             )?;
-            if recent < MAIL_PER_ADDRESS_PER_HOUR {
+            if may_mail(conn, &email, &per_address, now)? {
                 // In the inviter's language: the invitee has none yet.
-                let mail = templates.compose(
-                    "invitation",
-                    &actor.locale,
-                    &email,
-                    &serde_json::json!({
-                        "name": name,
-                        "inviter": actor.name,
-                        "enterprise": enterprise.name,
-                        "token": token,
-                        "valid_days": days,
-                        "link": format!("{public_url}/invitations/accept?token={token}"),
-                    }),
-                )?;
+                let mail = templates
+                    .compose(
+                        "invitation",
+                        &actor.locale,
+                        &email,
+                        &serde_json::json!({
+                            "name": name,
+                            "inviter": actor.name,
+                            "enterprise": enterprise.name,
+                            "token": token,
+                            "valid_days": days,
+                            "link": format!("{public_url}/invitations/accept?token={token}"),
+                        }),
+                    )?
+                    .carrying_secret();
                 outbox::enqueue(conn, &mail, now)?;
             }
             Ok(Invited {

@@ -200,25 +200,3 @@ pub fn find_live_invitation(
         .first(conn)
         .optional()?)
 }
-
-/// Verification tokens issued to the user since `since` (each one was a mail).
-pub fn verifications_since(
-    conn: &mut DbConn,
-    user_id: &str,
-    since: NaiveDateTime,
-) -> AppResult<i64> {
-    Ok(email_verifications::table
-        .filter(email_verifications::user_id.eq(user_id))
-        .filter(email_verifications::created_at.gt(since))
-        .count()
-        .get_result(conn)?)
-}
-
-/// Invitations to the address since `since`, from any enterprise.
-pub fn invitations_since(conn: &mut DbConn, email: &str, since: NaiveDateTime) -> AppResult<i64> {
-    Ok(invitations::table
-        .filter(invitations::email.eq(email))
-        .filter(invitations::created_at.gt(since))
-        .count()
-        .get_result(conn)?)
-}
