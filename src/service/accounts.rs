@@ -60,16 +60,14 @@ impl AccountMail {
     }
 
     /// Issues a verification token for the user and queues its mail, in the caller's
-    /// transaction, unless the address had its mail for the hour.
+    /// transaction. Registration calls it directly (an address registers once, under the
+    /// registration quota); a resend spends the address's mail quota first.
     pub fn start_verification(
         &self,
         conn: &mut DbConn,
         user: &UserRow,
         now: NaiveDateTime,
     ) -> AppResult<()> {
-        if !may_mail(conn, &user.email, &self.per_address, now)? {
-            return Ok(());
-        }
         let token = random_token();
         let mail = self
             .templates
@@ -159,7 +157,7 @@ pub async fn resend_verification(state: &AppState, principal: Principal) -> AppR
         .write(move |conn| {
             let actor = load_actor(conn, &principal)?;
             let user = users::find(conn, &actor.id)?.ok_or_else(|| AppError::not_found("user"))?;
-            if user.email_verified {
+            if user.email_verified || !may_mail(conn, &user.email, &mail.per_address, now)? {
                 return Ok(());
             }
             mail.start_verification(conn, &user, now)

@@ -524,7 +524,7 @@ async fn reset_mails(app: &TestApp, to: &str) -> usize {
     app.outbox_rows()
         .await
         .iter()
-        .filter(|m| m.recipient == to)
+        .filter(|m| m.recipient == to && m.subject.contains("重置密码"))
         .count()
 }
 
