@@ -420,7 +420,16 @@ async fn sigkill_mid_stream_loses_no_accepted_ticket_and_no_mail() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Kill once the stream is well under way, however slow the machine is today.
+    poll_within(Duration::from_secs(60), || async {
+        let n = accepted.lock().unwrap().len();
+        if n > 10 {
+            Ok(())
+        } else {
+            Err(format!("only {n} filings accepted so far"))
+        }
+    })
+    .await;
     server.signal("-KILL");
     server.child().wait().unwrap();
     for c in clients {
