@@ -163,7 +163,8 @@ pub async fn comments(
 }
 
 /// Move a ticket through its lifecycle: assign, accept, return, resolve, confirm, reopen,
-/// cancel, close.
+/// cancel, close, request_info (the assignee asks the enterprise; the clock stops),
+/// provide_info (the enterprise answers; `due_at` moves later by the pause).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/actions/{action}", tag = "tickets", security(("bearer" = [])),
     params(("id" = String, Path), ("action" = Action, Path),
            ("If-Match" = Option<String>, Header, description = "The version you read, e.g. \"3\"")),

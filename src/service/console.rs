@@ -108,6 +108,8 @@ pub struct CategoryOption {
     pub name: String,
     pub description: Option<String>,
     pub sla_hours: i32,
+    /// 受理之日起 N 个工作日, when the category counts working days.
+    pub sla_working_days: Option<i32>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +154,7 @@ pub async fn catalogue(state: &AppState) -> AppResult<Vec<DepartmentGroup>> {
                         name: c.name,
                         description: c.description,
                         sla_hours: c.sla_hours,
+                        sla_working_days: c.sla_working_days,
                     });
                 }
                 if !full {

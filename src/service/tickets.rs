@@ -697,7 +697,8 @@ pub async fn act(
 pub struct EventView {
     pub id: String,
     /// created, assigned, accepted, returned, resolved, confirmed, reopened, cancelled,
-    /// closed, auto_closed, overdue, comment
+    /// closed, auto_closed, overdue, comment, info_requested, info_provided,
+    /// extension_requested, extension_approved, extension_rejected, due_soon, escalated
     pub kind: String,
     pub actor_id: Option<String>,
     pub from_status: Option<String>,
@@ -916,7 +917,8 @@ pub struct TicketQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
-    /// Repeatable, or a comma list: submitted, assigned, in_progress, resolved, closed, cancelled.
+    /// Repeatable, or a comma list: submitted, assigned, in_progress, awaiting_enterprise,
+    /// resolved, closed, cancelled.
     pub status: Option<String>,
     pub category_id: Option<String>,
     pub department_id: Option<String>,

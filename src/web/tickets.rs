@@ -14,6 +14,7 @@ use crate::domain::ticket::{self, Action, Priority, Role, TicketStatus};
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::console::{self, DepartmentGroup};
+use crate::service::extensions::{self, ExtensionView};
 use crate::service::tickets::{
     self as svc, ActionRequest, CommentView, CreateTicket, EventView, Filed, NewComment,
     TicketView, TimelineQuery,
@@ -25,6 +26,8 @@ pub enum Due {
     Overdue(DateTime<Utc>),
     Days(i64),
     Hours(i64),
+    /// Waiting for the enterprise's information: the clock stands still.
+    Paused,
     /// Resolved, closed or cancelled: the clock no longer runs for the department.
     None,
 }
@@ -32,6 +35,9 @@ pub enum Due {
 fn due(t: &TicketView, now: DateTime<Utc>) -> Due {
     if !t.status.is_open() {
         return Due::None;
+    }
+    if !t.status.clock_runs() {
+        return Due::Paused;
     }
     if t.overdue || t.due_at <= now {
         return Due::Overdue(t.due_at);
@@ -203,9 +209,12 @@ impl NewPage<'_> {
         priority_key(p)
     }
 
-    /// "3 days" when the deadline is whole days, else hours.
-    fn sla(&self, hours: &i32) -> String {
-        if *hours % 24 == 0 {
+    /// "5 working days" for a working-day deadline, "3 days" when the deadline is whole
+    /// days, else hours.
+    fn sla(&self, hours: &i32, working_days: &Option<i32>) -> String {
+        if let Some(n) = working_days {
+            self.ctx.tf("sla.working_days", &i64::from(*n))
+        } else if *hours % 24 == 0 {
             self.ctx.tf("sla.days", &i64::from(*hours / 24))
         } else {
             self.ctx.tf("sla.hours", &i64::from(*hours))
@@ -317,6 +326,7 @@ pub struct Entry {
 
 #[derive(Default)]
 struct Drafts {
+    info: String,
     message: String,
     feedback: String,
     reopen_note: String,
@@ -331,6 +341,12 @@ struct ShowPage<'a> {
     due: Due,
     category: String,
     department: String,
+    /// The category's working-day deadline, worded as the statute does.
+    working_days: Option<i32>,
+    /// What the department asked for, while the ticket waits for it.
+    info_request: Option<String>,
+    can_provide: bool,
+    extensions: Vec<ExtensionView>,
     timeline: Vec<Entry>,
     messages: Vec<Entry>,
     can_confirm: bool,
@@ -350,6 +366,10 @@ impl ShowPage<'_> {
 
     fn priority_key(&self, p: &Priority) -> &'static str {
         priority_key(p)
+    }
+
+    fn days(&self, key: &str, n: &i32) -> String {
+        self.ctx.tf(key, &i64::from(*n))
     }
 }
 
@@ -407,19 +427,39 @@ async fn show_page(
         .await
         .map_err(fail)?
         .items;
+    let all = TimelineQuery {
+        limit: Some(100),
+        cursor: None,
+    };
+    let extensions = extensions::list(state, principal.clone(), id.clone(), all)
+        .await
+        .map_err(fail)?
+        .items
+        .into_iter()
+        .filter(|x| x.status == ticket::ExtensionStatus::Approved)
+        .collect();
     let people = svc::participants(state, principal.clone(), id.clone())
         .await
         .map_err(fail)?;
     let groups = console::catalogue(state).await.map_err(fail)?;
-    let (department, category) = groups
+    let (department, category, working_days) = groups
         .iter()
         .find_map(|g| {
             g.categories
                 .iter()
                 .find(|c| c.id == t.category_id)
-                .map(|c| (g.name.clone(), c.name.clone()))
+                .map(|c| (g.name.clone(), c.name.clone(), c.sla_working_days))
         })
         .unwrap_or_default();
+    let info_request = (t.status == TicketStatus::AwaitingEnterprise)
+        .then(|| {
+            events
+                .iter()
+                .rev()
+                .find(|e| e.kind == ticket::EventKind::InfoRequested.as_str())
+                .and_then(|e| e.note.clone())
+        })
+        .flatten();
     let me = principal.user_id.as_str();
     let timeline = events
         .into_iter()
@@ -468,6 +508,10 @@ async fn show_page(
         &ShowPage {
             ctx: &v.ctx,
             due: due(&t, now),
+            can_provide: enterprise && allowed(Action::ProvideInfo, t.status),
+            info_request,
+            working_days,
+            extensions,
             can_confirm: enterprise && allowed(Action::Confirm, t.status),
             can_reopen: enterprise && allowed(Action::Reopen, t.status),
             can_cancel: enterprise && allowed(Action::Cancel, t.status),
@@ -590,7 +634,7 @@ pub async fn act(
     v.check_csrf(&form.csrf)?;
     let (id, action) = path.into_inner();
     let action = match action.parse::<Action>() {
-        Ok(a @ (Action::Confirm | Action::Reopen | Action::Cancel)) => a,
+        Ok(a @ (Action::Confirm | Action::Reopen | Action::Cancel | Action::ProvideInfo)) => a,
         _ => return Err(v.fail(AppError::not_found("action"))),
     };
     let form = form.into_inner();
@@ -608,6 +652,7 @@ pub async fn act(
             v.ctx.flash_next(match action {
                 Action::Confirm => "flash.confirmed",
                 Action::Reopen => "flash.reopened",
+                Action::ProvideInfo => "flash.provided",
                 _ => "flash.cancelled",
             });
             return Ok(v.ctx.redirect(&format!("/tickets/{id}")));
@@ -618,6 +663,7 @@ pub async fn act(
                 (Action::Confirm, "feedback") => Errors::one(&v.ctx, "feedback", "field.feedback"),
                 (Action::Confirm, _) => Errors::one(&v.ctx, "rating", "field.rating"),
                 (Action::Reopen, _) => Errors::one(&v.ctx, "note", "field.reopen_note"),
+                (Action::ProvideInfo, _) => Errors::one(&v.ctx, "info", "field.provide_note"),
                 _ => Errors::one(&v.ctx, "note", "field.cancel_note"),
             };
             (errors, false)
@@ -630,6 +676,11 @@ pub async fn act(
     v.ctx.has_errors = true;
     let drafts = Drafts {
         feedback: form.feedback,
+        info: if action == Action::ProvideInfo {
+            form.note.clone()
+        } else {
+            String::new()
+        },
         reopen_note: if action == Action::Reopen {
             form.note
         } else {

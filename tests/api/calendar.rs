@@ -708,3 +708,78 @@ async fn each_warning_happens_once_per_deadline_on_three_instances() {
     assert_eq!(count(&events, "overdue"), 2);
     assert_eq!(count(&events, "escalated"), 2);
 }
+
+/// The enterprise's ticket page: the working-day wording, the paused deadline with a form to
+/// answer, and approved extensions.
+#[tokio::test]
+async fn the_console_shows_the_wait_and_the_extensions() {
+    use super::console::Visitor;
+
+    let d = desk_at("2026-12-01T02:00:00Z").await;
+    let t = d.working_ticket().await;
+    d.act(
+        &d.official,
+        &t,
+        "request_info",
+        json!({"note": "请上传租赁合同"}),
+    )
+    .await
+    .expect(200);
+    let mut v = Visitor::new(&d.app);
+    v.sign_in("wang@ent.test").await;
+    let path = format!("/tickets/{}", t.id());
+    let page = v.get(&path).await;
+    assert_eq!(page.status, 200);
+    for text in [
+        "受理之日起 5 个工作日",
+        "承办部门需要您补充信息",
+        "请上传租赁合同",
+        "已暂停计时",
+        "待您补充材料",
+    ] {
+        assert!(page.body.contains(text), "{text} missing");
+    }
+    let action = format!("{path}/actions/provide_info");
+    let version = page.field("version");
+    let empty = v
+        .submit(&path, &action, &[("version", &version), ("note", " ")])
+        .await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains("请填写部门要求补充的信息"));
+    let sent = v
+        .submit(
+            &path,
+            &action,
+            &[("version", &version), ("note", "合同已上传")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert_eq!(d.ticket(t.id()).await["status"], "in_progress");
+    let page = v.get(&path).await;
+    assert!(!page.body.contains("承办部门需要您补充信息"));
+
+    let extensions = format!("/tickets/{}/extensions", t.id());
+    let ext = d
+        .post(
+            &extensions,
+            d.official.t(),
+            json!({"working_days": 3, "reason": "需会商"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert!(
+        !v.get(&path).await.body.contains("延期 3 个工作日"),
+        "pending is not shown"
+    );
+    d.post(
+        &format!("{extensions}/{}/actions/approve", ext.id()),
+        d.admin.t(),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let page = v.get(&path).await;
+    assert!(page.body.contains("延期 3 个工作日"), "{}", page.body);
+    assert!(page.body.contains("办理期限已延期"));
+}
