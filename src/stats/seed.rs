@@ -246,6 +246,9 @@ const TICKET_COLUMNS: &[&str] = &[
     "status",
     "due_at",
     "overdue_at",
+    "warn_at",
+    "warned_for",
+    "escalated_for",
     "created_at",
     "updated_at",
     "accepted_at",
@@ -746,6 +749,12 @@ fn ticket(
     // The sweep marks a deadline once, when it passes with the ticket still open.
     let open_until = cancelled.or(resolved).unwrap_or(w.now);
     let overdue_at = (due < open_until && due < w.now).then_some(due);
+    // Likewise the warning and the escalation, at the default settings, so a seeded history
+    // does not fire them all on the first sweep.
+    let warn_at = sla::warn_at(created, due, 0.8);
+    let warned_for = (warn_at < open_until && warn_at < w.now).then_some(due);
+    let escalate_at = due + Duration::hours(24);
+    let escalated_for = (escalate_at < open_until && escalate_at < w.now).then_some(due);
     tickets.add(vec![
         Bind::Text(ticket_id.clone()),
         Bind::Text(reference.clone()),
@@ -761,6 +770,9 @@ fn ticket(
         Bind::Text(status.to_owned()),
         Bind::Ts(due),
         Bind::OptTs(overdue_at),
+        Bind::OptTs(Some(warn_at)),
+        Bind::OptTs(warned_for),
+        Bind::OptTs(escalated_for),
         Bind::Ts(created),
         Bind::Ts(updated),
         Bind::OptTs(accepted),
