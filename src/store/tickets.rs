@@ -693,6 +693,29 @@ pub fn sort_value(row: &TicketRow, sort: SortKey) -> NaiveDateTime {
     }
 }
 
+/// Id, name and stored role of everyone who acted on the ticket or wrote on it.
+pub fn participants(
+    conn: &mut DbConn,
+    ticket_id: &str,
+) -> AppResult<Vec<(String, String, String)>> {
+    use super::schema::users;
+    let actors = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(ticket_id))
+        .select(ticket_events::actor_id);
+    let authors = comments::table
+        .filter(comments::ticket_id.eq(ticket_id))
+        .select(comments::author_id);
+    Ok(users::table
+        .filter(
+            users::id
+                .nullable()
+                .eq_any(actors)
+                .or(users::id.eq_any(authors).nullable()),
+        )
+        .select((users::id, users::name, users::role))
+        .load(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -736,27 +759,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// Id, name and stored role of everyone who acted on the ticket or wrote on it.
-pub fn participants(
-    conn: &mut DbConn,
-    ticket_id: &str,
-) -> AppResult<Vec<(String, String, String)>> {
-    use super::schema::users;
-    let actors = ticket_events::table
-        .filter(ticket_events::ticket_id.eq(ticket_id))
-        .select(ticket_events::actor_id);
-    let authors = comments::table
-        .filter(comments::ticket_id.eq(ticket_id))
-        .select(comments::author_id);
-    Ok(users::table
-        .filter(
-            users::id
-                .nullable()
-                .eq_any(actors)
-                .or(users::id.eq_any(authors).nullable()),
-        )
-        .select((users::id, users::name, users::role))
-        .load(conn)?)
 }
