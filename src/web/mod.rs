@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod context;
+pub mod enterprise;
 pub mod i18n;
 pub mod portal;
 pub mod tickets;
@@ -78,6 +79,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(portal::account_update)),
         )
         .service(resource("/account/password").route(web::post().to(portal::account_password)))
+        .service(
+            resource("/verify-email")
+                .route(web::get().to(enterprise::verify_form))
+                .route(web::post().to(enterprise::verify)),
+        )
+        .service(resource("/verify-email/resend").route(web::post().to(enterprise::resend)))
+        .service(
+            resource("/invitations/accept")
+                .route(web::get().to(enterprise::accept_form))
+                .route(web::post().to(enterprise::accept)),
+        )
+        .service(resource("/enterprise").route(web::get().to(enterprise::show)))
+        .service(resource("/enterprise/invitations").route(web::post().to(enterprise::invite)))
+        .service(
+            resource("/enterprise/invitations/{id}/revoke")
+                .route(web::post().to(enterprise::revoke)),
+        )
+        .service(
+            resource("/enterprise/members/{user_id}")
+                .route(web::post().to(enterprise::update_member)),
+        )
         .service(resource("/tickets").route(web::get().to(tickets::list)))
         .service(
             resource("/tickets/new")

@@ -798,3 +798,152 @@ async fn existing_enterprise_users_become_verified_owners_of_active_enterprises(
     // Its owner invites as any owner does.
     invite(&app, &old, "new@ent.test").await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The console
+// ---------------------------------------------------------------------------------------------
+
+use super::console::Visitor;
+
+#[actix_web::test]
+async fn owners_manage_colleagues_on_the_enterprise_page() {
+    let app = TestApp::spawn().await;
+    let boss = app.with_enterprise(0, "boss@ent.test").await;
+    let mut owner = Visitor::new(&app);
+    owner.sign_in("boss@ent.test").await;
+    let page = owner.get("/enterprise").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Enterprise 0") && page.body.contains(CREDIT_CODES[0]));
+    assert!(
+        page.body.contains("action=\"/verify-email/resend\""),
+        "unverified banner"
+    );
+    let r = owner
+        .submit(
+            "/enterprise",
+            "/enterprise/invitations",
+            &[("email", "li@ent.test")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let bad = owner
+        .submit(
+            "/enterprise",
+            "/enterprise/invitations",
+            &[("email", "boss@ent.test")],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(owner.get("/enterprise").await.body.contains("li@ent.test"));
+
+    // The invitee follows the link, names themselves and sets a password.
+    let token = tokens(&app, "li@ent.test", INVITE_SUBJECT, 1)
+        .await
+        .remove(0);
+    let mut invitee = Visitor::new(&app);
+    let link = format!("/invitations/accept?token={token}");
+    let form = invitee.get(&link).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("li@ent.test") && form.body.contains("Enterprise 0"));
+    let done = invitee
+        .submit(
+            &link,
+            "/invitations/accept",
+            &[("token", &token), ("name", "李工"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.header("location"), "/login");
+    let used = invitee.get(&link).await;
+    assert!(
+        !used.body.contains("li@ent.test"),
+        "a used link names nobody"
+    );
+    invitee.sign_in("li@ent.test").await;
+    let theirs = invitee.get("/enterprise").await;
+    assert_eq!(theirs.status, 200);
+    assert!(
+        !theirs.body.contains("action=\"/enterprise/invitations\""),
+        "members do not invite"
+    );
+
+    let li = app.login_as("li@ent.test").await;
+    let member = |change: &'static str| {
+        let path = format!("/enterprise/members/{}", li.id());
+        (path, change)
+    };
+    let (path, change) = member("owner");
+    let r = owner
+        .submit("/enterprise", &path, &[("change", change)])
+        .await;
+    assert_eq!(r.status, 303);
+    let members = app.get("/enterprise/members", boss.t()).await.expect(200);
+    assert!(
+        members
+            .items()
+            .iter()
+            .all(|u| u["enterprise_role"] == "owner")
+    );
+    // Without the form's token nothing changes.
+    let forged = owner.post(&path, &[("change", "deactivate")]).await;
+    assert_eq!(forged.status, 403);
+    app.get("/me", li.t()).await.expect(200);
+    let (path, change) = member("deactivate");
+    owner
+        .submit("/enterprise", &path, &[("change", change)])
+        .await;
+    app.get("/me", li.t()).await.problem(401, "unauthorized");
+    let out = invitee.get("/enterprise").await;
+    assert_eq!(
+        out.status, 303,
+        "a deactivated colleague's console session ends"
+    );
+
+    // The last active owner stays one.
+    let me = format!("/enterprise/members/{}", boss.id());
+    let r = owner
+        .submit("/enterprise", &me, &[("change", "member")])
+        .await;
+    assert_eq!(r.status, 303);
+    let now = app.get("/me", boss.t()).await.expect(200);
+    assert_eq!(now.body["enterprise_role"], "owner");
+}
+
+#[actix_web::test]
+async fn the_verification_page_and_the_pending_banner() {
+    let app = TestApp::spawn_with(json!({"auth": {"enterprise_review": true}})).await;
+    let boss = app.with_enterprise(0, "boss@ent.test").await;
+    let token = tokens(&app, "boss@ent.test", VERIFY_SUBJECT, 1)
+        .await
+        .remove(0);
+    let mut v = Visitor::new(&app);
+    v.sign_in("boss@ent.test").await;
+    let page = v.get("/enterprise").await;
+    assert!(page.body.contains("审核"), "pending banner: {}", page.body);
+
+    let link = format!("/verify-email?token={token}");
+    let form = v.get(&link).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains(&token));
+    let wrong = v
+        .submit(&link, "/verify-email", &[("token", "not-a-token")])
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert_eq!(
+        app.get("/me", boss.t()).await.expect(200).body["email_verified"],
+        false,
+        "a GET of the link verifies nothing"
+    );
+    let ok = v.submit(&link, "/verify-email", &[("token", &token)]).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(
+        app.get("/me", boss.t()).await.expect(200).body["email_verified"],
+        true
+    );
+    assert!(
+        !v.get("/enterprise")
+            .await
+            .body
+            .contains("action=\"/verify-email/resend\"")
+    );
+}
