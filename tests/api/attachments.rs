@@ -759,3 +759,127 @@ async fn a_client_that_goes_away_mid_upload_leaves_no_row_and_no_file() {
             .any(|e| e["kind"] == "attachment_added")
     );
 }
+
+/// moto's standalone S3 server on a free port, stopped when dropped.
+struct Moto {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts moto (`pip install 'moto[server]'`), or `None` with a notice when it is not
+/// installed; with `QIFU_REQUIRE_S3=1` (CI) its absence fails the test.
+async fn moto() -> Option<Moto> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = std::process::Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let child = match child {
+        Ok(child) => child,
+        Err(e) if std::env::var("QIFU_REQUIRE_S3").is_ok() => {
+            panic!("QIFU_REQUIRE_S3 is set but moto_server does not start: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipped: the S3 test needs moto_server (pip install 'moto[server]'): {e}");
+            return None;
+        }
+    };
+    let moto = Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    };
+    let client = reqwest::Client::new();
+    poll(|| async {
+        client
+            .get(format!("{}/moto-api/", moto.endpoint))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("moto is not up yet: {e}"))
+    })
+    .await;
+    let bucket = client
+        .put(format!("{}/qifu-test", moto.endpoint))
+        .send()
+        .await
+        .expect("bucket created");
+    assert!(bucket.status().is_success(), "{bucket:?}");
+    Some(moto)
+}
+
+#[actix_web::test]
+async fn the_s3_store_keeps_streams_serves_and_sweeps_files() {
+    let Some(moto) = moto().await else {
+        return;
+    };
+    let w = world_with(json!({"attachments": {
+        "store": "s3://qifu-test/attachments",
+        "s3_endpoint": moto.endpoint,
+        "s3_access_key_id": "test",
+        "s3_secret_access_key": "test",
+    }}))
+    .await;
+    let app = &w.app;
+    let objects = || async {
+        let far = chrono::Utc::now() + chrono::Duration::days(1);
+        app.state.blobs.older_than(far).await.expect("listing")
+    };
+    // Past one S3 part (5 MiB): a multipart upload to a temporary key, then renamed.
+    let mut big = PDF.to_vec();
+    big.resize(6 * 1024 * 1024 + 123, b'%');
+    let r = app
+        .upload(
+            &w.ent,
+            &w.ticket,
+            &[Part::file("大文件.pdf", &big), Part::file("photo.png", PNG)],
+        )
+        .await
+        .expect(201);
+    let big_id = r.items()[0].id().to_owned();
+    let (status, _, bytes) = download(app, &w.official, &big_id, &[]).await;
+    assert_eq!(status, 200);
+    assert!(bytes == big, "the multipart upload reads back whole");
+    let (status, headers, bytes) =
+        download(app, &w.ent, &big_id, &[("range", "bytes=6291456-")]).await;
+    assert_eq!(status, 206);
+    assert_eq!(bytes, &big[6 * 1024 * 1024..]);
+    assert_eq!(
+        header(&headers, "content-range"),
+        format!("bytes 6291456-6291578/{}", big.len())
+    );
+
+    app.upload(&w.official, &w.ticket, &[Part::file("again.png", PNG)])
+        .await
+        .expect(201);
+    let stored = objects().await;
+    assert_eq!(
+        stored.len(),
+        2,
+        "deduplicated, no temporary left: {stored:?}"
+    );
+
+    app.send(app.request(
+        Method::DELETE,
+        &format!("/attachments/{big_id}"),
+        w.admin.t(),
+    ))
+    .await
+    .expect(204);
+    app.clock.advance(chrono::Duration::hours(2));
+    app.run_jobs().await;
+    let stored = objects().await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let (status, _, bytes) = download(app, &w.ent, r.items()[1].id(), &[]).await;
+    assert_eq!((status, bytes.as_slice()), (200, PNG));
+}
