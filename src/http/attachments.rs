@@ -155,6 +155,28 @@ async fn receive(
     Ok(())
 }
 
+/// Feeds every part to the upload; on failure reads on (within `budget`) while the body is
+/// still readable, so the client gets the answer. Shared with the console.
+pub(crate) async fn receive_all(
+    upload: &mut Upload<'_>,
+    multipart: &mut Multipart,
+    budget: usize,
+) -> AppResult<()> {
+    let broken = Cell::new(false);
+    let result = receive(upload, multipart, &broken).await;
+    if result.is_err() && !broken.get() {
+        drain_multipart(multipart, budget).await;
+    }
+    result
+}
+
+/// How much of an unwanted body is still read so that the answer reaches the client.
+pub(crate) fn drain_budget(state: &AppState) -> usize {
+    usize::try_from(state.settings.attachments.max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024 * 1024)
+}
+
 /// Attach files to a ticket (or one of its comments).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/attachments", tag = "attachments", security(("bearer" = [])),
     params(("id" = String, Path)),
@@ -177,9 +199,7 @@ pub async fn upload_attachments(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let mut payload = payload.into_inner();
-    let budget = usize::try_from(state.settings.attachments.max_bytes)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1024 * 1024);
+    let budget = drain_budget(&state);
     let mut upload = match attachments::begin(&state, auth.0, id.into_inner()).await {
         Ok(upload) => upload,
         Err(e) => {
@@ -188,13 +208,7 @@ pub async fn upload_attachments(
         }
     };
     let mut multipart = Multipart::new(req.headers(), payload);
-    let broken = Cell::new(false);
-    if let Err(e) = receive(&mut upload, &mut multipart, &broken).await {
-        if !broken.get() {
-            drain_multipart(&mut multipart, budget).await;
-        }
-        return Err(e);
-    }
+    receive_all(&mut upload, &mut multipart, budget).await?;
     let items = upload.commit().await?;
     Ok(HttpResponse::Created().json(Uploaded { items }))
 }

@@ -3,6 +3,7 @@
 //! Every page works without scripts; `assets/app.js` only shortens a few steps.
 
 pub mod assets;
+pub mod attachments;
 pub mod context;
 pub mod enterprise;
 pub mod i18n;
@@ -109,6 +110,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/tickets/{id}").route(web::get().to(tickets::show)))
         .service(resource("/tickets/{id}/cancel").route(web::get().to(tickets::cancel_form)))
         .service(resource("/tickets/{id}/comments").route(web::post().to(tickets::comment)))
+        .service(resource("/tickets/{id}/attachments").route(web::post().to(attachments::upload)))
+        .service(resource("/attachments/{id}").route(web::get().to(attachments::content)))
         .service(resource("/tickets/{id}/actions/{action}").route(web::post().to(tickets::act)));
 }
 

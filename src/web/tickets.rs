@@ -13,6 +13,7 @@ use super::context::{Ctx, Errors, Visitor, WebError};
 use crate::domain::ticket::{self, Action, Priority, Role, TicketStatus};
 use crate::error::AppError;
 use crate::service::AppState;
+use crate::service::attachments::{self as attachments_svc, AttachmentView};
 use crate::service::console::{self, DepartmentGroup};
 use crate::service::extensions::{self, ExtensionView};
 use crate::service::tickets::{
@@ -357,9 +358,27 @@ struct ShowPage<'a> {
     /// Someone else changed the ticket since the form was rendered.
     stale: bool,
     drafts: Drafts,
+    attachments: Vec<AttachmentView>,
+    max_attachment_mib: i64,
 }
 
 impl ShowPage<'_> {
+    fn size(&self, bytes: &i64) -> String {
+        super::attachments::human_size(
+            *bytes,
+            self.ctx.t("ticket.size_kb"),
+            self.ctx.t("ticket.size_mb"),
+        )
+    }
+
+    fn attach_hint(&self) -> String {
+        self.ctx.tf("ticket.attach_hint", &self.max_attachment_mib)
+    }
+
+    fn thumbnail(&self, content_type: &str) -> bool {
+        super::attachments::thumbnail(content_type)
+    }
+
     fn status_class(&self, s: &TicketStatus) -> &'static str {
         status_class(s)
     }
@@ -441,6 +460,10 @@ async fn show_page(
     let people = svc::participants(state, principal.clone(), id.clone())
         .await
         .map_err(fail)?;
+    let attachments = attachments_svc::list(state, principal.clone(), id)
+        .await
+        .map_err(fail)?
+        .items;
     let groups = console::catalogue(state).await.map_err(fail)?;
     let (department, category, working_days) = groups
         .iter()
@@ -524,8 +547,22 @@ async fn show_page(
             errors,
             stale,
             drafts,
+            attachments,
+            max_attachment_mib: i64::try_from(state.settings.attachments.max_bytes / (1024 * 1024))
+                .unwrap_or(i64::MAX),
         },
     )
+}
+
+/// The ticket page again, with a refused form's errors (the attachment upload).
+pub(crate) async fn show_with_errors(
+    state: &AppState,
+    v: &Visitor,
+    id: String,
+    errors: Errors,
+    stale: bool,
+) -> Result<HttpResponse, WebError> {
+    show_page(state, v, id, errors, stale, Drafts::default()).await
 }
 
 pub async fn show(

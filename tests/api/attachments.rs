@@ -883,3 +883,93 @@ async fn the_s3_store_keeps_streams_serves_and_sweeps_files() {
     let (status, _, bytes) = download(app, &w.ent, r.items()[1].id(), &[]).await;
     assert_eq!((status, bytes.as_slice()), (200, PNG));
 }
+
+#[actix_web::test]
+async fn the_console_uploads_beside_the_reply_box_and_shows_thumbnails() {
+    let w = world().await;
+    let app = &w.app;
+    let mut browser = super::console::Visitor::new(app);
+    browser.sign_in(w.ent.email()).await;
+    let page_path = format!("/tickets/{}", w.ticket.id());
+    let upload_path = format!("{page_path}/attachments");
+    let page = browser.get(&page_path).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("enctype=\"multipart/form-data\""),
+        "{}",
+        page.body
+    );
+    let csrf = page.field("csrf");
+
+    // A forged form (no token first) stores nothing.
+    let forged = browser
+        .post_multipart(&upload_path, &[Part::file("site.png", PNG)])
+        .await;
+    assert_eq!(forged.status, 403);
+    let done = browser
+        .post_multipart(
+            &upload_path,
+            &[
+                Part::field("csrf", &csrf),
+                Part::file("现场.png", PNG),
+                Part::file("函.pdf", PDF),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.header("location"), format!("{page_path}#attachments"));
+    let list = app
+        .get(&attachments_path(&w.ticket), w.ent.t())
+        .await
+        .expect(200);
+    assert_eq!(list.items().len(), 2);
+    let photo = list.items()[0].id().to_owned();
+    let page = browser.get(&page_path).await;
+    assert!(
+        page.body.contains(&format!(
+            "<img class=\"thumb\" src=\"/attachments/{photo}\""
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("函.pdf"));
+    assert!(
+        !page
+            .body
+            .contains(&format!("src=\"/attachments/{}\"", list.items()[1].id())),
+        "no thumbnail for a PDF"
+    );
+    let image = browser.get(&format!("/attachments/{photo}")).await;
+    assert_eq!(image.status, 200);
+    assert_eq!(image.header("content-type"), "image/png");
+
+    let refused = browser
+        .post_multipart(
+            &upload_path,
+            &[Part::field("csrf", &csrf), Part::file("tool.jpg", ELF)],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("f-file-error"), "{}", refused.body);
+    let empty = browser
+        .post_multipart(
+            &upload_path,
+            &[
+                Part::field("csrf", &csrf),
+                Part {
+                    content_type: Some("application/octet-stream"),
+                    ..Part::file("", b"")
+                },
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, 422);
+
+    // Another enterprise's visitor sees neither the page nor the file.
+    let mut stranger = super::console::Visitor::new(app);
+    stranger.sign_in(w.other.email()).await;
+    assert_eq!(
+        stranger.get(&format!("/attachments/{photo}")).await.status,
+        404
+    );
+}

@@ -94,6 +94,18 @@ impl<'a> Visitor<'a> {
         self.finish(req).await
     }
 
+    /// Posts a `multipart/form-data` body (see `helpers::multipart`).
+    pub async fn post_multipart(&mut self, path: &str, parts: &[super::helpers::Part<'_>]) -> Page {
+        let (content_type, body) = super::helpers::multipart(parts);
+        let req = self
+            .app
+            .client
+            .post(format!("{}{path}", self.app.address))
+            .header("content-type", content_type)
+            .body(body);
+        self.finish(req).await
+    }
+
     /// GETs the form page, then posts it with its CSRF token.
     pub async fn submit(&mut self, page: &str, action: &str, form: &[(&str, &str)]) -> Page {
         let csrf = self.get(page).await.field("csrf");
