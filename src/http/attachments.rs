@@ -87,7 +87,7 @@ where
     }
 }
 
-async fn drain_multipart(multipart: &mut Multipart, mut budget: usize) {
+pub(crate) async fn drain_multipart(multipart: &mut Multipart, mut budget: usize) {
     while let Some(Ok(mut field)) = multipart.next().await {
         while let Some(Ok(piece)) = field.next().await {
             budget = budget.saturating_sub(piece.len());
@@ -121,49 +121,59 @@ fn unreadable(e: MultipartError, broken: &Cell<bool>) -> AppError {
     multipart_error(e)
 }
 
+async fn part(
+    upload: &mut Upload<'_>,
+    mut field: actix_multipart::Field,
+    broken: &Cell<bool>,
+) -> AppResult<()> {
+    match field.name() {
+        Some("file") => {
+            let filename = field.content_disposition().and_then(|cd| {
+                cd.get_filename_ext()
+                    .and_then(|ext| String::from_utf8(ext.value.clone()).ok())
+                    .or_else(|| cd.get_filename().map(str::to_owned))
+            });
+            let body = (&mut field).map(|piece| piece.map_err(|e| unreadable(e, broken)));
+            upload.add_file(filename.as_deref(), body).await
+        }
+        Some("internal") => upload.set_internal(&text_part(&mut field, "internal", broken).await?),
+        Some("comment_id") => {
+            upload.set_comment(&text_part(&mut field, "comment_id", broken).await?);
+            Ok(())
+        }
+        _ => Err(AppError::validation(
+            field.name().unwrap_or("part"),
+            "unknown part; send file, comment_id or internal",
+        )),
+    }
+}
+
 async fn receive(
     upload: &mut Upload<'_>,
+    first: Option<actix_multipart::Field>,
     multipart: &mut Multipart,
     broken: &Cell<bool>,
 ) -> AppResult<()> {
+    if let Some(field) = first {
+        part(upload, field, broken).await?;
+    }
     while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(|e| unreadable(e, broken))?;
-        match field.name() {
-            Some("file") => {
-                let filename = field.content_disposition().and_then(|cd| {
-                    cd.get_filename_ext()
-                        .and_then(|ext| String::from_utf8(ext.value.clone()).ok())
-                        .or_else(|| cd.get_filename().map(str::to_owned))
-                });
-                let body = (&mut field).map(|piece| piece.map_err(|e| unreadable(e, broken)));
-                upload.add_file(filename.as_deref(), body).await?;
-            }
-            Some("internal") => {
-                upload.set_internal(&text_part(&mut field, "internal", broken).await?)?;
-            }
-            Some("comment_id") => {
-                upload.set_comment(&text_part(&mut field, "comment_id", broken).await?);
-            }
-            _ => {
-                return Err(AppError::validation(
-                    field.name().unwrap_or("part"),
-                    "unknown part; send file, comment_id or internal",
-                ));
-            }
-        }
+        part(upload, field.map_err(|e| unreadable(e, broken))?, broken).await?;
     }
     Ok(())
 }
 
-/// Feeds every part to the upload; on failure reads on (within `budget`) while the body is
-/// still readable, so the client gets the answer. Shared with the console.
+/// Feeds every part (after `first`, one the caller already read) to the upload; on failure
+/// reads on (within `budget`) while the body is still readable, so the client gets the
+/// answer. Shared with the console.
 pub(crate) async fn receive_all(
     upload: &mut Upload<'_>,
+    first: Option<actix_multipart::Field>,
     multipart: &mut Multipart,
     budget: usize,
 ) -> AppResult<()> {
     let broken = Cell::new(false);
-    let result = receive(upload, multipart, &broken).await;
+    let result = receive(upload, first, multipart, &broken).await;
     if result.is_err() && !broken.get() {
         drain_multipart(multipart, budget).await;
     }
@@ -208,7 +218,7 @@ pub async fn upload_attachments(
         }
     };
     let mut multipart = Multipart::new(req.headers(), payload);
-    receive_all(&mut upload, &mut multipart, budget).await?;
+    receive_all(&mut upload, None, &mut multipart, budget).await?;
     let items = upload.commit().await?;
     Ok(HttpResponse::Created().json(Uploaded { items }))
 }

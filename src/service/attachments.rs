@@ -189,6 +189,8 @@ impl Upload<'_> {
         if self.existing + self.files.len() as i64 >= settings.max_per_ticket {
             return Err(too_many(settings.max_per_ticket));
         }
+        // A browser sends an empty, unnamed part for a file input left empty.
+        let chosen = filename.is_some_and(|f| !f.is_empty());
         let filename = attachment::sanitize_filename(filename.unwrap_or_default());
         let mut writer = self.state.blobs.writer();
         let mut head = BytesMut::new();
@@ -238,6 +240,7 @@ impl Upload<'_> {
         }
         let kind = match kind {
             Some(k) => k,
+            None if head.is_empty() && !chosen => return Ok(()),
             None if head.is_empty() => {
                 return Err(AppError::validation("file", format!("{filename} is empty")));
             }

@@ -68,7 +68,7 @@ pub async fn upload(
     v.check_csrf(&csrf_part(&mut multipart).await)?;
     let result = async {
         let mut upload = attachments::begin(&state, principal, id.clone()).await?;
-        receive_all(&mut upload, &mut multipart, drain_budget(&state)).await?;
+        receive_all(&mut upload, None, &mut multipart, drain_budget(&state)).await?;
         upload.commit().await
     }
     .await;

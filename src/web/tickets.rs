@@ -3,15 +3,18 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError};
 use crate::domain::ticket::{self, Action, Priority, Role, TicketStatus};
-use crate::error::AppError;
+use crate::error::{AppError, ProblemType};
+use crate::http::attachments::{drain_budget, drain_multipart, receive_all};
 use crate::service::AppState;
 use crate::service::attachments::{self as attachments_svc, AttachmentView};
 use crate::service::console::{self, DepartmentGroup};
@@ -203,9 +206,14 @@ struct NewPage<'a> {
     form: NewTicketForm,
     errors: Errors,
     priorities: Vec<Priority>,
+    max_attachment_mib: i64,
 }
 
 impl NewPage<'_> {
+    fn attach_hint(&self) -> String {
+        self.ctx.tf("ticket.attach_hint", &self.max_attachment_mib)
+    }
+
     fn priority_key(&self, p: &Priority) -> &'static str {
         priority_key(p)
     }
@@ -243,6 +251,7 @@ async fn new_page(
             form,
             errors,
             priorities: Priority::ALL.to_vec(),
+            max_attachment_mib: max_mib(state),
         },
     )
 }
@@ -267,14 +276,88 @@ pub async fn new_form(state: web::Data<AppState>, v: Visitor) -> Result<HttpResp
     new_page(&state, &v, form, Errors::default()).await
 }
 
+/// The filing form sent as multipart (with files): its text fields, read up to the first
+/// file part, which is handed back unread; `None` when the body could not be read.
+async fn read_filing(
+    multipart: &mut Multipart,
+) -> Option<(NewTicketForm, Option<actix_multipart::Field>)> {
+    let mut form = NewTicketForm::default();
+    while let Some(field) = multipart.next().await {
+        let mut field = field.ok()?;
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            return Some((form, Some(field)));
+        }
+        let mut bytes = Vec::new();
+        while let Some(piece) = field.next().await {
+            bytes.extend_from_slice(&piece.ok()?);
+            // The longest field, the description, is 10,000 characters.
+            if bytes.len() > 64 * 1024 {
+                return None;
+            }
+        }
+        let value = String::from_utf8(bytes).ok()?;
+        match name.as_str() {
+            "csrf" => form.csrf = value,
+            "idempotency_key" => form.idempotency_key = value,
+            "category_id" => form.category_id = value,
+            "priority" => form.priority = value,
+            "title" => form.title = value,
+            "description" => form.description = value,
+            _ => {}
+        }
+    }
+    Some((form, None))
+}
+
+/// Reads the rest of a filing's body without storing it (so the answer reaches the browser).
+async fn discard(files: Option<(Multipart, Option<actix_multipart::Field>)>, budget: usize) {
+    let Some((mut multipart, first)) = files else {
+        return;
+    };
+    // The multipart stream waits for a handed-out part to be read before the next one.
+    if let Some(mut field) = first {
+        while let Some(Ok(_)) = field.next().await {}
+    }
+    drain_multipart(&mut multipart, budget).await;
+}
+
+/// Files a ticket from the form, urlencoded or multipart with attachments. The files are
+/// stored once the ticket exists; if they are refused, the ticket stays filed and says so.
 pub async fn create(
     state: web::Data<AppState>,
     mut v: Visitor,
-    form: web::Form<NewTicketForm>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, WebError> {
     let principal = v.principal()?;
+    let mut payload = payload.into_inner();
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|c| c.starts_with("multipart/"));
+    let (form, mut files) = if is_multipart {
+        let mut multipart = Multipart::new(req.headers(), payload);
+        let Some((form, first)) = read_filing(&mut multipart).await else {
+            return Err(v.fail(AppError::new(
+                ProblemType::MalformedRequest,
+                "the form could not be read",
+            )));
+        };
+        (form, Some((multipart, first)))
+    } else {
+        let form = web::Form::<NewTicketForm>::from_request(&req, &mut payload)
+            .await
+            .map_err(|e| {
+                v.fail(AppError::new(
+                    ProblemType::MalformedRequest,
+                    format!("the form could not be read: {e}"),
+                ))
+            })?;
+        (form.into_inner(), None)
+    };
     v.check_csrf(&form.csrf)?;
-    let form = form.into_inner();
     let priority = form.priority.parse::<Priority>().ok();
     let req = CreateTicket {
         title: form.title.clone(),
@@ -283,9 +366,12 @@ pub async fn create(
         priority,
     };
     let key = (!form.idempotency_key.is_empty()).then(|| form.idempotency_key.clone());
-    let id = match svc::create(&state, principal, req, key).await {
+    let budget = drain_budget(&state);
+    let id = match svc::create(&state, principal.clone(), req, key).await {
         Ok(Filed::New(t)) => t.id,
         Ok(Filed::Replay { body, .. }) => {
+            // The first submission filed it with its files; this one adds nothing.
+            discard(files.take(), budget).await;
             serde_json::from_str::<TicketView>(&body)
                 .map_err(|e| v.fail(AppError::Internal(e.into())))?
                 .id
@@ -293,6 +379,7 @@ pub async fn create(
         Err(AppError::Invalid {
             errors: mut fields, ..
         }) => {
+            discard(files.take(), budget).await;
             // The use case stops at the first failing stage; the form names every empty field.
             if form.category_id.trim().is_empty()
                 && !fields.iter().any(|f| f.field == "category_id")
@@ -312,7 +399,23 @@ pub async fn create(
         }
         Err(e) => return Err(v.fail(e)),
     };
-    v.ctx.flash_next("flash.filed");
+    let mut flash = "flash.filed";
+    if let Some((mut multipart, first @ Some(_))) = files {
+        let attached = async {
+            let mut upload = attachments_svc::begin(&state, principal, id.clone()).await?;
+            receive_all(&mut upload, first, &mut multipart, budget).await?;
+            if upload.file_count() > 0 {
+                upload.commit().await?;
+            }
+            Ok::<_, AppError>(())
+        }
+        .await;
+        if let Err(e) = attached {
+            tracing::info!(error = %e, "attachments of a new ticket refused");
+            flash = "flash.filed_not_attached";
+        }
+    }
+    v.ctx.flash_next(flash);
     Ok(v.ctx.redirect(&format!("/tickets/{id}")))
 }
 
@@ -548,10 +651,13 @@ async fn show_page(
             stale,
             drafts,
             attachments,
-            max_attachment_mib: i64::try_from(state.settings.attachments.max_bytes / (1024 * 1024))
-                .unwrap_or(i64::MAX),
+            max_attachment_mib: max_mib(state),
         },
     )
+}
+
+fn max_mib(state: &AppState) -> i64 {
+    i64::try_from(state.settings.attachments.max_bytes / (1024 * 1024)).unwrap_or(i64::MAX)
 }
 
 /// The ticket page again, with a refused form's errors (the attachment upload).

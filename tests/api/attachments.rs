@@ -21,6 +21,7 @@ struct World {
     ent: Session,
     other: Session,
     ticket: Value,
+    category: String,
 }
 
 async fn world_with(overrides: Value) -> World {
@@ -32,8 +33,10 @@ async fn world_with(overrides: Value) -> World {
     let ent = app.with_enterprise(0, "wang@ent.test").await;
     let other = app.with_enterprise(1, "li@other.test").await;
     let ticket = app.file_ticket(&ent, "营业执照变更", &desk.category).await;
+    let category = desk.category.clone();
     let official = desk.officials.into_iter().next().expect("an official");
     World {
+        category,
         app,
         admin,
         official,
@@ -972,4 +975,70 @@ async fn the_console_uploads_beside_the_reply_box_and_shows_thumbnails() {
         stranger.get(&format!("/attachments/{photo}")).await.status,
         404
     );
+}
+
+/// The filing form's text fields, in the page's order.
+fn filing<'a>(csrf: &'a str, key: &'a str, category: &'a str) -> Vec<Part<'a>> {
+    vec![
+        Part::field("csrf", csrf),
+        Part::field("idempotency_key", key),
+        Part::field("category_id", category),
+        Part::field("title", "经营范围变更"),
+        Part::field("description", "附营业执照扫描件"),
+    ]
+}
+
+#[actix_web::test]
+async fn the_filing_form_takes_attachments() {
+    let w = world().await;
+    let app = &w.app;
+    let mut browser = super::console::Visitor::new(app);
+    browser.sign_in(w.ent.email()).await;
+    let form = browser.get("/tickets/new").await;
+    assert!(
+        form.body.contains("enctype=\"multipart/form-data\""),
+        "{}",
+        form.body
+    );
+    let (csrf, key) = (form.field("csrf"), form.field("idempotency_key"));
+    let mut parts = filing(&csrf, &key, &w.category);
+    parts.push(Part::file("营业执照.pdf", PDF));
+    parts.push(Part::file("门头.png", PNG));
+    let filed = browser.post_multipart("/tickets/new", &parts).await;
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let ticket_path = filed.header("location");
+    let id = ticket_path.trim_start_matches("/tickets/").to_owned();
+    let list = app.get(&attachments_path(&id), w.ent.t()).await.expect(200);
+    let names: Vec<&Value> = list.items().iter().map(|a| &a["filename"]).collect();
+    assert_eq!(names, vec!["营业执照.pdf", "门头.png"]);
+    // Sent again (a double click): the same ticket, no second set of files.
+    let again = browser.post_multipart("/tickets/new", &parts).await;
+    assert_eq!(again.header("location"), ticket_path);
+    let list = app.get(&attachments_path(&id), w.ent.t()).await.expect(200);
+    assert_eq!(list.items().len(), 2);
+
+    // No file chosen: the browser's empty part is no attachment.
+    let fresh = uuid::Uuid::new_v4().to_string();
+    let mut parts = filing(&csrf, &fresh, &w.category);
+    parts.push(Part {
+        content_type: Some("application/octet-stream"),
+        ..Part::file("", b"")
+    });
+    let filed = browser.post_multipart("/tickets/new", &parts).await;
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let id = filed
+        .header("location")
+        .trim_start_matches("/tickets/")
+        .to_owned();
+    let list = app.get(&attachments_path(&id), w.ent.t()).await.expect(200);
+    assert!(list.items().is_empty());
+
+    // A refused file: the ticket is filed and the page says the files were not.
+    let fresh = uuid::Uuid::new_v4().to_string();
+    let mut parts = filing(&csrf, &fresh, &w.category);
+    parts.push(Part::file("tool.pdf", ELF));
+    let filed = browser.post_multipart("/tickets/new", &parts).await;
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let page = browser.get(&filed.header("location")).await;
+    assert!(page.body.contains("附件未能上传"), "{}", page.body);
 }
