@@ -73,7 +73,8 @@ impl BlobStore {
             // reqwest is built without a TLS provider of its own; use ring, which the mail
             // transport's TLS already links. Installing twice is harmless.
             let _ = rustls::crypto::ring::default_provider().install_default();
-            let mut builder = AmazonS3Builder::new()
+            // The AWS_* environment (and instance credentials) first; settings override it.
+            let mut builder = AmazonS3Builder::from_env()
                 .with_bucket_name(bucket)
                 .with_region(&settings.s3_region);
             if let Some(endpoint) = &settings.s3_endpoint {
