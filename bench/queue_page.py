@@ -6,7 +6,9 @@ pages one after another: by default an official's (`official1-1`) `/tickets?limi
 `/tickets?limit=20&overdue=true`; with --q, the admin's search pages `/tickets?limit=20&q=TERM`
 for each TERM; with --console, the web console's pages for an enterprise user
 (`enterprise1`), signed in through the console's own form: its `/tickets` list and the page
-of its most recent ticket (`/tickets/{id}`). Prints, per page, the median, p99 (linear interpolation between the closest
+of its most recent ticket (`/tickets/{id}`); then the official's work queue (`official1-1`):
+`/queue` views mine, department, overdue and due soon, the department sorted by deadline, and
+the staff page of the newest ticket of the department. Prints, per page, the median, p99 (linear interpolation between the closest
 ranks) and the maximum of --runs calls made after --warmup calls. Standard library only.
 
     python3 bench/queue_page.py sqlite:///tmp/sq1m/q.db
@@ -136,15 +138,24 @@ def main():
         login = get(base + "/api/v1/auth/login",
                     body={"email": ACCOUNTS[role], "password": PASSWORD})
         token = json.loads(login)["access_token"]
+        runs = [(role, token, paths)]
         if args.console:
             newest = json.loads(get(base + "/api/v1/tickets?limit=1", token))["items"][0]["id"]
-            paths = ["/tickets", f"/tickets/{newest}"]
-            token = console_session(base, ACCOUNTS[role])
-        for path in paths:
-            t = measure(base, token, path, args.warmup, args.runs)
-            print(f"{role} {urllib.parse.unquote(path)}: median {statistics.median(t):.2f} ms, "
-                  f"p99 {percentile(t, 0.99):.2f} ms, max {t[-1]:.2f} ms "
-                  f"({args.runs} calls after {args.warmup} warm-ups)", flush=True)
+            runs = [(role, console_session(base, ACCOUNTS[role]),
+                     ["/tickets", f"/tickets/{newest}"])]
+            official = json.loads(get(base + "/api/v1/auth/login", body={
+                "email": ACCOUNTS["official"], "password": PASSWORD}))["access_token"]
+            theirs = json.loads(get(base + "/api/v1/tickets?limit=1", official))["items"][0]["id"]
+            runs.append(("official", console_session(base, ACCOUNTS["official"]), [
+                "/queue?view=mine", "/queue?view=department", "/queue?view=overdue",
+                "/queue?view=due_soon", "/queue?view=department&sort=due",
+                f"/tickets/{theirs}"]))
+        for who, session, pages in runs:
+            for path in pages:
+                t = measure(base, session, path, args.warmup, args.runs)
+                print(f"{who} {urllib.parse.unquote(path)}: median {statistics.median(t):.2f} ms, "
+                      f"p99 {percentile(t, 0.99):.2f} ms, max {t[-1]:.2f} ms "
+                      f"({args.runs} calls after {args.warmup} warm-ups)", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/screenshots/: the console's main pages at 1280 and 375 px, taken by the
-# browser test as it walks through them (needs chromium and chromium-driver).
+# browser tests (browser.rs, browser_staff.rs) as they walk through them (needs chromium and
+# chromium-driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Without a CJK font Chromium draws every Chinese character as a box.
@@ -9,5 +10,5 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
 fi
 mkdir -p docs/screenshots
 QIFU_SCREENSHOTS="$PWD/docs/screenshots" QIFU_REQUIRE_BROWSER=1 \
-  cargo test --test api browser:: -- --nocapture
+  cargo test --test api browser -- --nocapture
 ls docs/screenshots

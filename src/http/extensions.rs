@@ -1,9 +1,10 @@
 //! /tickets/{id}/extensions: extension requests (延期) and their approval.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::extract::Auth;
 use super::resource;
+use super::tickets::header_value;
 use crate::error::{AppError, AppResult, Problem, ProblemType};
 use crate::service::AppState;
 use crate::service::extensions::{self, Decision, ExtensionView, NewExtensionRequest};
@@ -24,22 +25,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The assignee asks for more working days on an open ticket.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/extensions", tag = "tickets", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = NewExtensionRequest, responses(
+    params(("id" = String, Path),
+           ("If-Match" = Option<String>, Header, description = "The ticket version you read, e.g. \"3\"")),
+    request_body = NewExtensionRequest, responses(
     (status = 201, description = "Requested", body = ExtensionView),
     (status = 400, description = "Malformed request", body = Problem),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Only the assignee", body = Problem),
     (status = 404, description = "No such ticket in your scope", body = Problem),
     (status = 409, description = "Another request is pending, or the ticket is not open", body = Problem),
+    (status = 412, description = "If-Match is stale", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
 pub async fn request_extension(
     state: web::Data<AppState>,
     auth: Auth,
     id: web::Path<String>,
     body: web::Json<NewExtensionRequest>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
+    let if_match = header_value(&req, "if-match");
+    let id = id.into_inner();
     Ok(HttpResponse::Created()
-        .json(extensions::request(&state, auth.0, id.into_inner(), body.into_inner()).await?))
+        .json(extensions::request(&state, auth.0, id, body.into_inner(), if_match).await?))
 }
 
 /// A ticket's extension requests, oldest first (enterprises see approved ones).
@@ -63,7 +70,8 @@ pub async fn list_extensions(
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/extensions/{eid}/actions/{decision}", tag = "tickets",
     security(("bearer" = [])),
     params(("id" = String, Path), ("eid" = String, Path),
-           ("decision" = String, Path, description = "approve or reject")),
+           ("decision" = String, Path, description = "approve or reject"),
+           ("If-Match" = Option<String>, Header, description = "The ticket version you read, e.g. \"3\"")),
     request_body = Decision, responses(
     (status = 200, description = "Decided", body = ExtensionView),
     (status = 400, description = "Malformed request", body = Problem),
@@ -71,12 +79,14 @@ pub async fn list_extensions(
     (status = 403, description = "Admins only", body = Problem),
     (status = 404, description = "No such ticket, extension or decision", body = Problem),
     (status = 409, description = "Decided already, or the ticket is not open", body = Problem),
+    (status = 412, description = "If-Match is stale", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
 pub async fn decide_extension(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<(String, String, String)>,
     body: web::Json<Decision>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let (id, eid, decision) = path.into_inner();
     let approve = match decision.as_str() {
@@ -89,6 +99,8 @@ pub async fn decide_extension(
             ));
         }
     };
+    let if_match = header_value(&req, "if-match");
+    let body = body.into_inner();
     Ok(HttpResponse::Ok()
-        .json(extensions::decide(&state, auth.0, id, eid, approve, body.into_inner()).await?))
+        .json(extensions::decide(&state, auth.0, id, eid, approve, body, if_match).await?))
 }

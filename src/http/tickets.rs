@@ -30,7 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(resource("/tickets/{id}/actions/{action}").route(web::post().to(act)));
 }
 
-fn header_value(req: &HttpRequest, name: &str) -> Option<String> {
+pub(super) fn header_value(req: &HttpRequest, name: &str) -> Option<String> {
     req.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())

@@ -9,7 +9,7 @@ use super::auth::{Actor, Principal, load_actor};
 use super::calendar::Deadlines;
 use super::notify::{self, Notice};
 use super::page::{self, Page};
-use super::tickets::{TimelineQuery, ticket_in_scope};
+use super::tickets::{TimelineQuery, check_if_match, ticket_in_scope};
 use super::validate::Checks;
 use super::views::ts;
 use crate::domain::ticket::{EXTENSION_DAYS, EventKind, ExtensionStatus, Role, TicketStatus};
@@ -34,7 +34,7 @@ pub struct Decision {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExtensionView {
     pub id: String,
     pub ticket_id: String,
@@ -108,6 +108,7 @@ pub async fn request(
     principal: Principal,
     ticket_id: String,
     req: NewExtensionRequest,
+    if_match: Option<String>,
 ) -> AppResult<ExtensionView> {
     let now = state.clock.now();
     let notifier = state.notifier.clone();
@@ -123,6 +124,7 @@ pub async fn request(
         .write(move |conn| {
             let actor = load_actor(conn, &principal)?;
             let t = ticket_in_scope(conn, &actor, &ticket_id)?;
+            check_if_match(if_match.as_deref(), t.version)?;
             if t.assignee_id.as_deref() != Some(actor.id.as_str()) {
                 return Err(AppError::new(
                     ProblemType::WrongActor,
@@ -210,6 +212,7 @@ pub async fn decide(
     extension_id: String,
     approve: bool,
     req: Decision,
+    if_match: Option<String>,
 ) -> AppResult<ExtensionView> {
     let now = state.clock.now();
     let notifier = state.notifier.clone();
@@ -223,6 +226,7 @@ pub async fn decide(
             let actor = load_actor(conn, &principal)?;
             actor.require(&[Role::Admin])?;
             let t = ticket_in_scope(conn, &actor, &ticket_id)?;
+            check_if_match(if_match.as_deref(), t.version)?;
             let ext = store::find(conn, &t.id, &extension_id)?
                 .ok_or_else(|| AppError::not_found("extension"))?;
             let decided = || {

@@ -11,6 +11,7 @@ pub mod extensions;
 pub mod notify;
 pub mod ops;
 pub mod page;
+pub mod queue;
 pub mod quota;
 pub mod stats;
 pub mod tickets;

@@ -42,6 +42,9 @@ pub struct TicketView {
     pub due_at: DateTime<Utc>,
     /// Open and past `due_at`.
     pub overdue: bool,
+    /// Open with the clock running, past the warning time and not yet due.
+    #[serde(default)]
+    pub due_soon: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
@@ -72,6 +75,7 @@ pub fn view(row: TicketRow, now: NaiveDateTime) -> TicketView {
     let status = row.status.parse().unwrap_or(TicketStatus::Submitted);
     TicketView {
         overdue: sla::is_overdue(status, row.due_at, now),
+        due_soon: status.clock_runs() && row.warn_at.is_some_and(|w| w <= now) && row.due_at > now,
         priority: row.priority.parse().unwrap_or_default(),
         status,
         id: row.id,
@@ -499,7 +503,7 @@ fn check_body(action: Action, req: &ActionRequest) -> AppResult<Checked> {
 
 /// `If-Match: "3"` (quotes tolerated; `*` matches any version). Comparison is strong (RFC
 /// 9110 13.1.1): a weak validator such as `W/"3"` never matches.
-fn check_if_match(if_match: Option<&str>, version: i32) -> AppResult<()> {
+pub(crate) fn check_if_match(if_match: Option<&str>, version: i32) -> AppResult<()> {
     let Some(raw) = if_match else { return Ok(()) };
     let matches = raw.split(',').map(str::trim).any(|tag| {
         tag == "*"
@@ -927,6 +931,9 @@ pub struct TicketQuery {
     pub enterprise_id: Option<String>,
     pub priority: Option<Priority>,
     pub overdue: Option<bool>,
+    /// Open with the clock running, past the warning time (`tickets.warn_at_fraction` of the
+    /// time allowed) and not yet due.
+    pub due_soon: Option<bool>,
     /// Part of the reference, title or description (case-insensitive for Latin letters).
     pub q: Option<String>,
     /// A date (`2026-11-01`, local time zone) or an RFC 3339 timestamp; inclusive.
@@ -970,6 +977,32 @@ pub async fn list(
     principal: Principal,
     pairs: Vec<(String, String)>,
 ) -> AppResult<Page<TicketView>> {
+    list_narrowed(state, principal, pairs, |_, _| Ok(())).await
+}
+
+/// Whose tickets the actor may see.
+pub(crate) fn scope_of(actor: &Actor) -> Scope {
+    match actor.role {
+        Role::Admin => Scope::All,
+        Role::Enterprise => Scope::Enterprise(actor.enterprise_id.clone().unwrap_or_default()),
+        Role::Official => Scope::Official {
+            department_id: actor.department_id.clone(),
+            user_id: actor.id.clone(),
+        },
+    }
+}
+
+/// `list`, with the filter narrowed further once the caller is known (the console's queue
+/// views), in the same transaction.
+pub(crate) async fn list_narrowed<F>(
+    state: &AppState,
+    principal: Principal,
+    pairs: Vec<(String, String)>,
+    narrow: F,
+) -> AppResult<Page<TicketView>>
+where
+    F: FnOnce(&Actor, &mut TicketFilter) -> AppResult<()> + Send + 'static,
+{
     let mut checks = Checks::new();
     let mut q = TicketQuery::default();
     let mut statuses = Vec::new();
@@ -1001,6 +1034,11 @@ pub async fn list(
                 "true" | "1" => q.overdue = Some(true),
                 "false" | "0" => q.overdue = Some(false),
                 _ => checks.fail("overdue", "must be true or false"),
+            },
+            "due_soon" => match value.as_str() {
+                "true" | "1" => q.due_soon = Some(true),
+                "false" | "0" => q.due_soon = Some(false),
+                _ => checks.fail("due_soon", "must be true or false"),
             },
             "q" => q.q = Some(value),
             "created_from" => q.created_from = Some(value),
@@ -1050,21 +1088,10 @@ pub async fn list(
         .db
         .run(move |conn| {
             let actor = load_actor(conn, &principal)?;
-            let scope = match actor.role {
-                Role::Admin => Scope::All,
-                Role::Enterprise => {
-                    Scope::Enterprise(actor.enterprise_id.clone().unwrap_or_default())
-                }
-                Role::Official => Scope::Official {
-                    department_id: actor.department_id.clone(),
-                    user_id: actor.id.clone(),
-                },
-            };
             let assignee_id = q
                 .assignee_id
                 .map(|a| if a == "me" { actor.id.clone() } else { a });
-            let filter = TicketFilter {
-                scope,
+            let mut filter = TicketFilter {
                 statuses,
                 category_id: q.category_id,
                 department_id: q.department_id,
@@ -1072,11 +1099,13 @@ pub async fn list(
                 enterprise_id: q.enterprise_id,
                 priority: q.priority.map(|p| p.as_str().to_owned()),
                 overdue: q.overdue,
+                due_soon: q.due_soon == Some(true),
                 q: search,
                 created_from,
                 created_to,
-                now,
+                ..TicketFilter::new(scope_of(&actor), now)
             };
+            narrow(&actor, &mut filter)?;
             let rows = store::list(conn, &filter, sort, descending, after, limit + 1)?;
             Ok(page::paginate(
                 rows,

@@ -185,3 +185,11 @@ pub fn events(
     );
     Ok(query.limit(limit).load(conn)?)
 }
+
+/// Names of the enterprises among `ids` (for a page listing them).
+pub fn names(conn: &mut DbConn, ids: &[String]) -> AppResult<Vec<(String, String)>> {
+    Ok(enterprises::table
+        .filter(enterprises::id.eq_any(ids))
+        .select((enterprises::id, enterprises::name))
+        .load(conn)?)
+}

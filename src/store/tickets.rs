@@ -541,6 +541,8 @@ pub struct TicketFilter {
     pub priority: Option<String>,
     /// Some(true): open and past due at `now`; Some(false): the others.
     pub overdue: Option<bool>,
+    /// Open, the clock running, past the warning time and not yet due at `now`.
+    pub due_soon: bool,
     /// Lower-cased substring of reference, title or description.
     pub q: Option<String>,
     pub created_from: Option<NaiveDateTime>,
@@ -548,28 +550,53 @@ pub struct TicketFilter {
     pub now: NaiveDateTime,
 }
 
-/// One page of tickets in `sort` order after the cursor `(sort value, id)`.
-pub fn list(
-    conn: &mut DbConn,
-    f: &TicketFilter,
-    sort: SortKey,
-    descending: bool,
-    after: Option<(NaiveDateTime, String)>,
-    limit: i64,
-) -> AppResult<Vec<TicketRow>> {
-    let mut query = tickets::table.select(TicketRow::as_select()).into_boxed();
+impl TicketFilter {
+    /// Everything in the scope, no filter yet.
+    pub fn new(scope: Scope, now: NaiveDateTime) -> TicketFilter {
+        TicketFilter {
+            scope,
+            statuses: Vec::new(),
+            category_id: None,
+            department_id: None,
+            assignee_id: None,
+            enterprise_id: None,
+            priority: None,
+            overdue: None,
+            due_soon: false,
+            q: None,
+            created_from: None,
+            created_to: None,
+            now,
+        }
+    }
+
+    /// Only open tickets can match: the partial indexes on open tickets apply.
+    fn only_open(&self) -> bool {
+        self.overdue == Some(true)
+            || self.due_soon
+            || (!self.statuses.is_empty()
+                && self.statuses.iter().all(|s| OPEN.contains(&s.as_str())))
+    }
+}
+
+type Db = <DbConn as Connection>::Backend;
+
+/// The tickets a filter matches, unordered.
+fn filtered(conn: &mut DbConn, f: &TicketFilter) -> AppResult<tickets::BoxedQuery<'static, Db>> {
+    let mut query = tickets::table.into_boxed();
     query = match &f.scope {
         Scope::All => query,
         Scope::Enterprise(id) => query.filter(tickets::enterprise_id.eq(id.clone())),
         // SQLite answers an OR of two indexed columns by collecting every matching row from
         // both indexes and sorting them (0.7 s for a department's share of a million
         // tickets). The unary `+` keeps those columns out of index selection, so it walks
-        // `tickets_created` in page order and stops after a page, as PostgreSQL does. Not for
-        // `overdue=true`: there the OR over the small partial indexes of open tickets wins.
+        // `tickets_created` in page order and stops after a page, as PostgreSQL does. Not when
+        // only open tickets can match: there the OR over the small partial indexes of open
+        // tickets wins.
         Scope::Official {
             department_id: Some(d),
             user_id,
-        } if matches!(conn, DbConn::Sqlite(_)) && f.overdue != Some(true) => query.filter(
+        } if matches!(conn, DbConn::Sqlite(_)) && !f.only_open() => query.filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("(+department_id = ")
                 .bind::<Text, _>(d.clone())
                 .sql(" OR +assignee_id = ")
@@ -590,6 +617,10 @@ pub fn list(
         } => query.filter(tickets::assignee_id.eq(user_id.clone())),
     };
     if !f.statuses.is_empty() {
+        if f.only_open() {
+            // Said again literally, so the partial indexes on open tickets apply.
+            query = query.filter(open_sql());
+        }
         query = query.filter(tickets::status.eq_any(f.statuses.clone()));
     }
     if let Some(v) = &f.category_id {
@@ -626,6 +657,13 @@ pub fn list(
         }
         None => {}
     }
+    if f.due_soon {
+        query = query
+            .filter(open_sql())
+            .filter(tickets::status.ne(AWAITING))
+            .filter(tickets::warn_at.le(f.now))
+            .filter(tickets::due_at.gt(f.now));
+    }
     if let Some(q) = &f.q {
         let pattern = super::like_pattern(q);
         let trigrams = q.chars().count() >= 3;
@@ -660,12 +698,30 @@ pub fn list(
     if let Some(v) = f.created_to {
         query = query.filter(tickets::created_at.lt(v));
     }
+    Ok(query)
+}
+
+/// One page of tickets in `sort` order after the cursor `(sort value, id)`.
+pub fn list(
+    conn: &mut DbConn,
+    f: &TicketFilter,
+    sort: SortKey,
+    descending: bool,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> AppResult<Vec<TicketRow>> {
+    let query = filtered(conn, f)?.select(TicketRow::as_select());
     let query = match sort {
         SortKey::CreatedAt => keyset!(query, tickets::created_at, tickets::id, descending, after),
         SortKey::DueAt => keyset!(query, tickets::due_at, tickets::id, descending, after),
         SortKey::UpdatedAt => keyset!(query, tickets::updated_at, tickets::id, descending, after),
     };
     Ok(query.limit(limit).load(conn)?)
+}
+
+/// How many tickets the filter matches.
+pub fn count(conn: &mut DbConn, f: &TicketFilter) -> AppResult<i64> {
+    Ok(filtered(conn, f)?.count().get_result(conn)?)
 }
 
 /// Whether a search term is rare enough (under `FTS_FEW` matching tickets) for SQLite to

@@ -253,3 +253,42 @@ pub fn active_owners(conn: &mut DbConn, enterprise_id: &str) -> AppResult<Vec<Us
         .order((users::created_at.asc(), users::id.asc()))
         .load(conn)?)
 }
+
+/// Names of the users among `ids` (for a page listing them).
+pub fn names(conn: &mut DbConn, ids: &[String]) -> AppResult<Vec<(String, String)>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load(conn)?)
+}
+
+/// A department's active officials, each with the open tickets assigned to them (the load
+/// routing counts).
+pub fn officials_with_load(
+    conn: &mut DbConn,
+    department_id: &str,
+) -> AppResult<Vec<(String, String, i64)>> {
+    use super::schema::tickets;
+    use crate::domain::ticket::TicketStatus;
+    let open: Vec<&str> = TicketStatus::ASSIGNED_OPEN
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let rows: Vec<(String, String)> = users::table
+        .filter(users::department_id.eq(department_id))
+        .filter(users::role.eq("official"))
+        .filter(users::active.eq(true))
+        .order((users::created_at, users::id))
+        .select((users::id, users::name))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, name)| {
+            let n = tickets::table
+                .filter(tickets::assignee_id.eq(&id))
+                .filter(tickets::status.eq_any(&open))
+                .count()
+                .get_result(conn)?;
+            Ok((id, name, n))
+        })
+        .collect()
+}

@@ -8,6 +8,8 @@ pub mod context;
 pub mod enterprise;
 pub mod i18n;
 pub mod portal;
+pub mod queue;
+pub mod staff;
 pub mod tickets;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -112,7 +114,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/tickets/{id}/comments").route(web::post().to(tickets::comment)))
         .service(resource("/tickets/{id}/attachments").route(web::post().to(attachments::upload)))
         .service(resource("/attachments/{id}").route(web::get().to(attachments::content)))
-        .service(resource("/tickets/{id}/actions/{action}").route(web::post().to(tickets::act)));
+        .service(resource("/tickets/{id}/actions/{action}").route(web::post().to(tickets::act)))
+        .service(resource("/queue").route(web::get().to(queue::show)))
+        .service(resource("/tickets/{id}/records").route(web::post().to(staff::record)))
+        .service(
+            resource("/tickets/{id}/extensions").route(web::post().to(staff::request_extension)),
+        )
+        .service(
+            resource("/tickets/{id}/extensions/{eid}/{decision}")
+                .route(web::post().to(staff::decide_extension)),
+        );
 }
 
 /// Unknown paths: a page for browsers, problem+json for programs and under `/api/`.

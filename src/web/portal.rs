@@ -145,10 +145,17 @@ pub async fn login(
             password: form.password,
         };
         match console::sign_in(&state, req, ip.0).await {
-            Ok((token, _)) => {
+            Ok((token, session)) => {
                 let c = v.ctx.session_cookie(token);
                 v.ctx.set_cookie(c);
-                return Ok(v.ctx.redirect(&next));
+                // Staff start their day in the work queue.
+                let staff = session.principal.role != Role::Enterprise;
+                let next = if staff && next == "/" {
+                    "/queue"
+                } else {
+                    &next
+                };
+                return Ok(v.ctx.redirect(next));
             }
             Err(e) if e.kind().status() == actix_web::http::StatusCode::UNAUTHORIZED => {
                 (Errors::one(&v.ctx, "email", "field.login.wrong"), None)

@@ -36,7 +36,7 @@ pub enum Due {
     None,
 }
 
-fn due(t: &TicketView, now: DateTime<Utc>) -> Due {
+pub(crate) fn due(t: &TicketView, now: DateTime<Utc>) -> Due {
     if !t.status.is_open() {
         return Due::None;
     }
@@ -60,7 +60,7 @@ pub struct Card {
     pub due: Due,
 }
 
-fn status_class(s: &TicketStatus) -> &'static str {
+pub(crate) fn status_class(s: &TicketStatus) -> &'static str {
     match s {
         TicketStatus::Submitted | TicketStatus::Cancelled => "tag-grey",
         TicketStatus::Assigned | TicketStatus::InProgress => "tag-blue",
@@ -70,7 +70,7 @@ fn status_class(s: &TicketStatus) -> &'static str {
     }
 }
 
-fn priority_key(p: &Priority) -> &'static str {
+pub(crate) fn priority_key(p: &Priority) -> &'static str {
     match p {
         Priority::Low => "priority.low",
         Priority::Normal => "priority.normal",
@@ -499,7 +499,7 @@ fn event_key(kind: &str) -> String {
     format!("event.{kind}")
 }
 
-fn name_of(
+pub(crate) fn name_of(
     ctx: &Ctx,
     people: &HashMap<String, (String, Role)>,
     me: &str,
@@ -528,6 +528,10 @@ async fn show_page(
     stale: bool,
     drafts: Drafts,
 ) -> Result<HttpResponse, WebError> {
+    if !v.ctx.is_enterprise() {
+        let drafts = super::staff::Drafts::default().with("message", drafts.message);
+        return super::staff::page(state, v, id, None, errors, stale, drafts).await;
+    }
     let principal = v.principal()?;
     let fail = |e| v.fail(e);
     let t = svc::get(state, principal.clone(), id.clone())
@@ -656,7 +660,7 @@ async fn show_page(
     )
 }
 
-fn max_mib(state: &AppState) -> i64 {
+pub(crate) fn max_mib(state: &AppState) -> i64 {
     i64::try_from(state.settings.attachments.max_bytes / (1024 * 1024)).unwrap_or(i64::MAX)
 }
 
@@ -671,11 +675,32 @@ pub(crate) async fn show_with_errors(
     show_page(state, v, id, errors, stale, Drafts::default()).await
 }
 
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    /// Staff reassigning: the department whose officials to offer.
+    department: Option<String>,
+}
+
 pub async fn show(
     state: web::Data<AppState>,
     v: Visitor,
     id: web::Path<String>,
+    q: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, WebError> {
+    if !v.ctx.is_enterprise() {
+        let department = q.into_inner().department;
+        let (errors, drafts) = (Errors::default(), super::staff::Drafts::default());
+        return super::staff::page(
+            &state,
+            &v,
+            id.into_inner(),
+            department,
+            errors,
+            false,
+            drafts,
+        )
+        .await;
+    }
     show_page(
         &state,
         &v,
@@ -756,17 +781,26 @@ pub struct ActionForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
-    version: String,
+    pub version: String,
     #[serde(default)]
     rating: String,
     #[serde(default)]
     feedback: String,
     #[serde(default)]
-    note: String,
+    pub note: String,
+    /// Staff actions: resolve.
+    #[serde(default)]
+    pub resolution: String,
+    /// Staff actions: assign.
+    #[serde(default)]
+    pub department_id: String,
+    #[serde(default)]
+    pub assignee_id: String,
 }
 
-/// confirm, reopen or cancel, against the version the form was rendered from (If-Match):
-/// a stale form shows the ticket as it is now, with the user's words kept.
+/// confirm, reopen or cancel (staff: their actions), against the version the form was
+/// rendered from (If-Match): a stale form shows the ticket as it is now, with the user's
+/// words kept.
 pub async fn act(
     state: web::Data<AppState>,
     mut v: Visitor,
@@ -776,6 +810,14 @@ pub async fn act(
     let principal = v.principal()?;
     v.check_csrf(&form.csrf)?;
     let (id, action) = path.into_inner();
+    if !v.ctx.is_enterprise() {
+        let action = match action.parse::<Action>() {
+            Ok(Action::Confirm | Action::Reopen | Action::Cancel | Action::ProvideInfo)
+            | Err(_) => return Err(v.fail(AppError::not_found("action"))),
+            Ok(a) => a,
+        };
+        return super::staff::act(&state, v, id, action, form.into_inner()).await;
+    }
     let action = match action.parse::<Action>() {
         Ok(a @ (Action::Confirm | Action::Reopen | Action::Cancel | Action::ProvideInfo)) => a,
         _ => return Err(v.fail(AppError::not_found("action"))),

@@ -14,7 +14,7 @@ use super::helpers::{CREDIT_CODES, PASSWORD, TestApp, spawn_app};
 
 const AXE: &str = include_str!("../vendor/axe.min.js");
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -28,7 +28,7 @@ fn driver_path() -> Option<String> {
     std::path::Path::new(&path).exists().then_some(path)
 }
 
-async fn browser() -> Option<(Driver, Client)> {
+pub(crate) async fn browser() -> Option<(Driver, Client)> {
     let Some(path) = driver_path() else {
         assert!(
             std::env::var("QIFU_REQUIRE_BROWSER").as_deref() != Ok("1"),
@@ -71,14 +71,14 @@ async fn browser() -> Option<(Driver, Client)> {
     panic!("chromedriver did not accept a session");
 }
 
-struct Tab<'a> {
-    app: &'a TestApp,
-    c: &'a Client,
-    pages_checked: usize,
+pub(crate) struct Tab<'a> {
+    pub app: &'a TestApp,
+    pub c: &'a Client,
+    pub pages_checked: usize,
 }
 
 impl Tab<'_> {
-    async fn go(&mut self, path: &str) {
+    pub async fn go(&mut self, path: &str) {
         self.c
             .goto(&format!("{}{path}", self.app.address))
             .await
@@ -87,7 +87,7 @@ impl Tab<'_> {
     }
 
     /// With QIFU_SCREENSHOTS=DIR (scripts/screenshots.sh), the page at 1280 and 375 px.
-    async fn shoot(&self, name: &str) {
+    pub async fn shoot(&self, name: &str) {
         let Ok(dir) = std::env::var("QIFU_SCREENSHOTS") else {
             return;
         };
@@ -99,15 +99,15 @@ impl Tab<'_> {
         self.c.set_window_size(1280, 900).await.unwrap();
     }
 
-    async fn path(&self) -> String {
+    pub async fn path(&self) -> String {
         self.c.current_url().await.unwrap().path().to_owned()
     }
 
-    async fn js(&self, script: &str) -> Value {
+    pub async fn js(&self, script: &str) -> Value {
         self.c.execute(script, vec![]).await.unwrap()
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub async fn text(&self, css: &str) -> String {
         self.c
             .find(Locator::Css(css))
             .await
@@ -117,13 +117,13 @@ impl Tab<'_> {
             .unwrap()
     }
 
-    async fn fill(&self, css: &str, value: &str) {
+    pub async fn fill(&self, css: &str, value: &str) {
         let e = self.c.find(Locator::Css(css)).await.unwrap();
         e.clear().await.unwrap();
         e.send_keys(value).await.unwrap();
     }
 
-    async fn click(&mut self, css: &str) {
+    pub async fn click(&mut self, css: &str) {
         self.c
             .find(Locator::Css(css))
             .await
@@ -136,7 +136,7 @@ impl Tab<'_> {
 
     /// axe-core on the page as it stands: no serious or critical violations; and at 375 px
     /// the page never scrolls sideways.
-    async fn check(&mut self) {
+    pub async fn check(&mut self) {
         let url = self.c.current_url().await.unwrap();
         self.js(AXE).await;
         let violations = self
@@ -164,7 +164,12 @@ impl Tab<'_> {
     }
 }
 
-async fn api_ticket(app: &TestApp, token: Option<&str>, category: &str, title: &str) -> String {
+pub(crate) async fn api_ticket(
+    app: &TestApp,
+    token: Option<&str>,
+    category: &str,
+    title: &str,
+) -> String {
     let r = app
         .post(
             "/tickets",

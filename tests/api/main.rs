@@ -4,6 +4,7 @@
 mod accounts;
 mod attachments;
 mod browser;
+mod browser_staff;
 mod calendar;
 mod console;
 mod foundation;
