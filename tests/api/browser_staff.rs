@@ -197,6 +197,35 @@ async fn officials_work_tickets_in_a_browser() {
     tab.go("/queue?view=all&status=any&sort=due").await;
     assert!(tab.text("table.queue").await.contains("户外广告设置审批"));
 
+    // Overdue and due-soon rows stand out by a text tag, not only by colour (72-hour
+    // deadlines, warned at 80%). Tokens and sessions expire meanwhile.
+    api_ticket(&app, enterprise.t(), &category, "消防安全检查申请").await;
+    app.advance_hours(15);
+    let enterprise = app.login_as("ent@qifu.test").await;
+    api_ticket(&app, enterprise.t(), &category, "招牌设置备案").await;
+    app.advance_hours(60);
+    let enterprise = app.login_as("ent@qifu.test").await;
+    api_ticket(&app, enterprise.t(), &category, "新办营业执照咨询").await;
+    sign_in(&mut tab, "admin@qifu.test").await;
+    let overdue = tab.text("tr.row-overdue").await;
+    assert!(overdue.contains("已超期"), "{overdue}");
+    let soon = tab.text("tr.row-due-soon").await;
+    assert!(
+        soon.contains("招牌设置备案") && soon.contains("即将到期"),
+        "{soon}"
+    );
+    tab.shoot("queue").await;
+    tab.go("/queue?view=overdue").await;
+    assert!(tab.text("table.queue").await.contains("消防安全检查申请"));
+    assert!(!tab.text("table.queue").await.contains("新办营业执照咨询"));
+    tab.go("/queue?view=due_soon").await;
+    assert!(tab.text("table.queue").await.contains("招牌设置备案"));
+    assert!(!tab.text("table.queue").await.contains("消防安全检查申请"));
+    tab.go(&format!("/tickets/{second}")).await;
+    tab.js("document.getElementById('actions').scrollIntoView();")
+        .await;
+    tab.shoot("staff-ticket-actions").await;
+
     assert!(
         tab.pages_checked >= 25,
         "only {} pages checked",

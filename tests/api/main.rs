@@ -12,6 +12,7 @@ mod hardening;
 mod helpers;
 mod identity;
 mod problems;
+mod queue;
 mod resilience;
 mod smtp;
 mod stats;
