@@ -14,6 +14,7 @@ use crate::stats::query;
 use crate::stats::{
     self, Breakdown, BreakdownItem, Filter, GroupBy, Interval, Metrics, Trend, UNASSIGNED,
 };
+use crate::store::db::DbConn;
 
 /// The filters every statistics endpoint takes.
 #[derive(Debug, Default, Clone, Deserialize, IntoParams)]
@@ -154,42 +155,65 @@ fn render<T>(
     }
 }
 
-pub async fn summary(
-    state: &AppState,
-    principal: Principal,
-    q: StatsQuery,
-) -> AppResult<Rendered<Metrics>> {
-    let mut checks = Checks::new();
-    let parsed = parse(&q, state.settings.time_zone(), &mut checks);
-    let now = state.clock.now();
-    let metrics = state
-        .db
-        .run(move |conn| {
-            let actor = load_actor(conn, &principal)?;
-            let mut filter = parsed.filter.clone();
-            scope(&actor, &mut filter)?;
-            checks.done()?;
-            let groups = query::groups(conn, None, &filter, now)?;
-            let aggregates = groups
-                .first()
-                .map(|g| g.aggregates.clone())
-                .unwrap_or_default();
-            Ok((Metrics::from(&aggregates), parsed))
-        })
-        .await?;
-    let (metrics, parsed) = metrics;
-    render(metrics, &parsed, "summary", stats::summary_csv)
+fn summary_of(conn: &mut DbConn, filter: &Filter, now: NaiveDateTime) -> AppResult<Metrics> {
+    let groups = query::groups(conn, None, filter, now)?;
+    let aggregates = groups
+        .first()
+        .map(|g| g.aggregates.clone())
+        .unwrap_or_default();
+    Ok(Metrics::from(&aggregates))
 }
 
-pub async fn breakdown(
-    state: &AppState,
-    principal: Principal,
-    q: StatsQuery,
-    by: Option<String>,
-) -> AppResult<Rendered<Breakdown>> {
-    let mut checks = Checks::new();
-    let parsed = parse(&q, state.settings.time_zone(), &mut checks);
-    let by = match by.as_deref() {
+fn breakdown_of(
+    conn: &mut DbConn,
+    by: GroupBy,
+    filter: &Filter,
+    now: NaiveDateTime,
+) -> AppResult<Breakdown> {
+    let mut items: Vec<BreakdownItem> = query::groups(conn, Some(by), filter, now)?
+        .into_iter()
+        .map(|g| BreakdownItem {
+            label: match (&g.key, g.label) {
+                (Some(_), Some(label)) => label,
+                (Some(key), None) => key.clone(),
+                (None, _) => UNASSIGNED.to_owned(),
+            },
+            key: g.key,
+            metrics: Metrics::from(&g.aggregates),
+        })
+        .collect();
+    stats::sort_items(&mut items);
+    Ok(Breakdown { items })
+}
+
+fn trend_of(
+    conn: &mut DbConn,
+    interval: Interval,
+    filter: &Filter,
+    now: NaiveDateTime,
+    tz: chrono_tz::Tz,
+) -> AppResult<Trend> {
+    let first = match filter.from {
+        Some(from) => Some(from),
+        None => query::first_created(conn, filter)?,
+    };
+    let Some(first) = first else {
+        return Ok(Trend { items: vec![] });
+    };
+    // The last instant inside the range: `to` itself is exclusive.
+    let last: NaiveDateTime = filter.to.map_or(now, |t| t - Duration::microseconds(1));
+    let starts = stats::periods(
+        interval,
+        stats::local_day(first, tz),
+        stats::local_day(last.max(first), tz),
+    )?;
+    let bounds = stats::period_bounds(interval, &starts, tz);
+    let counts = query::period_counts(conn, filter, &bounds)?;
+    Ok(stats::fill_trend(&starts, &counts))
+}
+
+fn parse_by(by: Option<&str>, checks: &mut Checks) -> GroupBy {
+    match by {
         None => {
             checks.fail(
                 "by",
@@ -201,7 +225,49 @@ pub async fn breakdown(
             checks.fail("by", "must be department, category, official or enterprise");
             GroupBy::Department
         }),
-    };
+    }
+}
+
+fn parse_interval(interval: Option<&str>, checks: &mut Checks) -> Interval {
+    match interval {
+        None => Interval::Day,
+        Some(v) => Interval::parse(v).unwrap_or_else(|| {
+            checks.fail("interval", "must be day, week or month");
+            Interval::Day
+        }),
+    }
+}
+
+pub async fn summary(
+    state: &AppState,
+    principal: Principal,
+    q: StatsQuery,
+) -> AppResult<Rendered<Metrics>> {
+    let mut checks = Checks::new();
+    let parsed = parse(&q, state.settings.time_zone(), &mut checks);
+    let now = state.clock.now();
+    let (metrics, parsed) = state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let mut filter = parsed.filter.clone();
+            scope(&actor, &mut filter)?;
+            checks.done()?;
+            Ok((summary_of(conn, &filter, now)?, parsed))
+        })
+        .await?;
+    render(metrics, &parsed, "summary", stats::summary_csv)
+}
+
+pub async fn breakdown(
+    state: &AppState,
+    principal: Principal,
+    q: StatsQuery,
+    by: Option<String>,
+) -> AppResult<Rendered<Breakdown>> {
+    let mut checks = Checks::new();
+    let parsed = parse(&q, state.settings.time_zone(), &mut checks);
+    let by = parse_by(by.as_deref(), &mut checks);
     let now = state.clock.now();
     let (breakdown, parsed) = state
         .db
@@ -210,20 +276,7 @@ pub async fn breakdown(
             let mut filter = parsed.filter.clone();
             scope(&actor, &mut filter)?;
             checks.done()?;
-            let mut items: Vec<BreakdownItem> = query::groups(conn, Some(by), &filter, now)?
-                .into_iter()
-                .map(|g| BreakdownItem {
-                    label: match (&g.key, g.label) {
-                        (Some(_), Some(label)) => label,
-                        (Some(key), None) => key.clone(),
-                        (None, _) => UNASSIGNED.to_owned(),
-                    },
-                    key: g.key,
-                    metrics: Metrics::from(&g.aggregates),
-                })
-                .collect();
-            stats::sort_items(&mut items);
-            Ok((Breakdown { items }, parsed))
+            Ok((breakdown_of(conn, by, &filter, now)?, parsed))
         })
         .await?;
     let what = format!("breakdown-{}", by.as_str());
@@ -239,13 +292,7 @@ pub async fn trend(
     let tz = state.settings.time_zone();
     let mut checks = Checks::new();
     let parsed = parse(&q, tz, &mut checks);
-    let interval = match interval.as_deref() {
-        None => Interval::Day,
-        Some(v) => Interval::parse(v).unwrap_or_else(|| {
-            checks.fail("interval", "must be day, week or month");
-            Interval::Day
-        }),
-    };
+    let interval = parse_interval(interval.as_deref(), &mut checks);
     let now = state.clock.now();
     let (trend, parsed) = state
         .db
@@ -254,25 +301,58 @@ pub async fn trend(
             let mut filter = parsed.filter.clone();
             scope(&actor, &mut filter)?;
             checks.done()?;
-            let first = match filter.from {
-                Some(from) => Some(from),
-                None => query::first_created(conn, &filter)?,
-            };
-            let Some(first) = first else {
-                return Ok((Trend { items: vec![] }, parsed));
-            };
-            // The last instant inside the range: `to` itself is exclusive.
-            let last: NaiveDateTime = filter.to.map_or(now, |t| t - Duration::microseconds(1));
-            let starts = stats::periods(
-                interval,
-                stats::local_day(first, tz),
-                stats::local_day(last.max(first), tz),
-            )?;
-            let bounds = stats::period_bounds(interval, &starts, tz);
-            let counts = query::period_counts(conn, &filter, &bounds)?;
-            Ok((stats::fill_trend(&starts, &counts), parsed))
+            Ok((trend_of(conn, interval, &filter, now, tz)?, parsed))
         })
         .await?;
     let what = format!("trend-{}", interval.as_str());
     render(trend, &parsed, &what, stats::trend_csv)
+}
+
+/// Everything the console's dashboard shows, from the same queries as the three reports.
+pub struct Dashboard {
+    /// The department the figures are pinned to: the filter's, or an official's own.
+    pub department_id: Option<String>,
+    pub summary: Metrics,
+    pub trend: Trend,
+    /// Department, category, official and enterprise, in that order.
+    pub breakdowns: Vec<(GroupBy, Breakdown)>,
+}
+
+/// The summary, the trend and every breakdown for one set of filters, in one unit of work,
+/// under the same authorization as the API's reports.
+pub async fn dashboard(
+    state: &AppState,
+    principal: Principal,
+    q: StatsQuery,
+    interval: Option<String>,
+) -> AppResult<Dashboard> {
+    let tz = state.settings.time_zone();
+    let mut checks = Checks::new();
+    let parsed = parse(&q, tz, &mut checks);
+    let interval = parse_interval(interval.as_deref(), &mut checks);
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            let mut filter = parsed.filter;
+            scope(&actor, &mut filter)?;
+            checks.done()?;
+            let mut breakdowns = Vec::new();
+            for by in [
+                GroupBy::Department,
+                GroupBy::Category,
+                GroupBy::Official,
+                GroupBy::Enterprise,
+            ] {
+                breakdowns.push((by, breakdown_of(conn, by, &filter, now)?));
+            }
+            Ok(Dashboard {
+                summary: summary_of(conn, &filter, now)?,
+                trend: trend_of(conn, interval, &filter, now, tz)?,
+                department_id: filter.department_id,
+                breakdowns,
+            })
+        })
+        .await
 }
