@@ -213,6 +213,17 @@ impl Ctx {
         }
     }
 
+    /// A file to save (the dashboard's CSV reports), with the page headers: never cached.
+    pub fn download(&self, filename: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
+        self.finish(HttpResponse::Ok())
+            .insert_header((header::CONTENT_TYPE, content_type))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ))
+            .body(body)
+    }
+
     /// 303 See Other: where a successful form sends the browser.
     pub fn redirect(&self, to: &str) -> HttpResponse {
         self.finish(HttpResponse::SeeOther())

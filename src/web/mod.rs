@@ -4,7 +4,9 @@
 
 pub mod assets;
 pub mod attachments;
+pub mod charts;
 pub mod context;
+pub mod dashboard;
 pub mod enterprise;
 pub mod i18n;
 pub mod portal;
@@ -124,6 +126,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             resource("/tickets/{id}/extensions/{eid}/{decision}")
                 .route(web::post().to(staff::decide_extension)),
         );
+    cfg.service(resource("/dashboard").route(web::get().to(dashboard::show)))
+        .service(resource("/dashboard/summary.csv").route(web::get().to(dashboard::summary_csv)))
+        .service(
+            resource("/dashboard/breakdown.csv").route(web::get().to(dashboard::breakdown_csv)),
+        )
+        .service(resource("/dashboard/trend.csv").route(web::get().to(dashboard::trend_csv)));
 }
 
 /// Unknown paths: a page for browsers, problem+json for programs and under `/api/`.
