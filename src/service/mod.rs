@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendar;
 pub mod console;
 pub mod extensions;
+pub mod idempotency;
 pub mod notify;
 pub mod ops;
 pub mod page;

@@ -72,15 +72,20 @@ struct Recipient {
 }
 
 fn recipient(conn: &mut DbConn, id: &str) -> AppResult<Option<Recipient>> {
-    Ok(users::find(conn, id)?
-        .filter(|u| u.active)
-        .map(|u| Recipient {
-            role: u.role.parse().unwrap_or(Role::Enterprise),
-            id: u.id,
-            email: u.email,
-            name: u.name,
-            locale: u.locale,
-        }))
+    let Some(u) = users::find(conn, id)?.filter(|u| u.active) else {
+        return Ok(None);
+    };
+    let role = u
+        .role
+        .parse()
+        .map_err(|e| anyhow::anyhow!("stored role of user {}: {e}", u.id))?;
+    Ok(Some(Recipient {
+        role,
+        id: u.id,
+        email: u.email,
+        name: u.name,
+        locale: u.locale,
+    }))
 }
 
 /// The enterprise's side of a ticket: whoever filed it and the enterprise's active owners
@@ -139,24 +144,43 @@ fn audience(event: EventKind) -> (bool, bool, bool) {
     (filer, assignee, admins)
 }
 
+/// One event's mail about one ticket, with the names it shows read once for all recipients.
+struct Mailing<'a> {
+    event: &'a str,
+    ticket: &'a TicketRow,
+    assignee: Option<String>,
+    department: Option<String>,
+}
+
+impl<'a> Mailing<'a> {
+    fn of(conn: &mut DbConn, event: &'a str, ticket: &'a TicketRow) -> AppResult<Mailing<'a>> {
+        let assignee = match &ticket.assignee_id {
+            Some(id) => users::find(conn, id)?.map(|u| u.name),
+            None => None,
+        };
+        let department = match &ticket.department_id {
+            Some(id) => departments::find_department(conn, id)?.map(|d| d.name),
+            None => None,
+        };
+        Ok(Mailing {
+            event,
+            ticket,
+            assignee,
+            department,
+        })
+    }
+}
+
 impl Notifier {
     fn queue(
         &self,
         conn: &mut DbConn,
         to: &Recipient,
-        event: &str,
-        ticket: &TicketRow,
+        m: &Mailing,
         note: Option<&str>,
         now: NaiveDateTime,
     ) -> AppResult<()> {
-        let assignee_name = match &ticket.assignee_id {
-            Some(id) => users::find(conn, id)?.map(|u| u.name),
-            None => None,
-        };
-        let department_name = match &ticket.department_id {
-            Some(id) => departments::find_department(conn, id)?.map(|d| d.name),
-            None => None,
-        };
+        let (event, ticket) = (m.event, m.ticket);
         let context = Context {
             recipient_name: &to.name,
             role: to.role.as_str(),
@@ -174,8 +198,8 @@ impl Notifier {
                 self.public_url.trim_end_matches('/'),
                 ticket.id
             ),
-            assignee_name,
-            department_name,
+            assignee_name: m.assignee.clone(),
+            department_name: m.department.clone(),
             auto_close_days: self.auto_close_days,
         };
         let mail = self
@@ -196,16 +220,23 @@ fn deliver(
     now: NaiveDateTime,
 ) -> AppResult<()> {
     let mut seen: Vec<String> = notice.actor_id.map(str::to_owned).into_iter().collect();
+    let mut to = Vec::with_capacity(recipients.len());
     for r in recipients {
-        if seen.contains(&r.id) {
-            continue;
+        if !seen.contains(&r.id) {
+            seen.push(r.id.clone());
+            to.push(r);
         }
-        seen.push(r.id.clone());
+    }
+    if to.is_empty() {
+        return Ok(());
+    }
+    let mailing = Mailing::of(conn, event, notice.ticket)?;
+    for r in &to {
         let staff = matches!(r.role, Role::Official | Role::Admin);
         let note = notice
             .note
             .filter(|_| staff || !notice.event.note_is_internal());
-        n.queue(conn, &r, event, notice.ticket, note, now)?;
+        n.queue(conn, r, &mailing, note, now)?;
     }
     Ok(())
 }

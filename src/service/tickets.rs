@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Actor, Principal, load_actor};
@@ -11,9 +10,9 @@ use super::notify::{self, Notice};
 use super::page::{self, Page};
 use super::validate::Checks;
 use super::views::ts;
-use super::{AppState, quota};
-use crate::domain::routing::{self, Candidate};
+use super::{AppState, idempotency, quota};
 use crate::domain::sla::{self, Sla};
+use crate::domain::throttle::Quota;
 use crate::domain::ticket::{
     self, Action, ActorRelation, CommentKind, EventKind, Priority, Refusal, Role, TicketStatus,
 };
@@ -139,202 +138,216 @@ pub enum Filed {
     Replay { status: u16, body: String },
 }
 
+impl From<idempotency::Stored> for Filed {
+    fn from(s: idempotency::Stored) -> Filed {
+        Filed::Replay {
+            status: s.status,
+            body: s.body,
+        }
+    }
+}
+
 struct Routed {
     assignee: Option<String>,
 }
 
 /// Picks the least-loaded active official of the department and stamps the choice.
 fn route(conn: &mut DbConn, department_id: &str, now: NaiveDateTime) -> AppResult<Routed> {
-    let candidates: Vec<Candidate<String>> = store::routing_candidates(conn, department_id)?
-        .into_iter()
-        .map(|c| Candidate {
-            id: c.id,
-            open_tickets: c.open_tickets,
-            last_assigned_at: c.last_assigned_at,
-        })
-        .collect();
-    let assignee = routing::choose(&candidates);
+    let assignee = store::claim_official(conn, department_id)?;
     if let Some(id) = &assignee {
         users::set_last_assigned(conn, id, now)?;
     }
     Ok(Routed { assignee })
 }
 
-fn reference_for(tz: chrono_tz::Tz, now: NaiveDateTime, n: i64) -> (String, String) {
-    let local = ts(now).with_timezone(&tz).date_naive();
-    let day = local.format("%y%m%d").to_string();
-    (format!("QF{day}-{n:04}"), day)
+/// The local day a reference is numbered in, as `yymmdd`.
+fn reference_day(tz: chrono_tz::Tz, now: NaiveDateTime) -> String {
+    ts(now)
+        .with_timezone(&tz)
+        .date_naive()
+        .format("%y%m%d")
+        .to_string()
 }
 
+/// What a filing takes from the settings, moved into its blocking unit.
+struct FilingRules {
+    now: NaiveDateTime,
+    notifier: notify::Notifier,
+    filings: Quota,
+    deadlines: Deadlines,
+    require_verification: bool,
+}
+
+/// Files a ticket. The day's reference number is reserved first (on PostgreSQL in its own
+/// short commit, so concurrent filings do not queue on the day's counter; a failed filing
+/// leaves a gap), then one transaction checks, routes, inserts, records and mails.
 pub async fn create(
     state: &AppState,
     principal: Principal,
     req: CreateTicket,
     idempotency_key: Option<String>,
 ) -> AppResult<Filed> {
-    let priority = req.priority.unwrap_or_default();
-    let request_hash = hex::encode(Sha256::digest(serde_json::to_vec(&req).unwrap_or_default()));
     let now = state.clock.now();
     let keep = Duration::hours(state.settings.tickets.idempotency_hours);
-    let notifier = state.notifier.clone();
-    let filings = quota::filings_per_user(&state.settings.limits);
-    let deadlines = Deadlines::of(&state.settings);
-    let require_verification = state.settings.auth.require_email_verification;
+    let mut checks = Checks::new();
+    let key = idempotency::Key::of(idempotency_key, &req, &mut checks, now, keep);
+    let rules = FilingRules {
+        now,
+        notifier: state.notifier.clone(),
+        filings: quota::filings_per_user(&state.settings.limits),
+        deadlines: Deadlines::of(&state.settings),
+        require_verification: state.settings.auth.require_email_verification,
+    };
+    let day = reference_day(rules.notifier.tz, now);
     let attempt = {
-        let (principal, key, hash, title, description, category_id) = (
-            principal.clone(),
-            idempotency_key.clone(),
-            request_hash.clone(),
-            req.title,
-            req.description,
-            req.category_id,
-        );
+        let (principal, key) = (principal.clone(), key.clone());
         state
             .db
-            .write(move |conn| {
-                let actor = load_actor(conn, &principal)?;
-                actor.require(&[Role::Enterprise])?;
-                super::accounts::may_file(&actor, require_verification)?;
-                let mut checks = Checks::new();
-                let title = checks.text("title", &title, 1, 200);
-                let description = checks.prose("description", &description, 1, 10_000);
-                if let Some(key) = &key
-                    && (key.is_empty() || key.len() > 200)
-                {
-                    checks.fail("Idempotency-Key", "must be 1 to 200 characters");
-                }
-                checks.done()?;
-                if let Some(key) = &key
-                    && let Some(replay) = replay(conn, &actor.id, key, &hash, now - keep)?
-                {
-                    return Ok(replay);
-                }
-                quota::enforce(
-                    conn,
-                    &format!("file:{}", actor.id),
-                    &filings,
-                    now,
-                    "filings",
-                )?;
-                let enterprise_id = actor
-                    .enterprise_id
-                    .clone()
-                    .ok_or_else(|| anyhow::anyhow!("enterprise user without enterprise"))?;
-                let category = departments::find_category(conn, &category_id)?
-                    .filter(|c| c.active)
-                    .ok_or_else(|| {
-                        AppError::validation("category_id", "no active category has this id")
-                    })?;
-                let routed = route(conn, &category.department_id, now)?;
-                let sla = Sla::of_category(category.sla_hours, category.sla_working_days);
-                let due_at = deadlines.due_at(conn, sla, now, priority)?;
-                let n = store::next_reference_number(conn, &reference_for(notifier.tz, now, 0).1)?;
-                let (reference, _) = reference_for(notifier.tz, now, n);
-                let status = if routed.assignee.is_some() {
-                    TicketStatus::Assigned
-                } else {
-                    TicketStatus::Submitted
-                };
-                let id = crate::store::new_id();
-                store::insert(
-                    conn,
-                    &NewTicket {
-                        search_text: store::search_text(&reference, &title, &description),
-                        id: id.clone(),
-                        reference,
-                        title,
-                        description,
-                        category_id: category.id,
-                        department_id: Some(category.department_id.clone()),
-                        assignee_id: routed.assignee.clone(),
-                        enterprise_id,
-                        created_by: actor.id.clone(),
-                        priority: priority.as_str().to_owned(),
-                        status: status.as_str().to_owned(),
-                        due_at,
-                        warn_at: Some(deadlines.warn_at(now, due_at)),
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
-                store::insert_event(
-                    conn,
-                    &status_event(
-                        &id,
-                        EventKind::Created,
-                        None,
-                        TicketStatus::Submitted,
-                        Some(&actor.id),
-                    ),
-                    now,
-                )?;
-                let ticket = store::find(conn, &id)?
-                    .ok_or_else(|| anyhow::anyhow!("filed ticket vanished"))?;
-                if routed.assignee.is_some() {
-                    store::insert_event(
-                        conn,
-                        &status_event(
-                            &id,
-                            EventKind::Assigned,
-                            Some(TicketStatus::Submitted),
-                            status,
-                            None,
-                        ),
-                        now,
-                    )?;
-                    notify::send(
-                        conn,
-                        &notifier,
-                        &Notice::new(EventKind::Assigned, &ticket, None, None),
-                        now,
-                    )?;
-                } else {
-                    notify::send(
-                        conn,
-                        &notifier,
-                        &Notice::new(EventKind::Created, &ticket, Some(&actor.id), None),
-                        now,
-                    )?;
-                    notify::unrouted(conn, &notifier, &ticket, now)?;
-                }
-                let view = view(ticket, now);
-                if let Some(key) = key {
-                    store::insert_idempotency(
-                        conn,
-                        &store::IdempotencyRow {
-                            user_id: actor.id,
-                            key,
-                            request_hash: hash,
-                            response_status: 201,
-                            response_body: serde_json::to_string(&view)
-                                .map_err(anyhow::Error::from)?,
-                            created_at: now,
-                        },
-                        now - keep,
-                    )?;
-                }
-                Ok(Filed::New(Box::new(view)))
-            })
+            .write_reserving(
+                move |conn| store::next_reference_number(conn, &day),
+                move |conn, n| file(conn, &rules, &principal, req, checks, key, n),
+            )
             .await
     };
-    match attempt {
+    match (attempt, key) {
         // A concurrent request with the same key committed first: answer as it did.
-        Err(e) if e.kind() == ProblemType::Duplicate && idempotency_key.is_some() => {
-            let key = idempotency_key.unwrap_or_default();
+        (Err(e), Some(key)) if e.kind() == ProblemType::Duplicate => {
             state
                 .db
                 .run(move |conn| {
                     let actor = load_actor(conn, &principal)?;
-                    replay(conn, &actor.id, &key, &request_hash, now - keep)?.ok_or_else(|| {
-                        AppError::new(
-                            ProblemType::IdempotencyKeyInProgress,
-                            "a request with this Idempotency-Key is in progress",
-                        )
-                    })
+                    key.replay_after_race(conn, &actor.id).map(Filed::from)
                 })
                 .await
         }
-        other => other,
+        (other, _) => other,
+    }
+}
+
+/// The filing transaction; `number` is the reserved reference number of the day.
+fn file(
+    conn: &mut DbConn,
+    rules: &FilingRules,
+    principal: &Principal,
+    req: CreateTicket,
+    mut checks: Checks,
+    key: Option<idempotency::Key>,
+    number: i64,
+) -> AppResult<Filed> {
+    let now = rules.now;
+    let actor = load_actor(conn, principal)?;
+    actor.require(&[Role::Enterprise])?;
+    super::accounts::may_file(&actor, rules.require_verification)?;
+    let priority = req.priority.unwrap_or_default();
+    let title = checks.text("title", &req.title, 1, 200);
+    let description = checks.prose("description", &req.description, 1, 10_000);
+    checks.done()?;
+    if let Some(key) = &key
+        && let Some(stored) = key.replay(conn, &actor.id)?
+    {
+        return Ok(stored.into());
+    }
+    quota::enforce(
+        conn,
+        &format!("file:{}", actor.id),
+        &rules.filings,
+        now,
+        "filings",
+    )?;
+    let enterprise_id = actor
+        .enterprise_id
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("enterprise user without enterprise"))?;
+    let category = departments::find_category(conn, &req.category_id)?
+        .filter(|c| c.active)
+        .ok_or_else(|| AppError::validation("category_id", "no active category has this id"))?;
+    let routed = route(conn, &category.department_id, now)?;
+    let sla = Sla::of_category(category.sla_hours, category.sla_working_days);
+    let due_at = rules.deadlines.due_at(conn, sla, now, priority)?;
+    let reference = format!("QF{}-{number:04}", reference_day(rules.notifier.tz, now));
+    let status = if routed.assignee.is_some() {
+        TicketStatus::Assigned
+    } else {
+        TicketStatus::Submitted
+    };
+    let id = crate::store::new_id();
+    store::insert(
+        conn,
+        &NewTicket {
+            search_text: store::search_text(&reference, &title, &description),
+            id: id.clone(),
+            reference,
+            title,
+            description,
+            category_id: category.id,
+            department_id: Some(category.department_id.clone()),
+            assignee_id: routed.assignee.clone(),
+            enterprise_id,
+            created_by: actor.id.clone(),
+            priority: priority.as_str().to_owned(),
+            status: status.as_str().to_owned(),
+            due_at,
+            warn_at: Some(rules.deadlines.warn_at(now, due_at)),
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    let ticket = store::find(conn, &id)?.ok_or_else(|| anyhow::anyhow!("filed ticket vanished"))?;
+    announce_filing(conn, &rules.notifier, &actor, &ticket, now)?;
+    let view = view(ticket, now);
+    if let Some(key) = key {
+        key.remember(conn, &actor.id, 201, &view, now)?;
+    }
+    Ok(Filed::New(Box::new(view)))
+}
+
+/// The timeline and mail of a new ticket: created, then assigned when routing found someone;
+/// an unrouted ticket is announced to the admins instead.
+fn announce_filing(
+    conn: &mut DbConn,
+    notifier: &notify::Notifier,
+    filer: &Actor,
+    ticket: &TicketRow,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let id = ticket.id.as_str();
+    store::insert_event(
+        conn,
+        &status_event(
+            id,
+            EventKind::Created,
+            None,
+            TicketStatus::Submitted,
+            Some(&filer.id),
+        ),
+        now,
+    )?;
+    if ticket.assignee_id.is_some() {
+        store::insert_event(
+            conn,
+            &status_event(
+                id,
+                EventKind::Assigned,
+                Some(TicketStatus::Submitted),
+                TicketStatus::Assigned,
+                None,
+            ),
+            now,
+        )?;
+        notify::send(
+            conn,
+            notifier,
+            &Notice::new(EventKind::Assigned, ticket, None, None),
+            now,
+        )
+    } else {
+        notify::send(
+            conn,
+            notifier,
+            &Notice::new(EventKind::Created, ticket, Some(&filer.id), None),
+            now,
+        )?;
+        notify::unrouted(conn, notifier, ticket, now)
     }
 }
 
@@ -353,27 +366,6 @@ fn status_event<'a>(
         to_status: Some(to.as_str()),
         note: None,
         internal: false,
-    }
-}
-
-fn replay(
-    conn: &mut DbConn,
-    user_id: &str,
-    key: &str,
-    hash: &str,
-    since: NaiveDateTime,
-) -> AppResult<Option<Filed>> {
-    match store::find_idempotency(conn, user_id, key, since)? {
-        Some(row) if row.request_hash == hash => Ok(Some(Filed::Replay {
-            status: row.response_status as u16,
-            body: row.response_body,
-        })),
-        Some(_) => Err(AppError::invalid(
-            ProblemType::IdempotencyKeyReused,
-            "Idempotency-Key",
-            "was already used with a different request body",
-        )),
-        None => Ok(None),
     }
 }
 

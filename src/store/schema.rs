@@ -56,6 +56,7 @@ diesel::table! {
         credentials_changed_at -> Nullable<Timestamp>,
         email_verified -> Bool,
         enterprise_role -> Nullable<Text>,
+        open_tickets -> Integer,
     }
 }
 

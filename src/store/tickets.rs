@@ -2,10 +2,12 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Text};
 
 use super::db::DbConn;
 use super::schema::{comments, idempotency_keys, ticket_events, tickets};
+use crate::domain::role::Role;
+use crate::domain::routing::{self, Candidate};
 use crate::domain::ticket::TicketStatus;
 use crate::error::AppResult;
 
@@ -168,37 +170,75 @@ pub fn next_reference_number(conn: &mut DbConn, day: &str) -> AppResult<i64> {
     Ok(row.last)
 }
 
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable)]
 pub struct CandidateRow {
-    #[diesel(sql_type = Text)]
     pub id: String,
-    #[diesel(sql_type = BigInt)]
-    pub open_tickets: i64,
-    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub open_tickets: i32,
     pub last_assigned_at: Option<NaiveDateTime>,
 }
 
-/// The department's active officials with their open workload. On PostgreSQL the officials'
-/// rows are locked first, so concurrent routings into one department take turns and each
-/// sees the other's assignment (SQLite's write transactions are serial already).
-pub fn routing_candidates(conn: &mut DbConn, department_id: &str) -> AppResult<Vec<CandidateRow>> {
+impl CandidateRow {
+    fn candidate(self) -> Candidate<String> {
+        Candidate {
+            id: self.id,
+            open_tickets: i64::from(self.open_tickets),
+            last_assigned_at: self.last_assigned_at,
+        }
+    }
+}
+
+/// The department's active officials with their open workload (`users.open_tickets`, which
+/// triggers keep in step with every ticket change), in the order ties go by.
+fn routing_candidates(conn: &mut DbConn, department_id: &str) -> AppResult<Vec<Candidate<String>>> {
+    use super::schema::users;
+    let rows: Vec<CandidateRow> = users::table
+        .filter(users::department_id.eq(department_id))
+        .filter(users::role.eq(Role::Official.as_str()))
+        .filter(users::active)
+        .select((users::id, users::open_tickets, users::last_assigned_at))
+        .order((users::created_at, users::id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(CandidateRow::candidate).collect())
+}
+
+/// The official `routing::choose` picks in the department, locked until commit on PostgreSQL
+/// so that no concurrent routing can miss this assignment.
+///
+/// PostgreSQL first tries to lock one of the least-loaded officials that no concurrent
+/// transaction holds (`SKIP LOCKED`), in the rule's tie order: a held official is being
+/// assigned a ticket right now, so a free one with the same count is at least as good a
+/// choice, and concurrent filings proceed side by side. Only when every least-loaded official
+/// is held does it wait for all of the department's officials and choose on the counts as
+/// committed. Either way the choice is one the rule allows once the concurrent filings have
+/// committed, so ten at once into a department of two still split five and five. SQLite's
+/// write transactions are serial: the counts read are final.
+pub fn claim_official(conn: &mut DbConn, department_id: &str) -> AppResult<Option<String>> {
     if let DbConn::Postgres(_) = conn {
-        diesel::sql_query(
-            "SELECT id FROM users WHERE department_id = $1 AND role = 'official' AND active ORDER BY id FOR UPDATE",
-        )
+        let officials = "department_id = $1 AND role = 'official' AND active";
+        #[derive(QueryableByName)]
+        struct Claimed {
+            #[diesel(sql_type = Text)]
+            id: String,
+        }
+        let free: Option<Claimed> = diesel::sql_query(format!(
+            "SELECT id FROM users WHERE {officials} \
+               AND open_tickets = (SELECT MIN(open_tickets) FROM users WHERE {officials}) \
+             ORDER BY last_assigned_at NULLS FIRST, created_at, id \
+             LIMIT 1 FOR UPDATE SKIP LOCKED"
+        ))
+        .bind::<Text, _>(department_id)
+        .get_result(conn)
+        .optional()?;
+        if let Some(c) = free {
+            return Ok(Some(c.id));
+        }
+        diesel::sql_query(format!(
+            "SELECT id FROM users WHERE {officials} ORDER BY id FOR UPDATE"
+        ))
         .bind::<Text, _>(department_id)
         .execute(conn)?;
     }
-    Ok(diesel::sql_query(format!(
-        "SELECT u.id AS id, u.last_assigned_at AS last_assigned_at, \
-           (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = u.id \
-              AND t.{}) AS open_tickets \
-         FROM users u WHERE u.department_id = $1 AND u.role = 'official' AND u.active \
-         ORDER BY u.created_at, u.id",
-        status_in_sql(&TicketStatus::ASSIGNED_OPEN)
-    ))
-    .bind::<Text, _>(department_id)
-    .load(conn)?)
+    Ok(routing::choose(&routing_candidates(conn, department_id)?))
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -804,6 +844,16 @@ mod tests {
             assert!(line("tickets_department_open_due").ends_with(&open));
             assert!(line("tickets_open_warn").ends_with(&open));
             assert!(line("tickets_resolved").ends_with(&resolved), "{resolved}");
+        }
+        // The workload triggers count the statuses routing counts, in every condition.
+        let assigned_open = status_in_sql(&TicketStatus::ASSIGNED_OPEN);
+        for triggers in [
+            include_str!("../../migrations/sqlite/2026-12-01-001000_official_load/up.sql"),
+            include_str!("../../migrations/postgres/2026-12-01-001000_official_load/up.sql"),
+        ] {
+            let lists = triggers.matches("status IN (").count();
+            assert!(lists >= 3, "{lists}");
+            assert_eq!(triggers.matches(assigned_open.as_str()).count(), lists);
         }
         assert_eq!(
             OPEN,

@@ -1095,3 +1095,105 @@ async fn mail_goes_to_the_people_each_event_concerns() {
         .await;
     assert!(m.text.contains("Deadline:"), "{}", m.text);
 }
+
+/// Each official's stored workload, beside a count of their open assigned tickets.
+async fn workloads(app: &TestApp) -> Vec<(String, i32, i64)> {
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Integer, Text};
+    #[derive(QueryableByName)]
+    struct Load {
+        #[diesel(sql_type = Text)]
+        id: String,
+        #[diesel(sql_type = Integer)]
+        stored: i32,
+        #[diesel(sql_type = BigInt)]
+        counted: i64,
+    }
+    app.state
+        .db
+        .run(|conn| {
+            let rows: Vec<Load> = diesel::sql_query(
+                "SELECT u.id AS id, u.open_tickets AS stored, \
+                   (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = u.id \
+                      AND t.status IN ('assigned', 'in_progress', 'awaiting_enterprise')) AS counted \
+                 FROM users u WHERE u.role = 'official' ORDER BY u.id",
+            )
+            .load(conn)?;
+            Ok(rows.into_iter().map(|l| (l.id, l.stored, l.counted)).collect())
+        })
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn officials_workloads_follow_every_change() {
+    let w = world().await;
+    let mut tickets = Vec::new();
+    for i in 0..6 {
+        tickets.push(
+            w.file_ticket(if i % 2 == 0 { &w.ent1 } else { &w.ent2 }, "load", &w.cat)
+                .await,
+        );
+    }
+    let [a, b, c, d, e, f] = &tickets[..] else {
+        unreachable!()
+    };
+    w.act(w.assignee(a), a, "accept", json!({}))
+        .await
+        .expect(200);
+    w.act(w.assignee(a), a, "resolve", json!({"resolution": "issued"}))
+        .await
+        .expect(200);
+    w.act(w.assignee(b), b, "return", json!({"note": "not ours"}))
+        .await
+        .expect(200);
+    w.act(
+        &w.admin,
+        b,
+        "assign",
+        json!({"department_id": w.other_dept, "assignee_id": w.off3.id()}),
+    )
+    .await
+    .expect(200);
+    w.act(
+        &w.admin,
+        c,
+        "assign",
+        json!({"department_id": w.other_dept, "assignee_id": w.off3.id()}),
+    )
+    .await
+    .expect(200);
+    w.act(w.assignee(d), d, "accept", json!({}))
+        .await
+        .expect(200);
+    w.act(
+        w.assignee(d),
+        d,
+        "request_info",
+        json!({"note": "which plot?"}),
+    )
+    .await
+    .expect(200);
+    w.act(&w.ent2, d, "provide_info", json!({"note": "plot 7"}))
+        .await
+        .expect(200);
+    w.act(&w.ent1, e, "cancel", json!({})).await.expect(200);
+    w.act(w.assignee(f), f, "accept", json!({}))
+        .await
+        .expect(200);
+    w.act(w.assignee(f), f, "request_info", json!({"note": "map?"}))
+        .await
+        .expect(200);
+    w.act(&w.ent1, a, "reopen", json!({"note": "still refused"}))
+        .await
+        .expect(200);
+    let loads = workloads(&w).await;
+    assert_eq!(loads.len(), 3);
+    for (id, stored, counted) in &loads {
+        assert_eq!(i64::from(*stored), *counted, "official {id}");
+    }
+    // Six filed, one cancelled: five open and assigned, two of them moved to off3.
+    assert_eq!(loads.iter().map(|l| l.2).sum::<i64>(), 5);
+    let off3 = loads.iter().find(|l| l.0 == w.off3.id()).unwrap();
+    assert_eq!(off3.1, 2);
+}

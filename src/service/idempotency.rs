@@ -1,0 +1,107 @@
+//! Idempotency keys for POSTs: the first answer to a key is stored with a hash of the request,
+//! in the same transaction as the change it answers, and replayed for the same body while the
+//! key lives; another body under a live key is refused. Any use case can take part: check the
+//! key, try [`Key::replay`] first thing in its transaction, and [`Key::remember`] its answer last.
+
+use chrono::{Duration, NaiveDateTime};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::validate::Checks;
+use crate::error::{AppError, AppResult, ProblemType};
+use crate::store::db::DbConn;
+use crate::store::tickets::{self as store, IdempotencyRow};
+
+/// An answer stored under a key: the status and body the first request got.
+pub struct Stored {
+    pub status: u16,
+    pub body: String,
+}
+
+/// A client's key with the fingerprint of the request it came with.
+#[derive(Clone)]
+pub struct Key {
+    key: String,
+    request_hash: String,
+    /// Keys older than this have expired.
+    since: NaiveDateTime,
+}
+
+impl Key {
+    /// The key, if the client sent one, for `request` at `now`; a key outside 1..=200
+    /// characters is a field error in `checks`.
+    pub fn of(
+        key: Option<String>,
+        request: &impl Serialize,
+        checks: &mut Checks,
+        now: NaiveDateTime,
+        keep: Duration,
+    ) -> Option<Key> {
+        let key = key?;
+        if key.is_empty() || key.len() > 200 {
+            checks.fail("Idempotency-Key", "must be 1 to 200 characters");
+        }
+        let request_hash = hex::encode(Sha256::digest(
+            serde_json::to_vec(request).unwrap_or_default(),
+        ));
+        Some(Key {
+            key,
+            request_hash,
+            since: now - keep,
+        })
+    }
+
+    /// The stored answer to this key, if the same request was answered before; 422 if the key
+    /// answered another request.
+    pub fn replay(&self, conn: &mut DbConn, user_id: &str) -> AppResult<Option<Stored>> {
+        match store::find_idempotency(conn, user_id, &self.key, self.since)? {
+            Some(row) if row.request_hash == self.request_hash => Ok(Some(Stored {
+                status: u16::try_from(row.response_status)
+                    .map_err(|e| anyhow::anyhow!("stored idempotent status: {e}"))?,
+                body: row.response_body,
+            })),
+            Some(_) => Err(AppError::invalid(
+                ProblemType::IdempotencyKeyReused,
+                "Idempotency-Key",
+                "was already used with a different request body",
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Like [`Key::replay`] after the transaction lost a race with a concurrent request under
+    /// the same key: that request's answer, or 409 while it has not committed.
+    pub fn replay_after_race(&self, conn: &mut DbConn, user_id: &str) -> AppResult<Stored> {
+        self.replay(conn, user_id)?.ok_or_else(|| {
+            AppError::new(
+                ProblemType::IdempotencyKeyInProgress,
+                "a request with this Idempotency-Key is in progress",
+            )
+        })
+    }
+
+    /// Stores `answer` under the key. A concurrent request with the same key that committed
+    /// first makes this fail as a duplicate, which the caller answers with
+    /// [`Key::replay_after_race`].
+    pub fn remember(
+        self,
+        conn: &mut DbConn,
+        user_id: &str,
+        status: u16,
+        answer: &impl Serialize,
+        now: NaiveDateTime,
+    ) -> AppResult<()> {
+        store::insert_idempotency(
+            conn,
+            &IdempotencyRow {
+                user_id: user_id.to_owned(),
+                key: self.key,
+                request_hash: self.request_hash,
+                response_status: i32::from(status),
+                response_body: serde_json::to_string(answer).map_err(anyhow::Error::from)?,
+                created_at: now,
+            },
+            self.since,
+        )
+    }
+}
