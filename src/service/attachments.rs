@@ -121,7 +121,7 @@ pub async fn begin(
         let ticket_id = ticket_id.clone();
         state
             .db
-            .run(move |conn| {
+            .read(move |conn| {
                 let actor = load_actor(conn, &principal)?;
                 let t = open_ticket(conn, &actor, &ticket_id)?;
                 let existing = store::count_for_ticket(conn, &t.id)?;
@@ -359,7 +359,7 @@ pub async fn list(
 ) -> AppResult<Page<AttachmentView>> {
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
             let t = ticket_in_scope(conn, &actor, &ticket_id)?;
             let rows = store::list_for_ticket(conn, &t.id, actor.is_staff())?;
@@ -374,7 +374,7 @@ pub async fn list(
 pub async fn get(state: &AppState, principal: Principal, id: String) -> AppResult<AttachmentView> {
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
             visible(conn, &actor, &id).map(view)
         })
@@ -442,7 +442,7 @@ pub async fn sweep_orphans(state: &AppState) -> AppResult<usize> {
         .collect();
     let referenced = state
         .db
-        .run(move |conn| store::referenced(conn, &hashes))
+        .read(move |conn| store::referenced(conn, &hashes))
         .await?;
     let mut removed = 0;
     for candidate in candidates {

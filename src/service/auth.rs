@@ -70,10 +70,18 @@ impl Actor {
 /// was issued after the user's last credential change — all in one query, so a deactivated
 /// account, a logout or a password change bites at once, not when the access token expires.
 pub fn load_actor(conn: &mut DbConn, principal: &Principal) -> AppResult<Actor> {
+    actor_from(
+        users::find_actor(conn, &principal.user_id, &principal.session_id)?,
+        principal,
+    )
+}
+
+/// The actor check on a row read with the data of a request (see `load_actor`); no row means
+/// the user is gone.
+pub fn actor_from(row: Option<users::ActorRow>, principal: &Principal) -> AppResult<Actor> {
     let unauthorized =
         || AppError::new(ProblemType::SessionEnded, "this session is no longer valid");
-    let row = users::find_actor(conn, &principal.user_id, &principal.session_id)?
-        .ok_or_else(unauthorized)?;
+    let row = row.ok_or_else(unauthorized)?;
     let user = row.user;
     let role: Role = user.role.parse().map_err(|_| unauthorized())?;
     let enterprise_status = row

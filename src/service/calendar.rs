@@ -93,7 +93,7 @@ pub async fn get(
     check_year(year)?;
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             load_actor(conn, &principal)?;
             Ok(view(year, store::list_year(conn, year)?))
         })

@@ -63,7 +63,7 @@ pub async fn resolve(state: &AppState, token: &str) -> AppResult<Option<ConsoleS
     let idle_since = now - Duration::minutes(state.settings.console.session_idle_minutes);
     let found = state
         .db
-        .run(move |conn| sessions::find_web(conn, &hash, now, idle_since))
+        .read(move |conn| sessions::find_web(conn, &hash, now, idle_since))
         .await?;
     let Some((row, role, name, locale)) = found else {
         return Ok(None);
@@ -124,7 +124,7 @@ pub struct DepartmentGroup {
 pub async fn catalogue(state: &AppState) -> AppResult<Vec<DepartmentGroup>> {
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let mut groups: Vec<DepartmentGroup> = Vec::new();
             let mut after = None;
             loop {

@@ -190,11 +190,11 @@ pub async fn list(
     let after = page::decode::<(NaiveDateTime, String)>(q.cursor.as_deref())?;
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
             let t = ticket_in_scope(conn, &actor, &ticket_id)?;
             let only = (actor.role == Role::Enterprise).then_some(ExtensionStatus::Approved);
-            let rows = store::list(conn, &t.id, only, after, limit + 1)?;
+            let rows = store::list(conn, &t.id, only, after.clone(), limit + 1)?;
             Ok(page::paginate(
                 rows,
                 limit,

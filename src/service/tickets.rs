@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{Actor, Principal, load_actor};
+use super::auth::{Actor, Principal, actor_from, load_actor};
 use super::calendar::Deadlines;
 use super::notify::{self, Notice};
 use super::page::{self, Page};
@@ -214,7 +214,7 @@ pub async fn create(
         (Err(e), Some(key)) if e.kind() == ProblemType::Duplicate => {
             state
                 .db
-                .run(move |conn| {
+                .read(move |conn| {
                     let actor = load_actor(conn, &principal)?;
                     key.replay_after_race(conn, &actor.id).map(Filed::from)
                 })
@@ -379,7 +379,7 @@ pub async fn participants(
 ) -> AppResult<std::collections::HashMap<String, (String, Role)>> {
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
             ticket_in_scope(conn, &actor, &id)?;
             store::participants(conn, &id)?
@@ -399,9 +399,21 @@ pub async fn get(state: &AppState, principal: Principal, id: String) -> AppResul
     let now = state.clock.now();
     state
         .db
-        .run(move |conn| {
-            let actor = load_actor(conn, &principal)?;
-            Ok(view(ticket_in_scope(conn, &actor, &id)?, now))
+        .read(move |conn| {
+            let (row, ticket) = match users::find_actor_with_ticket(
+                conn,
+                &principal.user_id,
+                &principal.session_id,
+                Some(&id),
+            )? {
+                Some((row, ticket)) => (Some(row), ticket),
+                None => (None, None),
+            };
+            let actor = actor_from(row, &principal)?;
+            let ticket = ticket
+                .filter(|t| can_see(&actor, t))
+                .ok_or_else(|| AppError::not_found("ticket"))?;
+            Ok(view(ticket, now))
         })
         .await
 }
@@ -723,10 +735,10 @@ pub async fn events(
     let after = page::decode::<(NaiveDateTime, String)>(q.cursor.as_deref())?;
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
             let t = ticket_in_scope(conn, &actor, &id)?;
-            let rows = store::list_events(conn, &t.id, actor.is_staff(), after, limit + 1)?;
+            let rows = store::list_events(conn, &t.id, actor.is_staff(), after.clone(), limit + 1)?;
             Ok(page::paginate(
                 rows,
                 limit,
@@ -890,11 +902,11 @@ pub async fn comments(
     let after = page::decode::<(NaiveDateTime, String)>(q.cursor.as_deref())?;
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
             let t = ticket_in_scope(conn, &actor, &id)?;
             let only = (!actor.is_staff()).then_some(CommentKind::Message.as_str());
-            let rows = store::list_comments(conn, &t.id, only, after, limit + 1)?;
+            let rows = store::list_comments(conn, &t.id, only, after.clone(), limit + 1)?;
             Ok(page::paginate(
                 rows,
                 limit,
@@ -993,7 +1005,7 @@ pub(crate) async fn list_narrowed<F>(
     narrow: F,
 ) -> AppResult<Page<TicketView>>
 where
-    F: FnOnce(&Actor, &mut TicketFilter) -> AppResult<()> + Send + 'static,
+    F: Fn(&Actor, &mut TicketFilter) -> AppResult<()> + Send + 'static,
 {
     let mut checks = Checks::new();
     let mut q = TicketQuery::default();
@@ -1078,27 +1090,29 @@ where
             .filter(|s| !s.is_empty());
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
             let assignee_id = q
                 .assignee_id
-                .map(|a| if a == "me" { actor.id.clone() } else { a });
+                .as_ref()
+                .map(|a| if a == "me" { &actor.id } else { a })
+                .cloned();
             let mut filter = TicketFilter {
-                statuses,
-                category_id: q.category_id,
-                department_id: q.department_id,
+                statuses: statuses.clone(),
+                category_id: q.category_id.clone(),
+                department_id: q.department_id.clone(),
                 assignee_id,
-                enterprise_id: q.enterprise_id,
+                enterprise_id: q.enterprise_id.clone(),
                 priority: q.priority.map(|p| p.as_str().to_owned()),
                 overdue: q.overdue,
                 due_soon: q.due_soon == Some(true),
-                q: search,
+                q: search.clone(),
                 created_from,
                 created_to,
                 ..TicketFilter::new(scope_of(&actor), now)
             };
             narrow(&actor, &mut filter)?;
-            let rows = store::list(conn, &filter, sort, descending, after, limit + 1)?;
+            let rows = store::list(conn, &filter, sort, descending, after.clone(), limit + 1)?;
             Ok(page::paginate(
                 rows,
                 limit,

@@ -44,6 +44,7 @@ impl Backend {
     }
 }
 
+#[derive(Clone)]
 pub struct Manager {
     backend: Backend,
     target: String,
@@ -90,6 +91,8 @@ impl ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
+    /// Opens a fresh connection in place of one the database dropped.
+    manager: Manager,
     backend: Backend,
     /// SQLite has one writer at a time; writers of this process queue here in order instead
     /// of polling the file lock in SQLite's busy handler, whose sleeps made tail latency
@@ -118,18 +121,19 @@ impl Db {
             target,
             busy_timeout_ms: settings.sqlite_busy_timeout_ms,
         };
+        // Checkouts are not validated with a `SELECT 1` (a round trip in every read): a
+        // connection the database dropped shows itself by failing, and `read`, `run` and
+        // `write` replace it then (see `renew`).
         let pool = Pool::builder()
             .max_size(settings.pool_size)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(settings.connect_timeout_seconds))
-            // Checkouts are validated (`SELECT 1`): it costs a round trip, but diesel never
-            // reconnects, so without it every connection that died with a database restart
-            // would stay in the pool and fail requests forever.
-            .test_on_check_out(true)
-            .build(manager)
+            .test_on_check_out(false)
+            .build(manager.clone())
             .context("connecting to the database")?;
         Ok(Db {
             pool,
+            manager,
             backend,
             sqlite_writer: Arc::default(),
         })
@@ -151,9 +155,9 @@ impl Db {
     }
 
     /// Runs `f` with a pooled connection on the blocking pool, inside the caller's span.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    async fn with_conn<T, F>(&self, f: F) -> Result<T, AppError>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&Db, &mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.clone();
@@ -161,10 +165,56 @@ impl Db {
         actix_web::web::block(move || {
             let _entered = span.enter();
             let mut conn = db.get()?;
-            f(&mut conn)
+            f(&db, &mut conn)
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Replaces a connection the database dropped with a fresh one, in the pool's slot.
+    fn renew(&self, conn: &mut DbConn) -> Result<(), AppError> {
+        *conn = self
+            .manager
+            .connect()
+            .map_err(|e| AppError::Internal(anyhow::anyhow!(e).context("reconnecting")))?;
+        Ok(())
+    }
+
+    /// Runs the reads in `f` in one round trip per query: the connection is not pinged first.
+    /// If it turns out to be dead, `f` runs once more on a fresh one, which is safe because
+    /// it only reads.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: Fn(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.with_conn(move |db, conn| match f(conn) {
+            Err(e) if lost(&e) => {
+                db.renew(conn)?;
+                f(conn)
+            }
+            other => other,
+        })
+        .await
+    }
+
+    /// Runs `f`, which cannot be repeated, with a pooled connection checked first: on
+    /// PostgreSQL a `SELECT 1`, and a fresh connection if that fails. Reads go through
+    /// [`Db::read`] and changes through [`Db::write`], which need no extra round trip.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.with_conn(move |db, conn| {
+            if let DbConn::Postgres(_) = conn
+                && conn.batch_execute("SELECT 1").is_err()
+            {
+                db.renew(conn)?;
+            }
+            f(conn)
+        })
+        .await
     }
 
     /// Whether the database answers within `timeout` (readiness probes must not hang for the
@@ -191,7 +241,8 @@ impl Db {
             Backend::Sqlite => Some(self.sqlite_writer.lock().await),
             Backend::Postgres => None,
         };
-        self.run(move |conn| transaction(conn, f)).await
+        self.with_conn(move |db, conn| db.transaction(conn, f))
+            .await
     }
 
     /// Like [`Db::write`], with `reserve` run first on the same connection. On PostgreSQL
@@ -211,15 +262,15 @@ impl Db {
             Backend::Sqlite => Some(self.sqlite_writer.lock().await),
             Backend::Postgres => None,
         };
-        self.run(move |conn| match conn {
+        self.with_conn(move |db, conn| match conn {
             DbConn::Postgres(_) => {
-                let reserved = conn.transaction(|conn| {
+                let reserved = db.transaction(conn, |conn| {
                     conn.batch_execute("SET LOCAL synchronous_commit = off")?;
                     reserve(conn)
                 })?;
                 transaction(conn, |conn| f(conn, reserved))
             }
-            DbConn::Sqlite(_) => transaction(conn, |conn| {
+            DbConn::Sqlite(_) => db.transaction(conn, |conn| {
                 let reserved = reserve(conn)?;
                 f(conn, reserved)
             }),
@@ -227,10 +278,59 @@ impl Db {
         .await
     }
 
+    /// [`transaction`], on PostgreSQL with a connection the database dropped replaced when
+    /// `BEGIN` finds it dead: nothing has happened yet then, so starting over is safe.
+    fn transaction<T, F>(&self, conn: &mut DbConn, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+    {
+        if let DbConn::Sqlite(_) = conn {
+            return transaction(conn, f);
+        }
+        use diesel::connection::TransactionManager;
+        type Tm = <DbConn as Connection>::TransactionManager;
+        if let Err(e) = Tm::begin_transaction(conn) {
+            let e = AppError::from(e);
+            if !lost(&e) {
+                return Err(e);
+            }
+            self.renew(conn)?;
+            Tm::begin_transaction(conn)?;
+        }
+        match f(conn) {
+            Ok(value) => {
+                Tm::commit_transaction(conn)?;
+                Ok(value)
+            }
+            Err(e) => {
+                // A failed rollback leaves the connection marked broken; the pool drops it.
+                let _ = Tm::rollback_transaction(conn);
+                Err(e)
+            }
+        }
+    }
+
     pub fn migrate(&self) -> anyhow::Result<()> {
         let mut conn = self.pool.get().context("connecting to the database")?;
         migrate(&mut conn)
     }
+}
+
+/// Whether `e` says the connection itself is gone (the database restarted or dropped it).
+fn lost(e: &AppError) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let AppError::Internal(e) = e else {
+        return false;
+    };
+    e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<Error>(),
+            Some(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _
+            ))
+        )
+    })
 }
 
 /// One write transaction. On SQLite it begins IMMEDIATE: taking the write lock up front means

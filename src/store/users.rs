@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::db::DbConn;
-use super::schema::{enterprises, sessions, users};
+use super::schema::{enterprises, sessions, tickets, users};
+use super::tickets::TicketRow;
 use crate::domain::enterprise::EnterpriseRole;
 use crate::error::AppResult;
 
@@ -101,12 +102,30 @@ pub struct ActorRow {
 }
 
 pub fn find_actor(conn: &mut DbConn, id: &str, session_id: &str) -> AppResult<Option<ActorRow>> {
+    Ok(find_actor_with_ticket(conn, id, session_id, None)?.map(|(actor, _)| actor))
+}
+
+/// [`find_actor`] and, in the same query, the ticket `ticket_id` if there is one: a read of
+/// one ticket is one round trip, actor check included.
+pub fn find_actor_with_ticket(
+    conn: &mut DbConn,
+    id: &str,
+    session_id: &str,
+    ticket_id: Option<&str>,
+) -> AppResult<Option<(ActorRow, Option<TicketRow>)>> {
     type Joined = (
         UserRow,
         Option<String>,
         Option<NaiveDateTime>,
         Option<String>,
         Option<NaiveDateTime>,
+        Option<TicketRow>,
+    );
+    // Owned binds: with the fourth table diesel's query type must be 'static here.
+    let (id, session_id, ticket_id) = (
+        id.to_owned(),
+        session_id.to_owned(),
+        ticket_id.map(str::to_owned),
     );
     let row: Option<Joined> = users::table
         .left_join(enterprises::table.on(users::enterprise_id.eq(enterprises::id.nullable())))
@@ -115,6 +134,7 @@ pub fn find_actor(conn: &mut DbConn, id: &str, session_id: &str) -> AppResult<Op
                 .eq(users::id)
                 .and(sessions::id.eq(session_id))),
         )
+        .left_join(tickets::table.on(tickets::id.nullable().eq(ticket_id)))
         .filter(users::id.eq(id))
         .select((
             UserRow::as_select(),
@@ -122,15 +142,19 @@ pub fn find_actor(conn: &mut DbConn, id: &str, session_id: &str) -> AppResult<Op
             users::credentials_changed_at,
             sessions::id.nullable(),
             sessions::revoked_at.nullable(),
+            Option::<TicketRow>::as_select(),
         ))
         .first(conn)
         .optional()?;
     Ok(row.map(
-        |(user, enterprise_status, credentials_changed_at, session, revoked)| ActorRow {
-            user,
-            enterprise_status,
-            credentials_changed_at,
-            session_open: session.is_some() && revoked.is_none(),
+        |(user, enterprise_status, credentials_changed_at, session, revoked, ticket)| {
+            let actor = ActorRow {
+                user,
+                enterprise_status,
+                credentials_changed_at,
+                session_open: session.is_some() && revoked.is_none(),
+            };
+            (actor, ticket)
         },
     ))
 }

@@ -292,8 +292,17 @@ async fn the_pool_recovers_when_the_database_drops_its_connections() {
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
     ))
     .unwrap();
-    // Every pooled connection is dead now; requests must get fresh ones, not errors.
-    for _ in 0..10 {
+    // Every pooled connection is dead now; requests must get fresh ones, not errors: reads
+    // that are not pinged first, checked single units, and write transactions alike.
+    for i in 0..10 {
+        app.get("/tickets", admin.t()).await.expect(200);
         app.get("/departments", admin.t()).await.expect(200);
+        app.post(
+            "/departments",
+            admin.t(),
+            json!({"name": format!("Recovered {i}")}),
+        )
+        .await
+        .expect(201);
     }
 }

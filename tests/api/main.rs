@@ -4,8 +4,8 @@
 mod accounts;
 mod attachments;
 mod browser;
-mod browser_staff;
 mod browser_dashboard;
+mod browser_staff;
 mod calendar;
 mod console;
 mod dashboard;
