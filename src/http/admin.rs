@@ -7,8 +7,9 @@ use super::resource;
 use crate::error::{AppResult, Problem};
 use crate::service::AppState;
 use crate::service::admin::{
-    self, CategoryPatch, CategoryQuery, DepartmentPatch, EnterprisePatch, EnterpriseQuery,
-    NewCategoryRequest, NewDepartment, NewStaff, OutboxQuery, PageQuery, UserPatch, UserQuery,
+    self, CategoryPatch, CategoryQuery, DepartmentPatch, DepartmentQuery, EnterprisePatch,
+    EnterpriseQuery, NewCategoryRequest, NewDepartment, NewStaff, OutboxQuery, PageQuery,
+    UserPatch, UserQuery,
 };
 use crate::service::page::Page;
 use crate::service::views::{
@@ -68,7 +69,7 @@ pub async fn create_department(
 }
 
 /// List departments (staff).
-#[utoipa::path(get, path = "/api/v1/departments", tag = "admin", security(("bearer" = [])), params(PageQuery), responses(
+#[utoipa::path(get, path = "/api/v1/departments", tag = "admin", security(("bearer" = [])), params(DepartmentQuery), responses(
     (status = 200, description = "A page", body = Page<DepartmentView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Staff only", body = Problem),
@@ -76,7 +77,7 @@ pub async fn create_department(
 pub async fn list_departments(
     state: web::Data<AppState>,
     auth: Auth,
-    q: web::Query<PageQuery>,
+    q: web::Query<DepartmentQuery>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(admin::list_departments(&state, auth.0, q.into_inner()).await?))
 }

@@ -65,6 +65,23 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DepartmentQuery {
+    /// 1..100, default 20
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page
+    pub cursor: Option<String>,
+    /// Part of the name (case-insensitive).
+    pub q: Option<String>,
+}
+
+/// A search term worth filtering by: trimmed, and none when blank.
+fn search_term(q: Option<String>) -> Option<String> {
+    q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewDepartment {
     #[schema(min_length = 1, max_length = 100)]
@@ -108,18 +125,33 @@ pub async fn create_department(
 pub async fn list_departments(
     state: &AppState,
     principal: Principal,
-    q: PageQuery,
+    q: DepartmentQuery,
 ) -> AppResult<Page<DepartmentView>> {
     as_role(state, principal, STAFF, false, move |conn, _| {
         let limit = page::limit(q.limit)?;
         let after = page::decode::<Cursor>(q.cursor.as_deref())?;
-        let rows = departments::list_departments(conn, after, limit + 1)?;
+        let search = search_term(q.q);
+        let rows = departments::list_departments(conn, search.as_deref(), after, limit + 1)?;
         Ok(page::paginate(
             rows,
             limit,
             |d| (d.created_at, d.id.clone()),
             DepartmentView::from,
         ))
+    })
+    .await
+}
+
+/// One department (admins: the console's edit form).
+pub async fn get_department(
+    state: &AppState,
+    principal: Principal,
+    id: String,
+) -> AppResult<DepartmentView> {
+    as_role(state, principal, ADMIN, false, move |conn, _| {
+        Ok(departments::find_department(conn, &id)?
+            .ok_or_else(|| AppError::not_found("department"))?
+            .into())
     })
     .await
 }
@@ -256,6 +288,8 @@ pub struct CategoryQuery {
     pub cursor: Option<String>,
     /// Admins only: include deactivated categories.
     pub include_inactive: Option<bool>,
+    /// Part of the name (case-insensitive).
+    pub q: Option<String>,
 }
 
 /// Public: the web client fills its filing form from this before anyone signs in.
@@ -267,6 +301,7 @@ pub async fn list_categories(
     let limit = page::limit(q.limit)?;
     let after = page::decode::<Cursor>(q.cursor.as_deref())?;
     let wants_inactive = q.include_inactive.unwrap_or(false);
+    let search = search_term(q.q);
     state
         .db
         .run(move |conn| {
@@ -274,7 +309,13 @@ pub async fn list_categories(
                 (Some(p), true) => load_actor(conn, p)?.role == Role::Admin,
                 _ => false,
             };
-            let rows = departments::list_categories(conn, include_inactive, after, limit + 1)?;
+            let rows = departments::list_categories(
+                conn,
+                include_inactive,
+                search.as_deref(),
+                after,
+                limit + 1,
+            )?;
             Ok(page::paginate(
                 rows,
                 limit,
@@ -283,6 +324,20 @@ pub async fn list_categories(
             ))
         })
         .await
+}
+
+/// One category, active or not (admins: the console's edit form).
+pub async fn get_category(
+    state: &AppState,
+    principal: Principal,
+    id: String,
+) -> AppResult<CategoryView> {
+    as_role(state, principal, ADMIN, false, move |conn, _| {
+        Ok(departments::find_category(conn, &id)?
+            .ok_or_else(|| AppError::not_found("category"))?
+            .into())
+    })
+    .await
 }
 
 pub async fn update_category(
@@ -365,6 +420,8 @@ pub struct UserQuery {
     pub cursor: Option<String>,
     pub role: Option<Role>,
     pub department_id: Option<String>,
+    /// Part of the name (case-insensitive) or of the email.
+    pub q: Option<String>,
 }
 
 pub async fn list_users(
@@ -376,7 +433,15 @@ pub async fn list_users(
         let limit = page::limit(q.limit)?;
         let after = page::decode::<Cursor>(q.cursor.as_deref())?;
         let role = q.role.map(|r| r.as_str());
-        let rows = users::list(conn, role, q.department_id.as_deref(), after, limit + 1)?;
+        let search = search_term(q.q);
+        let rows = users::list(
+            conn,
+            role,
+            q.department_id.as_deref(),
+            search.as_deref(),
+            after,
+            limit + 1,
+        )?;
         Ok(page::paginate(
             rows,
             limit,
@@ -479,6 +544,8 @@ pub struct EnterpriseQuery {
     pub cursor: Option<String>,
     /// Part of the name (case-insensitive) or of the credit code.
     pub q: Option<String>,
+    /// Only enterprises in this status (`pending`: the review queue).
+    pub status: Option<EnterpriseStatus>,
 }
 
 pub async fn list_enterprises(
@@ -489,8 +556,8 @@ pub async fn list_enterprises(
     as_role(state, principal, STAFF, false, move |conn, _| {
         let limit = page::limit(q.limit)?;
         let after = page::decode::<Cursor>(q.cursor.as_deref())?;
-        let search = q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        let rows = enterprises::list(conn, search.as_deref(), after, limit + 1)?;
+        let search = search_term(q.q);
+        let rows = enterprises::list(conn, search.as_deref(), q.status, after, limit + 1)?;
         Ok(page::paginate(
             rows,
             limit,

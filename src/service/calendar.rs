@@ -161,6 +161,46 @@ pub async fn replace(
         .await
 }
 
+/// One day added to a year or taken out of it.
+pub enum DayChange {
+    Add(CalendarDay),
+    /// The day's `YYYY-MM-DD`.
+    Remove(String),
+}
+
+/// Changes one day of a year: read, checked and written in one transaction, so two admins
+/// editing the same year cannot undo each other's day. An added day is checked as the last
+/// of the year (`days[N]`), so its errors name it alone.
+pub async fn change_day(
+    state: &AppState,
+    principal: Principal,
+    year: i32,
+    change: DayChange,
+) -> AppResult<CalendarView> {
+    check_year(year)?;
+    state
+        .db
+        .write(move |conn| {
+            let actor = load_actor(conn, &principal)?;
+            actor.require(&[Role::Admin])?;
+            let mut days = view(year, store::list_year(conn, year)?).days;
+            match change {
+                DayChange::Add(day) => days.push(day),
+                DayChange::Remove(date) => {
+                    let before = days.len();
+                    days.retain(|d| d.date != date);
+                    if days.len() == before {
+                        return Err(AppError::not_found("calendar day"));
+                    }
+                }
+            }
+            let days = check_days(year, &days)?;
+            store::replace_year(conn, year, &days)?;
+            Ok(view(year, store::list_year(conn, year)?))
+        })
+        .await
+}
+
 /// The calendar a deadline computed from `from` (naive UTC) needs: from the day before, so
 /// the local date is covered whatever the time zone.
 fn load(conn: &mut DbConn, from: NaiveDateTime) -> AppResult<WorkingCalendar> {

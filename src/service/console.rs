@@ -128,7 +128,7 @@ pub async fn catalogue(state: &AppState) -> AppResult<Vec<DepartmentGroup>> {
             let mut groups: Vec<DepartmentGroup> = Vec::new();
             let mut after = None;
             loop {
-                let rows = departments::list_categories(conn, false, after.clone(), 100)?;
+                let rows = departments::list_categories(conn, false, None, after.clone(), 100)?;
                 let Some(last) = rows.last() else { break };
                 after = Some((last.created_at, last.id.clone()));
                 let full = rows.len() == 100;

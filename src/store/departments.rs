@@ -75,14 +75,20 @@ pub fn department_name_taken(
     Ok(query.count().get_result::<i64>(conn)? > 0)
 }
 
+/// `q` matches any part of the name, case-insensitively.
 pub fn list_departments(
     conn: &mut DbConn,
+    q: Option<&str>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> AppResult<Vec<DepartmentRow>> {
-    let query = departments::table
+    let mut query = departments::table
         .select(DepartmentRow::as_select())
         .into_boxed();
+    if let Some(q) = q {
+        let pattern = super::like_pattern(&q.to_lowercase());
+        query = query.filter(super::lower(departments::name).like(pattern).escape('\\'));
+    }
     let query = keyset!(
         query,
         departments::created_at,
@@ -150,9 +156,11 @@ pub fn find_category(conn: &mut DbConn, id: &str) -> AppResult<Option<CategoryRo
         .optional()?)
 }
 
+/// `q` matches any part of the name, case-insensitively.
 pub fn list_categories(
     conn: &mut DbConn,
     include_inactive: bool,
+    q: Option<&str>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> AppResult<Vec<CategoryRow>> {
@@ -161,6 +169,10 @@ pub fn list_categories(
         .into_boxed();
     if !include_inactive {
         query = query.filter(categories::active.eq(true));
+    }
+    if let Some(q) = q {
+        let pattern = super::like_pattern(&q.to_lowercase());
+        query = query.filter(super::lower(categories::name).like(pattern).escape('\\'));
     }
     let query = keyset!(query, categories::created_at, categories::id, false, after);
     Ok(query.limit(limit).load(conn)?)

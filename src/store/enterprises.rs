@@ -74,12 +74,16 @@ pub fn credit_code_taken(conn: &mut DbConn, credit_code: &str) -> AppResult<bool
 pub fn list(
     conn: &mut DbConn,
     q: Option<&str>,
+    status: Option<EnterpriseStatus>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> AppResult<Vec<EnterpriseRow>> {
     let mut query = enterprises::table
         .select(EnterpriseRow::as_select())
         .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(enterprises::status.eq(status));
+    }
     if let Some(q) = q {
         let pattern = super::like_pattern(&q.to_lowercase());
         let code_pattern = super::like_pattern(&q.to_uppercase());

@@ -159,14 +159,25 @@ pub fn find_actor_with_ticket(
     ))
 }
 
+/// `q` matches any part of the name (case-insensitively) or of the email.
 pub fn list(
     conn: &mut DbConn,
     role: Option<&str>,
     department_id: Option<&str>,
+    q: Option<&str>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> AppResult<Vec<UserRow>> {
     let mut query = users::table.select(UserRow::as_select()).into_boxed();
+    if let Some(q) = q {
+        let pattern = super::like_pattern(&q.to_lowercase());
+        query = query.filter(
+            super::lower(users::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(users::email.like(pattern).escape('\\')),
+        );
+    }
     if let Some(role) = role {
         query = query.filter(users::role.eq(role.to_owned()));
     }

@@ -171,9 +171,18 @@ mod tests {
     fn every_key_in_use_exists() {
         let all = Catalogues::load().unwrap();
         let mut sources = Vec::new();
-        for dir in ["templates/web", "src/web"] {
+        // Folders too: the admin pages live in their own.
+        let mut dirs = vec![
+            std::path::PathBuf::from("templates/web"),
+            std::path::PathBuf::from("src/web"),
+        ];
+        while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
                 let text = std::fs::read_to_string(&path).unwrap();
                 sources.push((path.display().to_string(), text));
             }

@@ -2,6 +2,7 @@
 //! they parse a form, call the same `service` use cases as the API, and render a template.
 //! Every page works without scripts; `assets/app.js` only shortens a few steps.
 
+pub mod admin;
 pub mod assets;
 pub mod attachments;
 pub mod charts;
@@ -132,6 +133,96 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             resource("/dashboard/breakdown.csv").route(web::get().to(dashboard::breakdown_csv)),
         )
         .service(resource("/dashboard/trend.csv").route(web::get().to(dashboard::trend_csv)));
+    admin_routes(cfg);
+}
+
+/// `/admin/…`: a destructive act's GET is its confirmation page, its POST the act.
+fn admin_routes(cfg: &mut web::ServiceConfig) {
+    use crate::http::resource;
+    use admin::{calendar, categories, departments, enterprises, outbox, users};
+    cfg.service(resource("/admin").route(web::get().to(admin::index)))
+        .service(
+            resource("/admin/departments")
+                .route(web::get().to(departments::list))
+                .route(web::post().to(departments::create)),
+        )
+        .service(
+            resource("/admin/departments/{id}")
+                .route(web::get().to(departments::edit_form))
+                .route(web::post().to(departments::update)),
+        )
+        .service(
+            resource("/admin/departments/{id}/deactivate")
+                .route(web::get().to(departments::deactivate_form))
+                .route(web::post().to(departments::deactivate)),
+        )
+        .service(
+            resource("/admin/departments/{id}/activate")
+                .route(web::post().to(departments::activate)),
+        )
+        .service(
+            resource("/admin/categories")
+                .route(web::get().to(categories::list))
+                .route(web::post().to(categories::create)),
+        )
+        .service(resource("/admin/categories/new").route(web::get().to(categories::new_form)))
+        .service(
+            resource("/admin/categories/{id}")
+                .route(web::get().to(categories::edit_form))
+                .route(web::post().to(categories::update)),
+        )
+        .service(
+            resource("/admin/categories/{id}/deactivate")
+                .route(web::get().to(categories::deactivate_form))
+                .route(web::post().to(categories::deactivate)),
+        )
+        .service(
+            resource("/admin/categories/{id}/activate").route(web::post().to(categories::activate)),
+        )
+        .service(
+            resource("/admin/users")
+                .route(web::get().to(users::list))
+                .route(web::post().to(users::create)),
+        )
+        .service(resource("/admin/users/new").route(web::get().to(users::new_form)))
+        .service(resource("/admin/users/{id}").route(web::get().to(users::show)))
+        .service(
+            resource("/admin/users/{id}/department").route(web::post().to(users::move_department)),
+        )
+        .service(
+            resource("/admin/users/{id}/deactivate")
+                .route(web::get().to(users::deactivate_form))
+                .route(web::post().to(users::deactivate)),
+        )
+        .service(resource("/admin/users/{id}/activate").route(web::post().to(users::activate)))
+        .service(resource("/admin/enterprises").route(web::get().to(enterprises::list)))
+        .service(resource("/admin/enterprises/{id}").route(web::get().to(enterprises::show)))
+        .service(
+            resource("/admin/enterprises/{id}/approve").route(web::post().to(enterprises::approve)),
+        )
+        .service(
+            resource("/admin/enterprises/{id}/reject")
+                .route(web::get().to(enterprises::reject_form))
+                .route(web::post().to(enterprises::reject)),
+        )
+        .service(
+            resource("/admin/enterprises/{id}/suspend")
+                .route(web::get().to(enterprises::suspend_form))
+                .route(web::post().to(enterprises::suspend)),
+        )
+        .service(
+            resource("/admin/enterprises/{id}/reactivate")
+                .route(web::post().to(enterprises::reactivate)),
+        )
+        .service(resource("/admin/calendar").route(web::get().to(calendar::show)))
+        .service(resource("/admin/calendar/{year}/days").route(web::post().to(calendar::add)))
+        .service(
+            resource("/admin/calendar/{year}/remove")
+                .route(web::get().to(calendar::remove_form))
+                .route(web::post().to(calendar::remove)),
+        )
+        .service(resource("/admin/outbox").route(web::get().to(outbox::list)))
+        .service(resource("/admin/outbox/{id}/retry").route(web::post().to(outbox::retry)));
 }
 
 /// Unknown paths: a page for browsers, problem+json for programs and under `/api/`.
