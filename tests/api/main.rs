@@ -2,10 +2,12 @@
 //! `QIFU_TEST_DATABASE_URL=postgres://postgres@127.0.0.1/postgres cargo test`.
 
 mod accounts;
+mod admin_console;
 mod attachments;
 mod browser;
 mod browser_dashboard;
 mod browser_staff;
+mod browser_admin;
 mod calendar;
 mod console;
 mod dashboard;
