@@ -223,3 +223,102 @@ async fn bad_input_shows_field_errors_and_changes_nothing() {
         .expect(200);
     assert_eq!(e.body["status"], "active");
 }
+
+#[tokio::test]
+async fn lists_page_and_search_and_deactivation_waits_for_confirmation() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    for i in 0..24 {
+        app.with_department(&w.admin, &format!("部门{i:02}")).await;
+    }
+    let mut admin = Visitor::new(&app);
+    admin.sign_in("admin@qifu.test").await;
+
+    // 25 departments: 20, then 5; an edited cursor starts again.
+    let first = admin.get("/admin/departments").await;
+    assert_eq!(first.body.matches("/deactivate\"").count(), 20);
+    let next = first
+        .body
+        .split("rel=\"next\"")
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(next.starts_with("/admin/departments?cursor="), "{next}");
+    let second = admin.get(&next).await;
+    assert_eq!(second.body.matches("/deactivate\"").count(), 5);
+    assert!(!second.body.contains("rel=\"next\""));
+    assert!(second.body.contains("回到第一页"));
+    let garbage = admin.get("/admin/departments?cursor=not-a-cursor").await;
+    assert_eq!(garbage.status, 200);
+    assert_eq!(garbage.body.matches("/deactivate\"").count(), 20);
+
+    let found = admin.get("/admin/departments?q=%E9%83%A8%E9%97%A807").await;
+    assert_eq!(found.body.matches("/deactivate\"").count(), 1);
+    assert!(found.body.contains("部门07"));
+    let none = admin.get("/admin/departments?q=nothing-like-it").await;
+    assert!(none.body.contains("没有符合条件的记录"));
+
+    // Deactivating a department: the GET is only the question.
+    let id = app
+        .get_q("/departments", w.admin.t(), &[("q", "部门07")])
+        .await
+        .expect(200)
+        .items()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirm = admin
+        .get(&format!("/admin/departments/{id}/deactivate"))
+        .await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.body.contains("停用部门：部门07"));
+    assert_eq!(department_active(&app, w.admin.t()).await, true);
+    let csrf = confirm.field("csrf");
+    let done = admin
+        .post(
+            &format!("/admin/departments/{id}/deactivate"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(department_active(&app, w.admin.t()).await, false);
+    let again = admin
+        .post(
+            &format!("/admin/departments/{id}/activate"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(again.status, 303);
+    assert_eq!(department_active(&app, w.admin.t()).await, true);
+
+    // Users by role and by name.
+    let officials = admin.get("/admin/users?role=official").await;
+    assert!(officials.body.contains("official@qifu.test"));
+    assert!(!officials.body.contains("admin@qifu.test"));
+    let by_name = admin.get("/admin/users?q=OFFICIAL").await;
+    assert!(by_name.body.contains("official@qifu.test"));
+    // An admin cannot deactivate themselves: no button on their own page.
+    let me = app.get("/me", w.admin.t()).await.expect(200).body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own = admin.get(&format!("/admin/users/{me}")).await;
+    assert!(!own.body.contains("/deactivate"));
+}
+
+async fn department_active(
+    app: &super::helpers::TestApp,
+    token: Option<&str>,
+) -> serde_json::Value {
+    app.get_q("/departments", token, &[("q", "部门07")])
+        .await
+        .expect(200)
+        .items()[0]["active"]
+        .clone()
+}
