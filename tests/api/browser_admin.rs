@@ -245,10 +245,26 @@ async fn an_admin_runs_the_platform_in_a_browser() {
         200
     );
 
-    for page in ["/admin/users/new", "/admin/outbox", "/admin/categories"] {
-        tab.go(page).await;
+    let made = made["id"].as_str().unwrap();
+    for page in [
+        "/admin/users/new".to_owned(),
+        "/admin/outbox".to_owned(),
+        "/admin/categories".to_owned(),
+        "/admin/users".to_owned(),
+        format!("/admin/departments/{department}"),
+        format!("/admin/departments/{department}/deactivate"),
+        format!("/admin/categories/{made}"),
+        format!("/admin/categories/{made}/deactivate"),
+        format!("/admin/enterprises/{enterprise}/suspend"),
+    ] {
+        tab.go(&page).await;
     }
-    tab.go("/admin/users").await;
+    // In English too.
+    tab.click(".lang-switch button").await;
+    assert_eq!(tab.js("return document.documentElement.lang").await, "en");
+    assert_eq!(tab.text("h1").await, "Suspend enterprise: Enterprise 2");
+    tab.go("/admin/calendar?year=2026").await;
+    assert!(tab.text("#calendar-days").await.contains("Thu 1 Oct"));
     assert!(
         tab.pages_checked >= 30,
         "only {} pages checked",
