@@ -137,6 +137,7 @@ async fn enterprise_id(
         limit: Some(20),
         cursor: None,
         q: Some(text.to_owned()),
+        status: None,
     };
     let found = admin::list_enterprises(state, principal, q)
         .await

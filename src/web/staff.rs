@@ -17,7 +17,7 @@ use crate::domain::ticket::{
 };
 use crate::error::{AppError, ProblemType};
 use crate::service::AppState;
-use crate::service::admin::{self, PageQuery};
+use crate::service::admin::{self, DepartmentQuery};
 use crate::service::attachments::{self as attachments_svc, AttachmentView};
 use crate::service::console;
 use crate::service::extensions::{self, Decision, ExtensionView, NewExtensionRequest};
@@ -221,9 +221,10 @@ pub(crate) async fn page(
         .cloned();
     let can = can(principal.role, me, &t, pending.is_some());
     let (departments, officials, chosen_department) = if can.assign {
-        let q = PageQuery {
+        let q = DepartmentQuery {
             limit: Some(100),
             cursor: None,
+            q: None,
         };
         let departments: Vec<DepartmentView> = admin::list_departments(state, p(), q)
             .await
