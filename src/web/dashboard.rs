@@ -18,13 +18,12 @@ use crate::service::stats::{self as svc, Dashboard, Rendered, StatsQuery};
 use crate::stats::{Breakdown, GroupBy, Interval, Metrics, Trend, UNASSIGNED};
 
 /// The dashboard's query string: the API's filters, the trend's interval and one sort per
-/// table, so every view is a link that can be shared.
+/// table, so every view is a link that can be shared. `from` and `to` given but empty mean no
+/// bound; both missing means this month (see `show`).
 #[derive(Deserialize, Default, Clone)]
 pub struct DashboardQuery {
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
+    from: Option<String>,
+    to: Option<String>,
     #[serde(default)]
     department_id: String,
     #[serde(default)]
@@ -52,10 +51,18 @@ fn some(v: &str) -> Option<String> {
 }
 
 impl DashboardQuery {
+    pub fn from_value(&self) -> &str {
+        self.from.as_deref().unwrap_or_default()
+    }
+
+    pub fn to_value(&self) -> &str {
+        self.to.as_deref().unwrap_or_default()
+    }
+
     fn stats(&self, format: Option<&str>) -> StatsQuery {
         StatsQuery {
-            from: some(&self.from),
-            to: some(&self.to),
+            from: some(self.from_value()),
+            to: some(self.to_value()),
             department_id: some(&self.department_id),
             category_id: some(&self.category_id),
             format: format.map(str::to_owned),
@@ -69,7 +76,7 @@ impl DashboardQuery {
             return i;
         }
         let date = |v: &str| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok();
-        match (date(&self.from), date(&self.to)) {
+        match (date(self.from_value()), date(self.to_value())) {
             (Some(f), Some(t)) if (t - f).num_days() <= 62 => "day",
             (Some(f), Some(t)) if (t - f).num_days() <= 370 => "week",
             _ => "month",
@@ -77,29 +84,36 @@ impl DashboardQuery {
         .to_owned()
     }
 
-    /// This view's query string with some parameters replaced (empty ones left out).
+    /// This view's query string with some parameters replaced (empty ones left out, except
+    /// the bounds: an empty one is "no bound", a missing one "this month").
     fn link(&self, path: &str, changes: &[(&str, &str)]) -> String {
         let interval = self.interval();
-        let mut pairs: Vec<(&str, &str)> = vec![
-            ("from", self.from.trim()),
-            ("to", self.to.trim()),
-            ("department_id", self.department_id.trim()),
-            ("category_id", self.category_id.trim()),
-            ("interval", interval.as_str()),
-            ("sort_department", &self.sort_department),
-            ("sort_category", &self.sort_category),
-            ("sort_official", &self.sort_official),
-            ("sort_enterprise", &self.sort_enterprise),
-            ("sort_trend", &self.sort_trend),
+        let mut pairs: Vec<(&str, Option<&str>)> = vec![
+            ("from", self.from.as_deref().map(str::trim)),
+            ("to", self.to.as_deref().map(str::trim)),
+            ("department_id", Some(self.department_id.trim())),
+            ("category_id", Some(self.category_id.trim())),
+            ("interval", Some(&interval)),
+            ("sort_department", Some(&self.sort_department)),
+            ("sort_category", Some(&self.sort_category)),
+            ("sort_official", Some(&self.sort_official)),
+            ("sort_enterprise", Some(&self.sort_enterprise)),
+            ("sort_trend", Some(&self.sort_trend)),
         ];
         for (k, v) in changes {
             match pairs.iter_mut().find(|(name, _)| name == k) {
-                Some(pair) => pair.1 = v,
-                None => pairs.push((k, v)),
+                Some(pair) => pair.1 = Some(v),
+                None => pairs.push((k, Some(v))),
             }
         }
-        pairs.retain(|(_, v)| !v.is_empty());
-        match serde_urlencoded::to_string(pairs) {
+        let kept: Vec<(&str, &str)> = pairs
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let v = v?;
+                (!v.is_empty() || k == "from" || k == "to").then_some((k, v))
+            })
+            .collect();
+        match serde_urlencoded::to_string(kept) {
             Ok(q) if !q.is_empty() => format!("{path}?{q}"),
             _ => path.to_owned(),
         }
@@ -617,7 +631,7 @@ struct DashboardPage<'a> {
 const FILTER_FIELDS: [&str; 4] = ["from", "to", "department_id", "interval"];
 
 fn scope_text(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, groups: &[DepartmentGroup]) -> String {
-    let range = match (some(&q.from), some(&q.to)) {
+    let range = match (some(q.from_value()), some(q.to_value())) {
         (Some(f), Some(t)) => ctx.ts("dash.scope_range", &f).replace("{y}", &t),
         (Some(f), None) => ctx.ts("dash.scope_from", &f),
         (None, Some(t)) => ctx.ts("dash.scope_to", &t),
@@ -652,7 +666,18 @@ pub async fn show(
 ) -> Result<HttpResponse, WebError> {
     let principal = v.principal()?;
     let is_admin = principal.role == Role::Admin;
-    let q = q.into_inner();
+    let mut q = q.into_inner();
+    if q.from.is_none() && q.to.is_none() {
+        // All time is a slow query on a big history and rarely the question; a month is.
+        let today = state
+            .clock
+            .now_utc()
+            .with_timezone(&state.settings.time_zone())
+            .date_naive();
+        q.from = Some(Interval::Month.start_of(today).to_string());
+        q.to = Some(today.to_string());
+        return Ok(v.ctx.redirect(&q.link("/dashboard", &[])));
+    }
     let interval = q.interval();
     let result = svc::dashboard(&state, principal, q.stats(None), Some(interval.clone())).await;
     let mut groups = console::catalogue(&state).await.map_err(|e| v.fail(e))?;
@@ -851,8 +876,8 @@ mod tests {
     #[test]
     fn links_keep_the_filters_and_pick_an_interval_for_the_range() {
         let q = DashboardQuery {
-            from: "2026-11-01".into(),
-            to: "2026-11-30".into(),
+            from: Some("2026-11-01".into()),
+            to: Some("2026-11-30".into()),
             sort_category: "total.asc".into(),
             ..DashboardQuery::default()
         };
@@ -867,11 +892,20 @@ mod tests {
             "/dashboard/breakdown.csv?from=2026-11-01&to=2026-11-30&interval=day&by=official"
         );
         let year = DashboardQuery {
-            from: "2026-01-01".into(),
-            to: "2026-12-31".into(),
+            from: Some("2026-01-01".into()),
+            to: Some("2026-12-31".into()),
             ..DashboardQuery::default()
         };
         assert_eq!(year.interval(), "week");
-        assert_eq!(DashboardQuery::default().interval(), "month");
+        let all_time = DashboardQuery {
+            from: Some(String::new()),
+            to: Some(String::new()),
+            ..DashboardQuery::default()
+        };
+        assert_eq!(all_time.interval(), "month");
+        assert_eq!(
+            all_time.link("/dashboard", &[]),
+            "/dashboard?from=&to=&interval=month"
+        );
     }
 }

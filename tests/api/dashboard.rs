@@ -190,7 +190,16 @@ async fn the_dashboard_shows_the_statistics_apis_figures_for_the_same_filters() 
     ];
     for filters in &filter_sets {
         let qs = query_string(filters);
-        let page = v.get(&format!("/dashboard?{qs}&interval=day")).await;
+        // Without bounds the page shows this month; empty ones mean all time, as in the API.
+        let mut shown = filters.clone();
+        for bound in ["from", "to"] {
+            if !filters.iter().any(|(k, _)| *k == bound) {
+                shown.push((bound, ""));
+            }
+        }
+        let page = v
+            .get(&format!("/dashboard?{}&interval=day", query_string(&shown)))
+            .await;
         assert_eq!(page.status, 200, "{qs}: {}", page.body);
         let summary = app
             .get_q("/stats/summary", h.admin.t(), filters)
@@ -227,7 +236,7 @@ async fn the_dashboard_shows_the_statistics_apis_figures_for_the_same_filters() 
     }
 
     // The figures worked out by hand for the whole history, as the page writes them.
-    let page = v.get("/dashboard").await;
+    let page = v.get("/dashboard?from=&to=").await;
     let summary = app.get("/stats/summary", h.admin.t()).await.body;
     assert_eq!(summary["total"], 6);
     assert_eq!(summary["site_visits"], 1);
@@ -274,7 +283,7 @@ async fn tables_sort_by_any_column_through_links() {
         table(page, id).into_iter().map(|(l, _)| l).collect()
     };
     // By default the largest group comes first: 税务服务 has 3 tickets, 市场监管 3, so by name.
-    let page = v.get("/dashboard").await;
+    let page = v.get("/dashboard?from=&to=").await;
     let api = app
         .get_q("/stats/breakdown", h.admin.t(), &[("by", "enterprise")])
         .await
@@ -291,7 +300,7 @@ async fn tables_sort_by_any_column_through_links() {
     // Enterprise 0 filed 3 (one cancelled), Enterprise 1 filed 3: sorting by resolution
     // rate ascending puts the lower first, and the header says so.
     let page = v
-        .get("/dashboard?sort_enterprise=resolution_rate.asc")
+        .get("/dashboard?from=&to=&sort_enterprise=resolution_rate.asc")
         .await;
     let rows = table(&page, "by-enterprise");
     let rates: Vec<f64> = rows
@@ -300,16 +309,22 @@ async fn tables_sort_by_any_column_through_links() {
         .collect();
     assert!(rates.windows(2).all(|w| w[0] <= w[1]), "{rates:?}");
     assert!(page.body.contains(
-        "aria-sort=\"ascending\"><a href=\"/dashboard?interval=month&#38;sort_enterprise=resolution_rate.desc#by-enterprise\""
+        "aria-sort=\"ascending\"><a href=\"/dashboard?from=&#38;to=&#38;interval=month&#38;sort_enterprise=resolution_rate.desc#by-enterprise\""
     ));
-    let page = v.get("/dashboard?sort_enterprise=label.desc").await;
+    let page = v
+        .get("/dashboard?from=&to=&sort_enterprise=label.desc")
+        .await;
     let mut sorted = labels(&page, "by-enterprise");
     assert_eq!(sorted, ["Enterprise 1", "Enterprise 0"]);
     sorted.reverse();
-    let page = v.get("/dashboard?sort_enterprise=label.asc").await;
+    let page = v
+        .get("/dashboard?from=&to=&sort_enterprise=label.asc")
+        .await;
     assert_eq!(labels(&page, "by-enterprise"), sorted);
     // A sort naming no column leaves the order alone.
-    let page = v.get("/dashboard?sort_enterprise=bogus.asc").await;
+    let page = v
+        .get("/dashboard?from=&to=&sort_enterprise=bogus.asc")
+        .await;
     assert_eq!(page.status, 200);
     assert_eq!(labels(&page, "by-enterprise"), by_api);
 }
@@ -320,7 +335,7 @@ async fn an_official_sees_their_own_department_only() {
     let h = history(&app).await;
     let mut v = Visitor::new(&app);
     v.sign_in(O1).await;
-    let page = v.get("/dashboard").await;
+    let page = v.get("/dashboard?from=&to=").await;
     assert_eq!(page.status, 200);
     let own = app.get("/stats/summary", h.o1.t()).await.expect(200).body;
     let as_admin = app
@@ -343,7 +358,9 @@ async fn an_official_sees_their_own_department_only() {
     }
 
     // Asking for another department is refused, on the page and in the CSV.
-    let other = v.get(&format!("/dashboard?department_id={}", h.d2)).await;
+    let other = v
+        .get(&format!("/dashboard?from=&to=&department_id={}", h.d2))
+        .await;
     assert_eq!(other.status, 403);
     let csv = v
         .get(&format!(
@@ -356,7 +373,7 @@ async fn an_official_sees_their_own_department_only() {
     // Enterprises have no dashboard; signed-out visitors are sent to sign in.
     let mut e = Visitor::new(&app);
     e.sign_in("e1@example.com").await;
-    assert_eq!(e.get("/dashboard").await.status, 403);
+    assert_eq!(e.get("/dashboard?from=&to=").await.status, 403);
     let mut nobody = Visitor::new(&app);
     let page = nobody.get("/dashboard?from=2027-03-01").await;
     assert_eq!(page.status, 303);
@@ -473,6 +490,13 @@ async fn bad_dates_re_render_the_filters_with_errors() {
     let page = v.get("/dashboard?from=2027-03-05&to=2027-03-01").await;
     assert_eq!(page.status, 422);
     assert!(page.body.contains("href=\"#f-to\""));
+    // Without dates: this month, in a link that says so.
+    let page = v.get("/dashboard?category_id=x").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(
+        page.header("location"),
+        "/dashboard?from=2027-03-01&to=2027-03-02&category_id=x&interval=day"
+    );
     // Nothing in the range: the empty states say what to do.
     let page = v.get("/dashboard?from=2030-01-01&to=2030-01-31").await;
     assert_eq!(page.status, 200);
