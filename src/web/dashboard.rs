@@ -261,7 +261,8 @@ pub struct Table {
     pub more: Option<String>,
 }
 
-/// A table shows at most this many rows; the CSV has every one.
+/// A breakdown table shows at most this many rows (`dash.more` says so); the CSV has every
+/// one. The trend's table shows every period the chart does.
 const MAX_ROWS: usize = 50;
 /// A bar chart shows at most this many groups.
 const MAX_BARS: usize = 15;
@@ -314,6 +315,7 @@ struct TableSpec<'a> {
     columns: Vec<(&'static str, Kind)>,
     /// The order the rows come in, which a table without `sort=` shows.
     natural: (Option<usize>, bool),
+    limit: Option<usize>,
     csv: Option<String>,
 }
 
@@ -364,9 +366,10 @@ fn build_table(
         .enumerate()
         .map(|(i, (c, _))| head(Some(i), ctx.t(&format!("dash.col.{c}")).to_owned()))
         .collect();
-    let left_out = rows.len().saturating_sub(MAX_ROWS) as i64;
+    let limit = spec.limit.unwrap_or(usize::MAX);
+    let left_out = rows.len().saturating_sub(limit) as i64;
     let more = (left_out > 0).then(|| ctx.tf("dash.more", &left_out));
-    rows.truncate(MAX_ROWS);
+    rows.truncate(limit);
     Table {
         id: spec.id.to_owned(),
         caption: spec.heading.clone(),
@@ -451,6 +454,7 @@ fn breakdown_table(ctx: &Ctx, q: &DashboardQuery, by: GroupBy, b: &Breakdown) ->
             heading,
             columns: COLUMNS.to_vec(),
             natural: (Some(0), true),
+            limit: Some(MAX_ROWS),
             csv: Some(csv),
         },
         rows,
@@ -530,6 +534,7 @@ fn trend_table(ctx: &Ctx, q: &DashboardQuery, interval: Interval, t: &Trend) -> 
             label_head: ctx.t("dash.period").to_owned(),
             columns: columns.to_vec(),
             natural: (None, false),
+            limit: None,
             csv: Some(csv),
         },
         rows,
@@ -575,6 +580,7 @@ fn satisfaction_table(ctx: &Ctx, q: &DashboardQuery, m: &Metrics) -> Table {
             label_head: ctx.t("dash.rating").to_owned(),
             columns: vec![("rated", Kind::Count)],
             natural: (None, false),
+            limit: None,
             csv: None,
         },
         rows,

@@ -490,6 +490,15 @@ async fn bad_dates_re_render_the_filters_with_errors() {
     let page = v.get("/dashboard?from=2027-03-05&to=2027-03-01").await;
     assert_eq!(page.status, 422);
     assert!(page.body.contains("href=\"#f-to\""));
+    // Ten thousand days are not a chart: choose weeks or months.
+    let page = v
+        .get("/dashboard?from=2000-01-01&to=2027-03-01&interval=day")
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body
+            .contains("href=\"#f-interval\">请选择按日、按周或按月；日期范围很长时")
+    );
     // Without dates: this month, in a link that says so.
     let page = v.get("/dashboard?category_id=x").await;
     assert_eq!(page.status, 303);
