@@ -511,3 +511,43 @@ async fn bad_dates_re_render_the_filters_with_errors() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("这个范围内还没有诉求"));
 }
+
+#[tokio::test]
+async fn names_people_typed_show_as_text_in_charts_and_tables() {
+    let app = TestApp::spawn().await;
+    let h = history(&app).await;
+    let name = format!(
+        "<script>alert(1)</script>{}",
+        "杭州某某新材料科技".repeat(8)
+    );
+    let body = json!({
+        "enterprise": {"name": name, "credit_code": super::helpers::CREDIT_CODES[2]},
+        "user": {"name": "王五", "email": "e3@example.com", "password": super::helpers::PASSWORD}
+    });
+    app.post("/auth/register", None, body).await.expect(201);
+    let e3 = app.login_as("e3@example.com").await;
+    app.file_ticket(&e3, "用电接入", &h.c1).await;
+    let mut v = Visitor::new(&app);
+    v.sign_in(ADMIN).await;
+    let page = v.get("/dashboard?from=&to=").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("<script>alert"));
+    let escaped = "&#60;script&#62;alert(1)&#60;/script&#62;";
+    // The table has the whole name; the chart cuts it to its width.
+    let rows = table(&page, "by-enterprise");
+    assert!(
+        rows.iter()
+            .any(|(l, _)| *l == format!("{escaped}{}", "杭州某某新材料科技".repeat(8)))
+    );
+    let chart = page
+        .body
+        .split("id=\"chart-enterprise-title\"")
+        .nth(1)
+        .unwrap();
+    let chart = chart.split("</svg>").next().unwrap();
+    assert!(
+        chart.contains("&lt;script&gt;alert(1)&lt;/script&gt;杭州"),
+        "{chart}"
+    );
+    assert!(chart.contains("…</text>"));
+}
