@@ -612,11 +612,21 @@ fn figures(ctx: &Ctx, m: &Metrics) -> Vec<Figure> {
         .collect()
 }
 
+fn headline(ctx: &Ctx, m: &Metrics) -> String {
+    let text = |v: Option<f64>, kind| cell(ctx, v, kind).text;
+    ctx.tf("dash.headline", &m.total)
+        .replace("{resolution}", &text(m.resolution_rate, Kind::Rate))
+        .replace("{on_time}", &text(m.on_time_rate, Kind::Rate))
+        .replace("{satisfaction}", &text(m.satisfaction_avg, Kind::Score))
+}
+
 /// What the page shows once the filters are valid.
 pub struct Body {
     pub figures: Vec<Figure>,
     pub tables: Vec<Table>,
     pub scope: String,
+    /// The main figures in one sentence: what a reader (or a printed report) needs first.
+    pub headline: String,
     pub summary_csv: String,
     pub total: i64,
 }
@@ -707,6 +717,7 @@ pub async fn show(
             let body = Body {
                 figures: figures(&v.ctx, &d.summary),
                 scope: scope_text(&v.ctx, &q, &d, &groups),
+                headline: headline(&v.ctx, &d.summary),
                 summary_csv: q.filters_only().link("/dashboard/summary.csv", &[]),
                 total: d.summary.total,
                 tables,

@@ -246,6 +246,10 @@ async fn the_dashboard_shows_the_statistics_apis_figures_for_the_same_filters() 
         page.body
             .contains("全部时间创建的诉求 · 全部部门 · 全部类别")
     );
+    assert!(
+        page.body
+            .contains("共 6 件诉求，办结率 60.0%，按时办结率 66.7%，平均满意度 3.50（满分 5）。")
+    );
     // Two ratings, a 5 and a 2.
     let rated = table(&page, "satisfaction");
     let counts: Vec<&str> = rated.iter().map(|(_, c)| c[0].1.as_str()).collect();
