@@ -1,9 +1,9 @@
 -- The ceiling for filing (issue 10, target 1): one transaction per filing doing only the writes
 -- a filing cannot avoid, on the tables and indexes the server writes:
 --   1. pick the least-loaded active official of the ticket's department and lock that one row
---      (SKIP LOCKED: concurrent filings into one department take different officials), and
---      bump that official's open-ticket count;
---   2. insert the ticket, with a reference from a sequence (gaps are acceptable);
+--      (SKIP LOCKED: concurrent filings into one department take different officials);
+--   2. insert the ticket, with a reference from a sequence (gaps are acceptable), which bumps
+--      that official's open-ticket count (the schema's trigger);
 --   3. insert its two timeline events (created, assigned);
 --   4. insert its two outbox rows (the filer's and the assignee's mail).
 -- No reads of the filer, category or department (their ids are passed in), no template
@@ -20,17 +20,17 @@
 BEGIN;
 -- If every official of the department is locked by a concurrent filing, wait for the
 -- least-loaded one rather than fail (the second subquery only runs when the first finds none).
-UPDATE bench_official_load SET open_tickets = open_tickets + 1
- WHERE official_id = coalesce(
-         (SELECT official_id FROM bench_official_load
+-- The ticket insert below bumps the official's users.open_tickets through the schema's trigger,
+-- exactly as a filing does.
+SELECT coalesce(
+         (SELECT id FROM users
            WHERE department_id = (string_to_array(CAST(:departments AS TEXT), ','))[CAST(:d AS INTEGER)]
-             AND active
-           ORDER BY open_tickets, official_id LIMIT 1 FOR UPDATE SKIP LOCKED),
-         (SELECT official_id FROM bench_official_load
+             AND role = 'official' AND active
+           ORDER BY open_tickets, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+         (SELECT id FROM users
            WHERE department_id = (string_to_array(CAST(:departments AS TEXT), ','))[CAST(:d AS INTEGER)]
-             AND active
-           ORDER BY open_tickets, official_id LIMIT 1))
-RETURNING official_id \gset a_
+             AND role = 'official' AND active
+           ORDER BY open_tickets, id LIMIT 1 FOR UPDATE)) AS official_id \gset a_
 INSERT INTO tickets (id, reference, title, description, search_text, category_id, department_id,
                      assignee_id, enterprise_id, created_by, priority, status, due_at, created_at,
                      updated_at)
