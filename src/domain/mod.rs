@@ -86,6 +86,9 @@ macro_rules! named_enum {
     };
 }
 
+/// Lets the layers outside `domain` declare their named enums the same way.
+pub(crate) use named_enum;
+
 pub mod attachment;
 pub mod calendar;
 pub mod credit_code;

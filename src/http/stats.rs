@@ -9,7 +9,7 @@ use super::resource;
 use crate::error::{AppResult, Problem};
 use crate::service::AppState;
 use crate::service::stats::{self, BreakdownParam, Rendered, StatsQuery, TrendParam};
-use crate::stats::{Breakdown, Metrics, Trend};
+use crate::stats::{Breakdown, Figures, Trend};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/stats/summary").route(web::get().to(summary)))
@@ -34,7 +34,7 @@ fn respond<T: Serialize>(rendered: Rendered<T>) -> HttpResponse {
 #[utoipa::path(get, path = "/api/v1/stats/summary", tag = "stats", security(("bearer" = [])),
     params(StatsQuery), responses(
     (status = 200, description = "The figures; with format=csv a one-row CSV file",
-        content((Metrics = "application/json"), (String = "text/csv"))),
+        content((Figures = "application/json"), (String = "text/csv"))),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Staff only; officials only their own department", body = Problem),
     (status = 422, description = "Invalid from, to or format", body = Problem)))]

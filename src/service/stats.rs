@@ -12,7 +12,7 @@ use crate::domain::ticket::Role;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::stats::query;
 use crate::stats::{
-    self, Breakdown, BreakdownItem, Filter, GroupBy, Interval, Metrics, Trend, UNASSIGNED,
+    self, Breakdown, BreakdownItem, Figures, Filter, GroupBy, Interval, Trend, UNASSIGNED,
 };
 use crate::store::db::DbConn;
 
@@ -155,13 +155,13 @@ fn render<T>(
     }
 }
 
-fn summary_of(conn: &mut DbConn, filter: &Filter, now: NaiveDateTime) -> AppResult<Metrics> {
+fn summary_of(conn: &mut DbConn, filter: &Filter, now: NaiveDateTime) -> AppResult<Figures> {
     let groups = query::groups(conn, None, filter, now)?;
     let aggregates = groups
         .first()
         .map(|g| g.aggregates.clone())
         .unwrap_or_default();
-    Ok(Metrics::from(&aggregates))
+    Ok(Figures::from(&aggregates))
 }
 
 fn breakdown_of(
@@ -179,7 +179,7 @@ fn breakdown_of(
                 (None, _) => UNASSIGNED.to_owned(),
             },
             key: g.key,
-            metrics: Metrics::from(&g.aggregates),
+            metrics: Figures::from(&g.aggregates),
         })
         .collect();
     stats::sort_items(&mut items);
@@ -221,7 +221,7 @@ fn parse_by(by: Option<&str>, checks: &mut Checks) -> GroupBy {
             );
             GroupBy::Department
         }
-        Some(v) => GroupBy::parse(v).unwrap_or_else(|| {
+        Some(v) => v.parse().unwrap_or_else(|_| {
             checks.fail("by", "must be department, category, official or enterprise");
             GroupBy::Department
         }),
@@ -231,7 +231,7 @@ fn parse_by(by: Option<&str>, checks: &mut Checks) -> GroupBy {
 fn parse_interval(interval: Option<&str>, checks: &mut Checks) -> Interval {
     match interval {
         None => Interval::Day,
-        Some(v) => Interval::parse(v).unwrap_or_else(|| {
+        Some(v) => v.parse().unwrap_or_else(|_| {
             checks.fail("interval", "must be day, week or month");
             Interval::Day
         }),
@@ -242,7 +242,7 @@ pub async fn summary(
     state: &AppState,
     principal: Principal,
     q: StatsQuery,
-) -> AppResult<Rendered<Metrics>> {
+) -> AppResult<Rendered<Figures>> {
     let mut checks = Checks::new();
     let parsed = parse(&q, state.settings.time_zone(), &mut checks);
     let now = state.clock.now();
@@ -312,7 +312,7 @@ pub async fn trend(
 pub struct Dashboard {
     /// The department the figures are pinned to: the filter's, or an official's own.
     pub department_id: Option<String>,
-    pub summary: Metrics,
+    pub summary: Figures,
     pub trend: Trend,
     /// Department, category, official and enterprise, in that order.
     pub breakdowns: Vec<(GroupBy, Breakdown)>,

@@ -26,60 +26,26 @@ pub struct Filter {
     pub category_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupBy {
-    Department,
-    Category,
-    Official,
-    Enterprise,
-}
-
-impl GroupBy {
-    pub fn parse(value: &str) -> Option<GroupBy> {
-        match value {
-            "department" => Some(GroupBy::Department),
-            "category" => Some(GroupBy::Category),
-            "official" => Some(GroupBy::Official),
-            "enterprise" => Some(GroupBy::Enterprise),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupBy::Department => "department",
-            GroupBy::Category => "category",
-            GroupBy::Official => "official",
-            GroupBy::Enterprise => "enterprise",
-        }
+crate::domain::named_enum! {
+    /// What a breakdown groups by.
+    pub enum GroupBy {
+        Department => "department",
+        Category => "category",
+        Official => "official",
+        Enterprise => "enterprise",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Interval {
-    Day,
-    Week,
-    Month,
+crate::domain::named_enum! {
+    /// The period of a trend's points.
+    pub enum Interval {
+        Day => "day",
+        Week => "week",
+        Month => "month",
+    }
 }
 
 impl Interval {
-    pub fn parse(value: &str) -> Option<Interval> {
-        match value {
-            "day" => Some(Interval::Day),
-            "week" => Some(Interval::Week),
-            "month" => Some(Interval::Month),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Interval::Day => "day",
-            Interval::Week => "week",
-            Interval::Month => "month",
-        }
-    }
-
     /// The first day of the period holding `day`; weeks start on Monday.
     pub fn start_of(self, day: NaiveDate) -> NaiveDate {
         match self {
@@ -224,8 +190,10 @@ pub struct Distribution {
 }
 
 /// The figures administrators are judged by. Hours round to 2 decimals, rates to 4.
+/// Named `Metrics` in the OpenAPI document, as clients know it.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct Metrics {
+#[schema(as = Metrics)]
+pub struct Figures {
     pub total: i64,
     pub by_status: ByStatus,
     pub resolved: i64,
@@ -258,8 +226,8 @@ pub struct Metrics {
     pub extension_rate: Option<f64>,
 }
 
-impl From<&Aggregates> for Metrics {
-    fn from(a: &Aggregates) -> Metrics {
+impl From<&Aggregates> for Figures {
+    fn from(a: &Aggregates) -> Figures {
         let [
             submitted,
             assigned,
@@ -270,7 +238,7 @@ impl From<&Aggregates> for Metrics {
             awaiting_enterprise,
         ] = a.by_status;
         let [one, two, three, four, five] = a.ratings;
-        Metrics {
+        Figures {
             total: a.total,
             by_status: ByStatus {
                 submitted,
@@ -318,7 +286,7 @@ pub struct BreakdownItem {
     /// Its name, or `unassigned`.
     pub label: String,
     #[serde(flatten)]
-    pub metrics: Metrics,
+    pub metrics: Figures,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -432,7 +400,7 @@ impl Cell {
     }
 }
 
-fn metric_cells(m: &Metrics) -> Vec<Cell> {
+fn metric_cells(m: &Figures) -> Vec<Cell> {
     let n = |v: i64| Cell::Number(v.to_string());
     let f = |v: Option<f64>| Cell::Number(v.map(|v| v.to_string()).unwrap_or_default());
     let s = &m.by_status;
@@ -486,7 +454,7 @@ fn write_csv(header: Vec<&str>, rows: Vec<Vec<Cell>>) -> AppResult<Vec<u8>> {
 }
 
 /// An empty cell stands for `null`.
-pub fn summary_csv(m: &Metrics) -> AppResult<Vec<u8>> {
+pub fn summary_csv(m: &Figures) -> AppResult<Vec<u8>> {
     write_csv(METRIC_COLUMNS.to_vec(), vec![metric_cells(m)])
 }
 
@@ -552,7 +520,7 @@ mod tests {
 
     #[test]
     fn empty_sets_give_null_rates() {
-        let m = Metrics::from(&Aggregates::default());
+        let m = Figures::from(&Aggregates::default());
         assert_eq!(m.total, 0);
         assert_eq!(m.resolution_rate, None);
         assert_eq!(m.on_time_rate, None);
@@ -563,7 +531,7 @@ mod tests {
             by_status: [0, 0, 0, 0, 0, 2, 0],
             ..Aggregates::default()
         };
-        assert_eq!(Metrics::from(&all_cancelled).resolution_rate, None);
+        assert_eq!(Figures::from(&all_cancelled).resolution_rate, None);
     }
 
     #[test]
@@ -577,7 +545,7 @@ mod tests {
             first_response_hours: Some(7.0 / 6.0),
             ..Aggregates::default()
         };
-        let m = Metrics::from(&a);
+        let m = Figures::from(&a);
         assert_eq!(m.resolution_rate, Some(0.625));
         assert_eq!(m.on_time_rate, Some(0.6667));
         assert_eq!(m.avg_first_response_hours, Some(1.17));
@@ -619,7 +587,7 @@ mod tests {
 
     #[test]
     fn csv_has_bom_header_and_empty_cells_for_null() {
-        let bytes = summary_csv(&Metrics::from(&Aggregates::default())).unwrap();
+        let bytes = summary_csv(&Figures::from(&Aggregates::default())).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         let mut lines = text.lines();
@@ -650,7 +618,7 @@ mod tests {
         let item = |key: Option<&str>, label: &str, total| BreakdownItem {
             key: key.map(str::to_owned),
             label: label.to_owned(),
-            metrics: Metrics::from(&Aggregates {
+            metrics: Figures::from(&Aggregates {
                 total,
                 ..Aggregates::default()
             }),

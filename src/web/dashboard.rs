@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::console::{self, DepartmentGroup};
 use crate::service::stats::{self as svc, Dashboard, Rendered, StatsQuery};
-use crate::stats::{Breakdown, GroupBy, Interval, Metrics, Trend, UNASSIGNED};
+use crate::stats::{Breakdown, Figures, GroupBy, Interval, Trend, UNASSIGNED};
 
 /// The dashboard's query string: the API's filters, the trend's interval and one sort per
 /// table, so every view is a link that can be shared. `from` and `to` given but empty mean no
@@ -181,7 +181,7 @@ const FIGURES: [(&str, Kind); 12] = [
     ("overdue_open", Kind::Count),
 ];
 
-fn metric(m: &Metrics, key: &str) -> Option<f64> {
+fn metric(m: &Figures, key: &str) -> Option<f64> {
     let n = |v: i64| Some(v as f64);
     match key {
         "total" => n(m.total),
@@ -542,7 +542,7 @@ fn trend_table(ctx: &Ctx, q: &DashboardQuery, interval: Interval, t: &Trend) -> 
     )
 }
 
-fn satisfaction_table(ctx: &Ctx, q: &DashboardQuery, m: &Metrics) -> Table {
+fn satisfaction_table(ctx: &Ctx, q: &DashboardQuery, m: &Figures) -> Table {
     let d = &m.satisfaction_distribution;
     let counts = [d.one, d.two, d.three, d.four, d.five];
     let rows: Vec<Row> = counts
@@ -596,7 +596,7 @@ fn satisfaction_table(ctx: &Ctx, q: &DashboardQuery, m: &Metrics) -> Table {
     t
 }
 
-fn figures(ctx: &Ctx, m: &Metrics) -> Vec<Figure> {
+fn figures(ctx: &Ctx, m: &Figures) -> Vec<Figure> {
     FIGURES
         .iter()
         .map(|(key, kind)| Figure {
@@ -612,7 +612,7 @@ fn figures(ctx: &Ctx, m: &Metrics) -> Vec<Figure> {
         .collect()
 }
 
-fn headline(ctx: &Ctx, m: &Metrics) -> String {
+fn headline(ctx: &Ctx, m: &Figures) -> String {
     let text = |v: Option<f64>, kind| cell(ctx, v, kind).text;
     ctx.tf("dash.headline", &m.total)
         .replace("{resolution}", &text(m.resolution_rate, Kind::Rate))
@@ -702,7 +702,7 @@ pub async fn show(
             if !is_admin {
                 groups.retain(|g| d.department_id.as_ref() == Some(&g.id));
             }
-            let interval = Interval::parse(&interval).unwrap_or(Interval::Month);
+            let interval = interval.parse().unwrap_or(Interval::Month);
             let mut tables = vec![
                 trend_table(&v.ctx, &q, interval, &d.trend),
                 satisfaction_table(&v.ctx, &q, &d.summary),
