@@ -135,6 +135,7 @@ fn token_invalid() -> AppError {
     )
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> AppResult<()> {
     let hash = sha256_hex(req.token.trim());
     let now = state.clock.now();
@@ -149,6 +150,7 @@ pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> AppResul
 }
 
 /// A fresh link for the caller (202 whatever happens: already verified, or throttled).
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn resend_verification(state: &AppState, principal: Principal) -> AppResult<()> {
     let mail = AccountMail::of(state);
     let now = state.clock.now();
@@ -185,6 +187,7 @@ fn require_owner(actor: &Actor) -> AppResult<&str> {
     Ok(enterprise)
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn members(state: &AppState, principal: Principal) -> AppResult<Page<UserView>> {
     state
         .db
@@ -218,6 +221,7 @@ pub struct Invited {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn invite(
     state: &AppState,
     principal: Principal,
@@ -291,6 +295,7 @@ pub async fn invite(
         .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn invitations(
     state: &AppState,
     principal: Principal,
@@ -312,6 +317,7 @@ pub async fn invitations(
         .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, invitation_id = %id))]
 pub async fn revoke_invitation(
     state: &AppState,
     principal: Principal,
@@ -346,6 +352,7 @@ pub struct Accepted {
 }
 
 /// The invitation a token names, if it still works (the console shows whose it is).
+#[tracing::instrument(skip_all)]
 pub async fn invitation_for(state: &AppState, token: &str) -> AppResult<Option<(String, String)>> {
     let hash = sha256_hex(token.trim());
     let now = state.clock.now();
@@ -365,6 +372,7 @@ pub async fn invitation_for(state: &AppState, token: &str) -> AppResult<Option<(
 
 /// Creates the invited colleague as a member with a verified email: the invitation's link
 /// reached the mailbox, which is what verification proves.
+#[tracing::instrument(skip_all)]
 pub async fn accept_invitation(state: &AppState, req: AcceptInvitation) -> AppResult<Accepted> {
     let hash = sha256_hex(req.token.trim());
     let now = state.clock.now();
@@ -420,6 +428,7 @@ pub struct MemberPatch {
     pub active: Option<bool>,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, member_id = %user_id))]
 pub async fn update_member(
     state: &AppState,
     principal: Principal,

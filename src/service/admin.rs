@@ -100,6 +100,7 @@ pub struct DepartmentPatch {
     pub active: Option<bool>,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn create_department(
     state: &AppState,
     principal: Principal,
@@ -122,6 +123,7 @@ pub async fn create_department(
     .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn list_departments(
     state: &AppState,
     principal: Principal,
@@ -143,6 +145,7 @@ pub async fn list_departments(
 }
 
 /// One department (admins: the console's edit form).
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, department_id = %id))]
 pub async fn get_department(
     state: &AppState,
     principal: Principal,
@@ -156,6 +159,7 @@ pub async fn get_department(
     .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, department_id = %id))]
 pub async fn update_department(
     state: &AppState,
     principal: Principal,
@@ -254,6 +258,7 @@ fn require_active_department(conn: &mut DbConn, id: &str) -> AppResult<()> {
     }
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn create_category(
     state: &AppState,
     principal: Principal,
@@ -293,6 +298,7 @@ pub struct CategoryQuery {
 }
 
 /// Public: the web client fills its filing form from this before anyone signs in.
+#[tracing::instrument(skip_all)]
 pub async fn list_categories(
     state: &AppState,
     principal: Option<Principal>,
@@ -327,6 +333,7 @@ pub async fn list_categories(
 }
 
 /// One category, active or not (admins: the console's edit form).
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, category_id = %id))]
 pub async fn get_category(
     state: &AppState,
     principal: Principal,
@@ -340,6 +347,7 @@ pub async fn get_category(
     .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, category_id = %id))]
 pub async fn update_category(
     state: &AppState,
     principal: Principal,
@@ -395,6 +403,7 @@ pub struct NewStaff {
     pub password: String,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn create_user(
     state: &AppState,
     principal: Principal,
@@ -424,6 +433,7 @@ pub struct UserQuery {
     pub q: Option<String>,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn list_users(
     state: &AppState,
     principal: Principal,
@@ -452,6 +462,7 @@ pub async fn list_users(
     .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, target_user_id = %id))]
 pub async fn get_user(state: &AppState, principal: Principal, id: String) -> AppResult<UserView> {
     as_role(state, principal, ADMIN, false, move |conn, _| {
         Ok(users::find(conn, &id)?
@@ -472,6 +483,7 @@ pub struct UserPatch {
     pub active: Option<bool>,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, target_user_id = %id))]
 pub async fn update_user(
     state: &AppState,
     principal: Principal,
@@ -548,6 +560,7 @@ pub struct EnterpriseQuery {
     pub status: Option<EnterpriseStatus>,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn list_enterprises(
     state: &AppState,
     principal: Principal,
@@ -568,6 +581,7 @@ pub async fn list_enterprises(
     .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, enterprise_id = %id))]
 pub async fn get_enterprise(
     state: &AppState,
     principal: Principal,
@@ -592,6 +606,7 @@ pub struct EnterprisePatch {
     pub reason: Option<String>,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, enterprise_id = %id))]
 pub async fn update_enterprise(
     state: &AppState,
     principal: Principal,
@@ -664,6 +679,7 @@ pub async fn update_enterprise(
 }
 
 /// The enterprise's review history, oldest first (admins).
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, enterprise_id = %id))]
 pub async fn enterprise_events(
     state: &AppState,
     principal: Principal,
@@ -699,6 +715,7 @@ pub struct OutboxQuery {
 }
 
 /// Newest first.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn list_outbox(
     state: &AppState,
     principal: Principal,
@@ -726,6 +743,7 @@ pub async fn list_outbox(
     .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, mail_id = %id))]
 pub async fn retry_outbox(
     state: &AppState,
     principal: Principal,

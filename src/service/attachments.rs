@@ -110,6 +110,7 @@ pub struct Upload<'a> {
 }
 
 /// Checks that the caller may add files to the ticket before any byte is stored.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %ticket_id))]
 pub async fn begin(
     state: &AppState,
     principal: Principal,
@@ -352,6 +353,7 @@ impl Upload<'_> {
     }
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %ticket_id))]
 pub async fn list(
     state: &AppState,
     principal: Principal,
@@ -371,6 +373,7 @@ pub async fn list(
         .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, attachment_id = %id))]
 pub async fn get(state: &AppState, principal: Principal, id: String) -> AppResult<AttachmentView> {
     state
         .db
@@ -382,6 +385,7 @@ pub async fn get(state: &AppState, principal: Principal, id: String) -> AppResul
 }
 
 /// The stored bytes of an attachment the caller was allowed to see (`get` first).
+#[tracing::instrument(skip_all, fields(attachment_id = %attachment.id))]
 pub async fn content(
     state: &AppState,
     attachment: &AttachmentView,
@@ -397,6 +401,7 @@ pub async fn content(
 
 /// Admins remove an attachment: the row goes, the timeline keeps an `attachment_removed`
 /// event, and the bytes go with the next sweep once no other row references them.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, attachment_id = %id))]
 pub async fn delete(state: &AppState, principal: Principal, id: String) -> AppResult<()> {
     let now = state.clock.now();
     state
@@ -425,6 +430,7 @@ pub async fn delete(state: &AppState, principal: Principal, id: String) -> AppRe
 
 /// Removes stored objects that no row references and that are older than
 /// `attachments.orphan_grace_minutes` (younger ones may belong to an upload about to commit).
+#[tracing::instrument(skip_all)]
 pub async fn sweep_orphans(state: &AppState) -> AppResult<usize> {
     let grace = Duration::minutes(state.settings.attachments.orphan_grace_minutes);
     let cutoff = state.clock.now_utc() - grace;

@@ -189,6 +189,7 @@ fn locale(state: &AppState, checks: &mut Checks, field: &str, wanted: Option<&st
 }
 
 /// `ip` is the client address, whose registrations per hour are limited.
+#[tracing::instrument(skip_all, fields(ip = %ip))]
 pub async fn register(
     state: &AppState,
     req: RegisterRequest,
@@ -355,6 +356,7 @@ fn login_throttles(state: &AppState, email: &str, ip: &str) -> [(String, Policy)
 /// attempt (refusing it while locked out), look up the account, verify on the blocking pool,
 /// then record the outcome. Counting before verifying means parallel guesses queue on the
 /// throttle row and only the allowed number ever reach the password check.
+#[tracing::instrument(skip_all, fields(ip = %ip))]
 pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult<TokenResponse> {
     let refresh = random_token();
     let refresh_hash = sha256_hex(&refresh);
@@ -371,6 +373,7 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: String) -> AppResult
 
 /// Checks credentials under the login throttle; on success `start` opens the session (API
 /// tokens or a console sign-in) in the transaction that clears the failures.
+#[tracing::instrument(skip_all, fields(ip = %ip))]
 pub async fn authenticate<T: Send + 'static>(
     state: &AppState,
     req: LoginRequest,
@@ -488,6 +491,7 @@ enum RefreshOutcome {
 
 /// Rotates a refresh token. A token presented twice means it was stolen (or raced): the whole
 /// family dies, so whoever holds the newer token is signed out too and must log in again.
+#[tracing::instrument(skip_all)]
 pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenResponse> {
     let hash = sha256_hex(req.refresh_token.trim());
     let now = state.clock.now();
@@ -551,6 +555,7 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenRe
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn logout(state: &AppState, req: RefreshRequest) -> AppResult<()> {
     let hash = sha256_hex(req.refresh_token.trim());
     let now = state.clock.now();
@@ -575,6 +580,7 @@ pub struct PasswordResetRequest {
 /// render the mail and run one transaction that spends the quotas, looks the address up and
 /// (for a known, active, unthrottled address) stores the token and queues the mail. Quotas:
 /// `limits.mail_per_address_per_hour` per email address, ten times that per client address.
+#[tracing::instrument(skip_all, fields(ip = %ip))]
 pub async fn request_password_reset(
     state: &AppState,
     req: PasswordResetRequest,
@@ -636,6 +642,7 @@ pub struct PasswordResetConfirm {
     pub new_password: String,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn confirm_password_reset(state: &AppState, req: PasswordResetConfirm) -> AppResult<()> {
     let hash = sha256_hex(req.token.trim());
     let now = state.clock.now();
@@ -702,6 +709,7 @@ pub struct MeView {
     pub department: Option<DepartmentView>,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn me(state: &AppState, principal: Principal) -> AppResult<MeView> {
     state
         .db
@@ -739,6 +747,7 @@ pub struct ChangePasswordRequest {
 
 /// Counted like a login (before verifying, so parallel guesses queue on the counter): a wrong
 /// current password costs a try, and too many lock the form with 429 for a while.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn change_password(
     state: &AppState,
     principal: Principal,
@@ -798,6 +807,7 @@ pub async fn change_password(
 }
 
 /// Validates and creates a staff user (also used by `qifu create-admin`).
+#[tracing::instrument(skip_all)]
 pub async fn create_staff(
     state: &AppState,
     email: &str,

@@ -80,6 +80,7 @@ fn view(year: i32, rows: Vec<store::CalendarDayRow>) -> CalendarView {
     }
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn get(
     state: &AppState,
     principal: Principal,
@@ -142,6 +143,7 @@ fn check_days(year: i32, days: &[CalendarDay]) -> AppResult<Vec<(NaiveDate, DayK
     Ok(out)
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, year = %year))]
 pub async fn replace(
     state: &AppState,
     principal: Principal,
@@ -171,6 +173,7 @@ pub enum DayChange {
 /// Changes one day of a year: read, checked and written in one transaction, so two admins
 /// editing the same year cannot undo each other's day. An added day is checked as the last
 /// of the year (`days[N]`), so its errors name it alone.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, year = %year))]
 pub async fn change_day(
     state: &AppState,
     principal: Principal,

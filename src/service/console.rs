@@ -22,6 +22,7 @@ pub struct ConsoleSession {
 }
 
 /// Signs in under the API's throttle; returns the cookie value (only its hash is stored).
+#[tracing::instrument(skip_all, fields(ip = %ip))]
 pub async fn sign_in(
     state: &AppState,
     req: LoginRequest,
@@ -57,6 +58,7 @@ pub async fn sign_in(
 
 /// The live session behind a cookie, or None (unknown, signed out, revoked, idle or too old).
 /// The idle clock is moved at most once a minute, so reading pages rarely writes.
+#[tracing::instrument(skip_all)]
 pub async fn resolve(state: &AppState, token: &str) -> AppResult<Option<ConsoleSession>> {
     let hash = sha256_hex(token);
     let now = state.clock.now();
@@ -94,6 +96,7 @@ pub async fn resolve(state: &AppState, token: &str) -> AppResult<Option<ConsoleS
     }))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn sign_out(state: &AppState, session_id: String) -> AppResult<()> {
     let now = state.clock.now();
     state
@@ -121,6 +124,7 @@ pub struct DepartmentGroup {
 
 /// Every active category under its department's name, departments in creation order: what
 /// the filing form offers and what a ticket's page names.
+#[tracing::instrument(skip_all)]
 pub async fn catalogue(state: &AppState) -> AppResult<Vec<DepartmentGroup>> {
     state
         .db
@@ -167,6 +171,7 @@ pub async fn catalogue(state: &AppState) -> AppResult<Vec<DepartmentGroup>> {
 }
 
 /// One's own name and language (the language of the console and of one's mail).
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn update_profile(
     state: &AppState,
     principal: Principal,

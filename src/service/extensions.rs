@@ -103,6 +103,7 @@ fn event(
     )
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %ticket_id))]
 pub async fn request(
     state: &AppState,
     principal: Principal,
@@ -180,6 +181,7 @@ pub async fn request(
         .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %ticket_id))]
 pub async fn list(
     state: &AppState,
     principal: Principal,
@@ -205,6 +207,7 @@ pub async fn list(
         .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %ticket_id, extension_id = %extension_id))]
 pub async fn decide(
     state: &AppState,
     principal: Principal,

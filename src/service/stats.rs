@@ -238,6 +238,7 @@ fn parse_interval(interval: Option<&str>, checks: &mut Checks) -> Interval {
     }
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn summary(
     state: &AppState,
     principal: Principal,
@@ -259,6 +260,7 @@ pub async fn summary(
     render(metrics, &parsed, "summary", stats::summary_csv)
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn breakdown(
     state: &AppState,
     principal: Principal,
@@ -283,6 +285,7 @@ pub async fn breakdown(
     render(breakdown, &parsed, &what, stats::breakdown_csv)
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn trend(
     state: &AppState,
     principal: Principal,
@@ -320,6 +323,7 @@ pub struct Dashboard {
 
 /// The summary, the trend and every breakdown for one set of filters, in one unit of work,
 /// under the same authorization as the API's reports.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn dashboard(
     state: &AppState,
     principal: Principal,
