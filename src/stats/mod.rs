@@ -149,6 +149,8 @@ pub struct Aggregates {
     /// Tickets with `resolved_at` set, and those of them resolved by `due_at`.
     pub timed: i64,
     pub on_time: i64,
+    /// Tickets accepted by an official and not cancelled.
+    pub responded: i64,
     pub first_response_hours: Option<f64>,
     pub resolution_hours: Option<f64>,
     pub median_hours: Option<f64>,
@@ -204,6 +206,8 @@ pub struct Figures {
     /// Among tickets with a resolution time, the share resolved at or before their final
     /// `due_at` (after pauses and approved extensions).
     pub on_time_rate: Option<f64>,
+    /// Tickets an official accepted (responded to) / (total − cancelled).
+    pub response_rate: Option<f64>,
     /// Mean of `accepted_at − created_at`.
     pub avg_first_response_hours: Option<f64>,
     /// Mean of `resolved_at − created_at` (the last resolution: a reopen clears it).
@@ -213,6 +217,8 @@ pub struct Figures {
     /// Tickets the enterprise rated; auto-closed tickets are unrated.
     pub rated: i64,
     pub satisfaction_avg: Option<f64>,
+    /// Ratings of 4 or 5 (satisfied, very satisfied) / rated.
+    pub satisfaction_rate: Option<f64>,
     pub satisfaction_distribution: Distribution,
     /// Tickets reopened at least once / tickets ever resolved.
     pub reopen_rate: Option<f64>,
@@ -254,12 +260,14 @@ impl From<&Aggregates> for Figures {
             cancelled,
             resolution_rate: ratio(resolved + closed, a.total - cancelled),
             on_time_rate: ratio(a.on_time, a.timed),
+            response_rate: ratio(a.responded, a.total - cancelled),
             avg_first_response_hours: hours(a.first_response_hours),
             avg_resolution_hours: hours(a.resolution_hours),
             median_resolution_hours: hours(a.median_hours),
             p90_resolution_hours: hours(a.p90_hours),
             rated: a.rated,
             satisfaction_avg: hours(a.satisfaction),
+            satisfaction_rate: ratio(four + five, a.rated),
             satisfaction_distribution: Distribution {
                 one,
                 two,
@@ -342,7 +350,7 @@ pub fn fill_trend(starts: &[NaiveDate], counts: &BTreeMap<(usize, usize), i64>) 
     }
 }
 
-const METRIC_COLUMNS: [&str; 29] = [
+const METRIC_COLUMNS: [&str; 31] = [
     "total",
     "status_submitted",
     "status_assigned",
@@ -372,6 +380,8 @@ const METRIC_COLUMNS: [&str; 29] = [
     "status_awaiting_enterprise",
     "extended",
     "extension_rate",
+    "response_rate",
+    "satisfaction_rate",
 ];
 
 /// A CSV cell: numbers are written as they are, text is made safe for spreadsheets.
@@ -435,6 +445,8 @@ fn metric_cells(m: &Figures) -> Vec<Cell> {
         n(s.awaiting_enterprise),
         n(m.extended),
         f(m.extension_rate),
+        f(m.response_rate),
+        f(m.satisfaction_rate),
     ]
 }
 
@@ -542,10 +554,16 @@ mod tests {
             timed: 3,
             extended: 3,
             on_time: 2,
+            responded: 6,
             first_response_hours: Some(7.0 / 6.0),
+            rated: 3,
+            ratings: [1, 0, 0, 1, 1],
             ..Aggregates::default()
         };
         let m = Figures::from(&a);
+        // Responded over the uncancelled; ratings of 4 and 5 over the rated.
+        assert_eq!(m.response_rate, Some(0.75));
+        assert_eq!(m.satisfaction_rate, Some(0.6667));
         assert_eq!(m.resolution_rate, Some(0.625));
         assert_eq!(m.on_time_rate, Some(0.6667));
         assert_eq!(m.avg_first_response_hours, Some(1.17));

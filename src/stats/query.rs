@@ -79,6 +79,8 @@ struct AggregateRow {
     timed: i64,
     #[diesel(sql_type = BigInt)]
     on_time: i64,
+    #[diesel(sql_type = BigInt)]
+    responded: i64,
     #[diesel(sql_type = Nullable<Double>)]
     first_response_hours: Option<f64>,
     #[diesel(sql_type = Nullable<Double>)]
@@ -124,6 +126,7 @@ impl AggregateRow {
             ],
             timed: self.timed,
             on_time: self.on_time,
+            responded: self.responded,
             first_response_hours: self.first_response_hours,
             resolution_hours: self.resolution_hours,
             median_hours: self.median_hours,
@@ -190,13 +193,14 @@ fn aggregate_rows(
     );
     let _ = write!(
         sql.text,
-        ", {timed} AS timed, {on_time} AS on_time, \
+        ", {timed} AS timed, {on_time} AS on_time, {responded} AS responded, \
          AVG({first}) AS first_response_hours, AVG({resolution}) AS resolution_hours, \
          {median} AS median_hours, {p90} AS p90_hours, \
          {rated} AS rated, \
          AVG(CASE WHEN NOT t.auto_closed THEN CAST(t.rating AS DOUBLE PRECISION) END) AS satisfaction",
         timed = count("t.resolved_at IS NOT NULL"),
         on_time = count("t.resolved_at <= t.due_at"),
+        responded = count("t.accepted_at IS NOT NULL AND t.status <> 'cancelled'"),
         first = d.hours("t.accepted_at", "t.created_at"),
         median = percentile("0.5"),
         p90 = percentile("0.9"),

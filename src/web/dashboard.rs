@@ -151,13 +151,15 @@ enum Kind {
 }
 
 /// The columns of a breakdown table, as named in the API's JSON.
-const COLUMNS: [(&str, Kind); 11] = [
+const COLUMNS: [(&str, Kind); 13] = [
     ("total", Kind::Count),
+    ("response_rate", Kind::Rate),
     ("resolution_rate", Kind::Rate),
     ("on_time_rate", Kind::Rate),
     ("avg_first_response_hours", Kind::Hours),
     ("median_resolution_hours", Kind::Hours),
     ("p90_resolution_hours", Kind::Hours),
+    ("satisfaction_rate", Kind::Rate),
     ("satisfaction_avg", Kind::Score),
     ("reopen_rate", Kind::Rate),
     ("extension_rate", Kind::Rate),
@@ -166,10 +168,12 @@ const COLUMNS: [(&str, Kind); 11] = [
 ];
 
 /// The cards, in reading order.
-const FIGURES: [(&str, Kind); 12] = [
+const FIGURES: [(&str, Kind); 14] = [
     ("total", Kind::Count),
+    ("response_rate", Kind::Rate),
     ("resolution_rate", Kind::Rate),
     ("on_time_rate", Kind::Rate),
+    ("satisfaction_rate", Kind::Rate),
     ("avg_first_response_hours", Kind::Hours),
     ("avg_resolution_hours", Kind::Hours),
     ("median_resolution_hours", Kind::Hours),
@@ -185,8 +189,10 @@ fn metric(m: &Figures, key: &str) -> Option<f64> {
     let n = |v: i64| Some(v as f64);
     match key {
         "total" => n(m.total),
+        "response_rate" => m.response_rate,
         "resolution_rate" => m.resolution_rate,
         "on_time_rate" => m.on_time_rate,
+        "satisfaction_rate" => m.satisfaction_rate,
         "avg_first_response_hours" => m.avg_first_response_hours,
         "avg_resolution_hours" => m.avg_resolution_hours,
         "median_resolution_hours" => m.median_resolution_hours,
@@ -615,7 +621,9 @@ fn figures(ctx: &Ctx, m: &Figures) -> Vec<Figure> {
 fn headline(ctx: &Ctx, m: &Figures) -> String {
     let text = |v: Option<f64>, kind| cell(ctx, v, kind).text;
     ctx.tf("dash.headline", &m.total)
+        .replace("{response}", &text(m.response_rate, Kind::Rate))
         .replace("{resolution}", &text(m.resolution_rate, Kind::Rate))
+        .replace("{satisfied}", &text(m.satisfaction_rate, Kind::Rate))
         .replace("{on_time}", &text(m.on_time_rate, Kind::Rate))
         .replace("{satisfaction}", &text(m.satisfaction_avg, Kind::Score))
 }

@@ -34,7 +34,7 @@ fn same_figures(page: &Value, api: &Value) {
             v => assert_eq!(value.parse::<f64>().ok(), v.as_f64(), "{name}"),
         }
     }
-    assert_eq!(page.as_object().unwrap().len(), 12);
+    assert_eq!(page.as_object().unwrap().len(), 14);
 }
 
 /// With QIFU_SCREENSHOTS=DIR, the whole page (not just the window) at 1280 and 375 px.
@@ -125,7 +125,7 @@ async fn the_dashboard_in_a_browser() {
         .unwrap();
     tab.click(".dash-filters button[type=submit]").await;
     assert_eq!(tab.text("#trend-h").await, "趋势（按周）");
-    tab.click("#by-enterprise thead th:nth-child(3) a").await;
+    tab.click("#by-enterprise thead th:nth-child(4) a").await;
     let url = c.current_url().await.unwrap();
     assert!(
         url.query()
@@ -134,7 +134,7 @@ async fn the_dashboard_in_a_browser() {
     );
     assert!(url.query().unwrap().contains("interval=week"));
     assert_eq!(
-        tab.js("return document.querySelector('#by-enterprise thead th:nth-child(3)').getAttribute('aria-sort')")
+        tab.js("return document.querySelector('#by-enterprise thead th:nth-child(4)').getAttribute('aria-sort')")
             .await,
         "descending"
     );

@@ -147,7 +147,7 @@ fn same(page: &str, api: &Value, what: &str) {
 
 fn check_figures(page: &Page, summary: &Value) {
     let figs = figures(page);
-    assert_eq!(figs.len(), 12, "{figs:?}");
+    assert_eq!(figs.len(), 14, "{figs:?}");
     for (name, value) in &figs {
         same(value, &summary[name], name);
     }
@@ -163,7 +163,7 @@ fn check_breakdown(page: &Page, id: &str, api: &Value) {
         } else {
             assert_eq!(label, item["label"].as_str().unwrap());
         }
-        assert_eq!(cells.len(), 11);
+        assert_eq!(cells.len(), 13);
         for (name, value) in cells {
             same(value, &item[name], &format!("{id} {label} {name}"));
         }
@@ -246,10 +246,13 @@ async fn the_dashboard_shows_the_statistics_apis_figures_for_the_same_filters() 
         page.body
             .contains("全部时间创建的诉求 · 全部部门 · 全部类别")
     );
-    assert!(
-        page.body
-            .contains("共 6 件诉求，办结率 60.0%，按时办结率 66.7%，平均满意度 3.50（满分 5）。")
+    let pct = |v: &Value| format!("{:.1}%", v.as_f64().unwrap() * 100.0);
+    let headline = format!(
+        "共 6 件诉求，响应率 {}，办结率 60.0%，按时办结率 66.7%，满意率 {}，平均满意度 3.50（满分 5）。",
+        pct(&summary["response_rate"]),
+        pct(&summary["satisfaction_rate"])
     );
+    assert!(page.body.contains(&headline), "{headline}");
     // Two ratings, a 5 and a 2.
     let rated = table(&page, "satisfaction");
     let counts: Vec<&str> = rated.iter().map(|(_, c)| c[0].1.as_str()).collect();

@@ -179,7 +179,8 @@ fn empty_metrics() -> Value {
         "median_resolution_hours": null, "p90_resolution_hours": null,
         "rated": 0, "satisfaction_avg": null, "satisfaction_distribution": distribution([0; 5]),
         "reopen_rate": null, "overdue_open": 0, "site_visits": 0,
-        "extended": 0, "extension_rate": null
+        "extended": 0, "extension_rate": null,
+        "response_rate": null, "satisfaction_rate": null
     })
 }
 
@@ -211,7 +212,9 @@ async fn figures_match_a_hand_built_history() {
             "overdue_open": 1,                 // t6
             "site_visits": 2,
             "extended": 1,                     // t4
-            "extension_rate": 0.1111
+            "extension_rate": 0.1111,
+            "response_rate": 0.75,             // t1, t2, t3, t4, t7, t8 of 9 − 1
+            "satisfaction_rate": 0.5           // t1's 5 of t1's 5 and t2's 2
         })
     );
 
@@ -274,7 +277,9 @@ async fn figures_match_a_hand_built_history() {
             "overdue_open": 1,
             "site_visits": 1,
             "extended": 0,
-            "extension_rate": 0.0
+            "extension_rate": 0.0,
+            "response_rate": 0.75,             // t1, t2, t7 of 5 − 1
+            "satisfaction_rate": 0.5
         })
     );
     assert_eq!(
@@ -298,7 +303,9 @@ async fn figures_match_a_hand_built_history() {
             "overdue_open": 0,
             "site_visits": 1,
             "extended": 1,
-            "extension_rate": 0.3333
+            "extension_rate": 0.3333,
+            "response_rate": 1.0,
+            "satisfaction_rate": null
         })
     );
     let mut d3 = empty_metrics();
@@ -308,6 +315,7 @@ async fn figures_match_a_hand_built_history() {
     d3["by_status"]["submitted"] = json!(1);
     d3["resolution_rate"] = json!(0.0);
     d3["extension_rate"] = json!(0.0);
+    d3["response_rate"] = json!(0.0);
     assert_eq!(items[2], d3);
 
     // By official: t9 has none, and is grouped as unassigned.
@@ -430,8 +438,9 @@ async fn figures_match_a_hand_built_history() {
              median_resolution_hours,p90_resolution_hours,rated,satisfaction_avg,\
              satisfaction_1,satisfaction_2,satisfaction_3,satisfaction_4,satisfaction_5,\
              reopen_rate,overdue_open,site_visits,status_awaiting_enterprise,extended,\
-             extension_rate",
-            "9,1,1,0,1,4,1,1,4,1,0.625,0.8,1.17,45.6,10,123.2,2,3.5,0,1,0,0,1,0.2,1,2,1,1,0.1111",
+             extension_rate,response_rate,satisfaction_rate",
+            "9,1,1,0,1,4,1,1,4,1,0.625,0.8,1.17,45.6,10,123.2,2,3.5,0,1,0,0,1,0.2,1,2,1,1,0.1111,\
+             0.75,0.5",
         ]
     );
     let csv = app
@@ -449,7 +458,7 @@ async fn figures_match_a_hand_built_history() {
     assert_eq!(
         lines[3],
         format!(
-            "{},Archive,1,1,0,0,0,0,0,0,0,0,0,,,,,,0,,0,0,0,0,0,,0,0,0,0,0",
+            "{},Archive,1,1,0,0,0,0,0,0,0,0,0,,,,,,0,,0,0,0,0,0,,0,0,0,0,0,0,",
             f.d3
         )
     );
