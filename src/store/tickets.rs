@@ -220,17 +220,26 @@ pub fn claim_official(conn: &mut DbConn, department_id: &str) -> AppResult<Optio
             #[diesel(sql_type = Text)]
             id: String,
         }
-        let free: Option<Claimed> = diesel::sql_query(format!(
-            "SELECT id FROM users WHERE {officials} \
-               AND open_tickets = (SELECT MIN(open_tickets) FROM users WHERE {officials}) \
-             ORDER BY last_assigned_at NULLS FIRST, created_at, id \
-             LIMIT 1 FOR UPDATE SKIP LOCKED"
-        ))
-        .bind::<Text, _>(department_id)
-        .get_result(conn)
-        .optional()?;
-        if let Some(c) = free {
-            return Ok(Some(c.id));
+        // In a savepoint: a row whose count changed while this waited to lock it fails the
+        // recheck and is not returned, but PostgreSQL keeps it locked; holding it while
+        // waiting for all of them below would lock out of order and deadlock. Rolling back
+        // to the savepoint releases it.
+        let free = conn.transaction(|conn| {
+            diesel::sql_query(format!(
+                "SELECT id FROM users WHERE {officials} \
+                   AND open_tickets = (SELECT MIN(open_tickets) FROM users WHERE {officials}) \
+                 ORDER BY last_assigned_at NULLS FIRST, created_at, id \
+                 LIMIT 1 FOR UPDATE SKIP LOCKED"
+            ))
+            .bind::<Text, _>(department_id)
+            .get_result::<Claimed>(conn)
+            .optional()?
+            .ok_or(diesel::result::Error::RollbackTransaction)
+        });
+        match free {
+            Ok(c) => return Ok(Some(c.id)),
+            Err(diesel::result::Error::RollbackTransaction) => {}
+            Err(e) => return Err(e.into()),
         }
         diesel::sql_query(format!(
             "SELECT id FROM users WHERE {officials} ORDER BY id FOR UPDATE"
