@@ -120,6 +120,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/tickets/{id}/actions/{action}").route(web::post().to(tickets::act)))
         .service(resource("/queue").route(web::get().to(queue::show)))
         .service(resource("/tickets/{id}/records").route(web::post().to(staff::record)))
+        .service(resource("/tickets/{id}/close").route(web::get().to(staff::close_form)))
         .service(
             resource("/tickets/{id}/extensions").route(web::post().to(staff::request_extension)),
         )

@@ -397,6 +397,11 @@ pub(crate) async fn act(
             });
             return Ok(v.ctx.redirect(&format!("/tickets/{id}")));
         }
+        Err(AppError::Invalid { .. }) if action == Action::Close => {
+            v.ctx.has_errors = true;
+            let errors = Errors::one(&v.ctx, field, "field.close_note");
+            return close_page(state, &v, id, errors, form.note).await;
+        }
         Err(AppError::Invalid { .. }) => {
             (Errors::one(&v.ctx, field, &format!("field.{field}")), false)
         }
@@ -609,4 +614,54 @@ pub async fn decide_extension(
     v.ctx.has_errors = true;
     let drafts = Drafts::default().with("decision_note", form.note);
     page(&state, &v, id, None, errors, stale, drafts).await
+}
+
+#[derive(Template)]
+#[template(path = "web/staff_close.html")]
+struct ClosePage<'a> {
+    ctx: &'a Ctx,
+    t: TicketView,
+    errors: Errors,
+    note: String,
+}
+
+async fn close_page(
+    state: &AppState,
+    v: &Visitor,
+    id: String,
+    errors: Errors,
+    note: String,
+) -> Result<HttpResponse, WebError> {
+    let t = svc::get(state, v.principal()?, id)
+        .await
+        .map_err(|e| v.fail(e))?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ClosePage {
+        ctx: &v.ctx,
+        t,
+        errors,
+        note,
+    };
+    v.ctx.render(status, &page)
+}
+
+/// Closing ends the enterprise's chance to reopen: a page naming the ticket holds the button.
+pub async fn close_form(
+    state: web::Data<AppState>,
+    v: Visitor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let id = id.into_inner();
+    let t = svc::get(&state, v.principal()?, id.clone())
+        .await
+        .map_err(|e| v.fail(e))?;
+    let admin = v.ctx.user.as_ref().is_some_and(|u| u.role == Role::Admin);
+    if !admin || !ticket::allowed_from(Action::Close).contains(&t.status) {
+        return Ok(v.ctx.redirect(&format!("/tickets/{id}")));
+    }
+    close_page(&state, &v, id, Errors::default(), String::new()).await
 }

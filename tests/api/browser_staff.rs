@@ -194,6 +194,17 @@ async fn officials_work_tickets_in_a_browser() {
         .await
         .expect(200);
     assert_eq!(t.body["assignee_id"], colleague.user.id());
+    // Closing the resolved one goes through a page that says what it means.
+    tab.go(&format!("/tickets/{first}")).await;
+    tab.click("a[href$='/close']").await;
+    assert!(tab.text("h1").await.contains("关闭诉求"));
+    tab.click("form[action$='/actions/close'] button").await;
+    assert!(tab.text(".error-summary").await.contains("请说明关闭原因"));
+    tab.fill("#f-close_note", "企业电话确认已办结。").await;
+    tab.click("form[action$='/actions/close'] button").await;
+    assert!(tab.text(".summary").await.contains("已办结"));
+    let t = app.get(&ticket_path(&first), admin.t()).await.expect(200);
+    assert_eq!(t.body["status"], "closed");
     tab.go("/queue?view=all&status=any&sort=due").await;
     assert!(tab.text("table.queue").await.contains("户外广告设置审批"));
 
