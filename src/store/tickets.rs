@@ -665,7 +665,17 @@ fn filtered(conn: &mut DbConn, f: &TicketFilter) -> AppResult<tickets::BoxedQuer
             user_id,
         } => query.filter(tickets::assignee_id.eq(user_id.clone())),
     };
-    if !f.statuses.is_empty() {
+    let statuses: Vec<TicketStatus> = f.statuses.iter().filter_map(|s| s.parse().ok()).collect();
+    let all_known = !statuses.is_empty() && statuses.len() == f.statuses.len();
+    if f.only_open() && matches!(conn, DbConn::Sqlite(_)) && all_known {
+        // Said again literally, so the partial indexes on open tickets apply; and `+status`
+        // keeps SQLite from taking the department's whole creation index for a rare status
+        // (awaiting: 69 ms at 100,000 tickets, 1 ms through the open tickets' index).
+        let only = format!("+{}", status_in_sql(&statuses));
+        query = query
+            .filter(open_sql())
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&only));
+    } else if !f.statuses.is_empty() {
         if f.only_open() {
             // Said again literally, so the partial indexes on open tickets apply.
             query = query.filter(open_sql());
