@@ -85,6 +85,7 @@ impl QueueView {
 }
 
 /// One page of a view, with the filters of `GET /tickets` (`pairs`) applied as well.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn page(
     state: &AppState,
     principal: Principal,
@@ -98,6 +99,7 @@ pub async fn page(
 }
 
 /// Each of the caller's views with the number of open tickets in it (filters aside).
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn counts(state: &AppState, principal: Principal) -> AppResult<Vec<(QueueView, i64)>> {
     let now = state.clock.now();
     state
@@ -125,6 +127,7 @@ pub struct Names {
     pub enterprises: HashMap<String, String>,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn names(
     state: &AppState,
     principal: Principal,
@@ -155,6 +158,7 @@ pub struct Assignable {
 }
 
 /// The department's active officials and their load (admins, choosing whom to assign).
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, department_id = %department_id))]
 pub async fn assignable(
     state: &AppState,
     principal: Principal,

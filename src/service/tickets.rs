@@ -181,6 +181,7 @@ struct FilingRules {
 /// Files a ticket. The day's reference number is reserved first (on PostgreSQL in its own
 /// short commit, so concurrent filings do not queue on the day's counter; a failed filing
 /// leaves a gap), then one transaction checks, routes, inserts, records and mails.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn create(
     state: &AppState,
     principal: Principal,
@@ -372,6 +373,7 @@ fn status_event<'a>(
 /// Names and roles of the people on a ticket's timeline and messages, for a caller who may read
 /// it, so a page can say "you", "a colleague" or "the department" without more lookups (and
 /// without naming people the caller could not otherwise learn of).
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %id))]
 pub async fn participants(
     state: &AppState,
     principal: Principal,
@@ -395,6 +397,7 @@ pub async fn participants(
         .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %id))]
 pub async fn get(state: &AppState, principal: Principal, id: String) -> AppResult<TicketView> {
     let now = state.clock.now();
     state
@@ -567,6 +570,7 @@ fn refusal(r: Refusal) -> AppError {
     }
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %id, action = %action.as_str()))]
 pub async fn act(
     state: &AppState,
     principal: Principal,
@@ -725,6 +729,7 @@ pub struct TimelineQuery {
     pub cursor: Option<String>,
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %id))]
 pub async fn events(
     state: &AppState,
     principal: Principal,
@@ -790,6 +795,7 @@ fn comment_view(c: store::CommentRow) -> CommentView {
     }
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %id))]
 pub async fn comment(
     state: &AppState,
     principal: Principal,
@@ -892,6 +898,7 @@ pub async fn comment(
         .await
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %id))]
 pub async fn comments(
     state: &AppState,
     principal: Principal,
@@ -976,6 +983,7 @@ pub fn parse_bound(
         .map_or(local, |t| t.with_timezone(&Utc).naive_utc()))
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn list(
     state: &AppState,
     principal: Principal,

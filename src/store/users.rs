@@ -7,6 +7,7 @@ use super::db::DbConn;
 use super::schema::{enterprises, sessions, tickets, users};
 use super::tickets::TicketRow;
 use crate::domain::enterprise::EnterpriseRole;
+use crate::domain::role::Role;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -298,32 +299,20 @@ pub fn names(conn: &mut DbConn, ids: &[String]) -> AppResult<Vec<(String, String
 }
 
 /// A department's active officials, each with the open tickets assigned to them (the load
-/// routing counts).
+/// routing counts, kept in `users.open_tickets`).
 pub fn officials_with_load(
     conn: &mut DbConn,
     department_id: &str,
 ) -> AppResult<Vec<(String, String, i64)>> {
-    use super::schema::tickets;
-    use crate::domain::ticket::TicketStatus;
-    let open: Vec<&str> = TicketStatus::ASSIGNED_OPEN
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
-    let rows: Vec<(String, String)> = users::table
+    let rows: Vec<(String, String, i32)> = users::table
         .filter(users::department_id.eq(department_id))
-        .filter(users::role.eq("official"))
+        .filter(users::role.eq(Role::Official.as_str()))
         .filter(users::active.eq(true))
         .order((users::created_at, users::id))
-        .select((users::id, users::name))
+        .select((users::id, users::name, users::open_tickets))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(id, name)| {
-            let n = tickets::table
-                .filter(tickets::assignee_id.eq(&id))
-                .filter(tickets::status.eq_any(&open))
-                .count()
-                .get_result(conn)?;
-            Ok((id, name, n))
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, n)| (id, name, i64::from(n)))
+        .collect())
 }
