@@ -128,8 +128,14 @@ impl Ctx {
     }
 
     /// A status as the enterprise reads it.
+    /// The status in the reader's words: the enterprise reads "awaiting your confirmation",
+    /// staff read "awaiting the enterprise's confirmation".
     pub fn status(&self, s: &TicketStatus) -> &str {
-        self.t(status_key(*s))
+        match (self.user.is_some() && !self.is_enterprise(), s) {
+            (true, TicketStatus::Resolved) => self.t("status_staff.resolved"),
+            (true, TicketStatus::AwaitingEnterprise) => self.t("status_staff.awaiting_enterprise"),
+            _ => self.t(status_key(*s)),
+        }
     }
 
     /// The rating's words: "1 非常不满意" … "5 非常满意".

@@ -97,7 +97,7 @@ async fn officials_work_tickets_in_a_browser() {
     tab.fill("#f-info_note", "请补充从业人员健康证明。").await;
     tab.click("form[action$='/actions/request_info'] button")
         .await;
-    assert!(tab.text(".summary").await.contains("待您补充材料"));
+    assert!(tab.text(".summary").await.contains("待企业补充材料"));
     sign_out(&mut tab).await;
     sign_in(&mut tab, "ent@qifu.test").await;
     tab.go(&format!("/tickets/{first}")).await;

@@ -125,6 +125,9 @@ async fn each_role_has_its_views_with_counts_filters_and_pages() {
     let page = v.get("/queue?view=awaiting").await;
     assert_eq!(counts(&page), [23, 23, 0, 0, 1]);
     assert_eq!(titles(&page), ["执照变更 03"]);
+    // Staff read the status as waiting on the enterprise, not as addressed to them.
+    assert!(page.body.contains(">待企业补充材料<"));
+    assert!(!page.body.contains(">待您补充材料<"));
 
     let mut z = Visitor::new(&app);
     z.sign_in("zhao@qifu.test").await;
