@@ -11,10 +11,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError};
-use super::tickets::{ActionForm, Due, Entry, due, name_of, priority_key, status_class};
-use crate::domain::ticket::{
-    self, Action, ActorRelation, CommentKind, ExtensionStatus, Priority, Role, TicketStatus,
-};
+use super::tickets::{ActionForm, Due, Entry, TicketPage, due, name_of};
+use crate::domain::ticket::{self, Action, ActorRelation, CommentKind, ExtensionStatus, Role};
 use crate::error::{AppError, ProblemType};
 use crate::service::AppState;
 use crate::service::admin::{self, DepartmentQuery};
@@ -92,35 +90,17 @@ struct StaffPage<'a> {
     max_attachment_mib: i64,
 }
 
+impl TicketPage for StaffPage<'_> {
+    fn ctx(&self) -> &Ctx {
+        self.ctx
+    }
+
+    fn max_attachment_mib(&self) -> i64 {
+        self.max_attachment_mib
+    }
+}
+
 impl StaffPage<'_> {
-    fn size(&self, bytes: &i64) -> String {
-        super::attachments::human_size(
-            *bytes,
-            self.ctx.t("ticket.size_kb"),
-            self.ctx.t("ticket.size_mb"),
-        )
-    }
-
-    fn attach_hint(&self) -> String {
-        self.ctx.tf("ticket.attach_hint", &self.max_attachment_mib)
-    }
-
-    fn thumbnail(&self, content_type: &str) -> bool {
-        super::attachments::thumbnail(content_type)
-    }
-
-    fn status_class(&self, s: &TicketStatus) -> &'static str {
-        status_class(s)
-    }
-
-    fn priority_key(&self, p: &Priority) -> &'static str {
-        priority_key(p)
-    }
-
-    fn days(&self, key: &str, n: &i32) -> String {
-        self.ctx.tf(key, &i64::from(*n))
-    }
-
     fn open_tickets(&self, n: &i64) -> String {
         self.ctx.tf("staff_ticket.open_tickets", n)
     }

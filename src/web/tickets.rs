@@ -465,17 +465,23 @@ struct ShowPage<'a> {
     max_attachment_mib: i64,
 }
 
-impl ShowPage<'_> {
+/// What a ticket page (the enterprise's and the staff's) shows about sizes, statuses,
+/// priorities and day counts, so both templates call the same `self.…` helpers.
+pub(crate) trait TicketPage {
+    fn ctx(&self) -> &Ctx;
+    fn max_attachment_mib(&self) -> i64;
+
     fn size(&self, bytes: &i64) -> String {
         super::attachments::human_size(
             *bytes,
-            self.ctx.t("ticket.size_kb"),
-            self.ctx.t("ticket.size_mb"),
+            self.ctx().t("ticket.size_kb"),
+            self.ctx().t("ticket.size_mb"),
         )
     }
 
     fn attach_hint(&self) -> String {
-        self.ctx.tf("ticket.attach_hint", &self.max_attachment_mib)
+        self.ctx()
+            .tf("ticket.attach_hint", &self.max_attachment_mib())
     }
 
     fn thumbnail(&self, content_type: &str) -> bool {
@@ -491,7 +497,17 @@ impl ShowPage<'_> {
     }
 
     fn days(&self, key: &str, n: &i32) -> String {
-        self.ctx.tf(key, &i64::from(*n))
+        self.ctx().tf(key, &i64::from(*n))
+    }
+}
+
+impl TicketPage for ShowPage<'_> {
+    fn ctx(&self) -> &Ctx {
+        self.ctx
+    }
+
+    fn max_attachment_mib(&self) -> i64 {
+        self.max_attachment_mib
     }
 }
 
