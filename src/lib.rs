@@ -11,6 +11,7 @@ pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod memory;
 pub mod metrics;
 pub mod service;
 pub mod startup;
