@@ -122,7 +122,8 @@ type HashJob = Box<dyn FnOnce() + Send>;
 /// A few long-lived threads that do all password hashing. argon2 needs 19 MiB per hash; on
 /// the general blocking pool every thread that ever hashed keeps its own malloc arena with
 /// that block in it, so a login storm grew the server by hundreds of MiB. Here memory is
-/// bounded by the thread count, and a storm queues instead of starving other requests.
+/// bounded by the thread count, and a storm queues, at a lower priority
+/// (`os::lower_thread_priority`), instead of starving other requests.
 pub struct HashPool {
     jobs: std::sync::mpsc::Sender<HashJob>,
 }
@@ -136,6 +137,7 @@ impl HashPool {
             let spawned = std::thread::Builder::new()
                 .name(format!("qifu-hash-{n}"))
                 .spawn(move || {
+                    crate::os::lower_thread_priority();
                     loop {
                         // The lock is held only to take the next job, not while hashing.
                         let job = match queue.lock() {
