@@ -9,10 +9,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::ticket::Role;
 use crate::error::{AppError, ProblemType};
+use crate::seed::{self, Plan};
 use crate::service::AppState;
 use crate::service::auth::create_staff;
 use crate::startup::Application;
-use crate::stats::seed::{self, Plan};
 use crate::store::Db;
 
 #[derive(Parser)]
@@ -79,9 +79,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
         } => {
             let plan = if demo {
-                Plan::demo()
+                Plan::demo(settings.tickets.clone())
             } else {
-                Plan::bulk(tickets, enterprises, seed)
+                Plan::bulk(tickets, enterprises, seed, settings.tickets.clone())
             };
             let db = Db::connect(&settings.database)?;
             let now = SystemClock.now();

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod os;
+pub mod seed;
 pub mod service;
 pub mod startup;
 pub mod stats;

@@ -1,12 +1,11 @@
 //! Statistics: what the figures mean (the pure part, here), how the database computes them
-//! (`query`), and a generator of realistic history to measure them on (`seed`).
+//! (`query`). The history to measure them on comes from `crate::seed`.
 //!
 //! Rounding: hours and the satisfaction average to 2 decimals, rates (0..1) to 4 decimals.
 //! An empty denominator gives `null`, never a division error.
 
 pub mod query;
-pub mod seed;
-mod sql;
+pub(crate) mod sql;
 
 use std::collections::BTreeMap;
 

@@ -18,6 +18,7 @@ mod identity;
 mod problems;
 mod queue;
 mod resilience;
+mod seed;
 mod smtp;
 mod stats;
 mod tickets;
