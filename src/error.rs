@@ -5,8 +5,8 @@
 //! human page (`GET /problems/<slug>`). An [`AppError`] is a problem type plus the detail of
 //! this occurrence.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -290,6 +290,9 @@ pub enum AppError {
         kind: ProblemType,
         errors: Vec<FieldError>,
     },
+    /// The path is routed, but not with this method (405); `allow` lists the methods it is.
+    #[error("{detail}")]
+    MethodNotAllowed { allow: Vec<Method>, detail: String },
     #[error("{detail}")]
     RateLimited {
         retry_after_seconds: u64,
@@ -346,6 +349,7 @@ impl AppError {
     pub fn kind(&self) -> ProblemType {
         match self {
             AppError::Problem { kind, .. } | AppError::Invalid { kind, .. } => *kind,
+            AppError::MethodNotAllowed { .. } => ProblemType::MethodNotAllowed,
             AppError::RateLimited { .. } => ProblemType::RateLimited,
             AppError::Internal(_) => ProblemType::Internal,
         }
@@ -402,6 +406,10 @@ impl ResponseError for AppError {
         {
             response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
         }
+        if let AppError::MethodNotAllowed { allow, .. } = self {
+            let allow: Vec<&str> = allow.iter().map(Method::as_str).collect();
+            response.insert_header((header::ALLOW, allow.join(", ")));
+        }
         if self.status_code() == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
@@ -452,6 +460,10 @@ mod tests {
                 detail: "x".into(),
             },
             ProblemType::Internal => AppError::Internal(anyhow::anyhow!("secret detail")),
+            ProblemType::MethodNotAllowed => AppError::MethodNotAllowed {
+                allow: vec![Method::GET, Method::HEAD],
+                detail: "x".into(),
+            },
             k if k.status() == StatusCode::UNPROCESSABLE_ENTITY => AppError::invalid(k, "f", "m"),
             k => AppError::new(k, "x"),
         }
@@ -501,7 +513,7 @@ mod tests {
     }
 
     #[test]
-    fn unauthorized_answers_carry_the_bearer_challenge() {
+    fn unauthorized_rate_limited_and_405_answers_carry_their_headers() {
         for &kind in ProblemType::ALL {
             let response = error_of(kind).error_response();
             let challenge = response.headers().get(header::WWW_AUTHENTICATE);
@@ -516,6 +528,11 @@ mod tests {
                 kind == ProblemType::RateLimited,
                 "{kind:?}"
             );
+            let allow = response.headers().get(header::ALLOW);
+            match kind {
+                ProblemType::MethodNotAllowed => assert_eq!(allow.unwrap(), "GET, HEAD"),
+                _ => assert!(allow.is_none(), "{kind:?}"),
+            }
         }
     }
 

@@ -13,6 +13,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::clock::Clock;
@@ -126,6 +127,7 @@ fn server(
 ) -> anyhow::Result<actix_web::dev::Server> {
     let settings = state.settings.clone();
     let openapi = http::openapi::document();
+    let methods = http::MethodTable::of(&openapi);
     let mut server = HttpServer::new(move || {
         let metrics_state = state.clone();
         App::new()
@@ -180,7 +182,10 @@ fn server(
             })
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
             .service(web::redirect("/docs", "/docs/"))
+            .configure(|cfg| methods.register(cfg))
+            .into_utoipa_app()
             .configure(http::routes)
+            .into_app()
             .configure(crate::web::routes)
             .default_service(web::to(crate::web::not_found))
     })

@@ -1,10 +1,10 @@
 //! Email verification, invitations, and an enterprise's colleagues.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::Auth;
-use super::resource;
 use crate::error::{AppResult, Problem};
 use crate::service::AppState;
 use crate::service::accounts::{
@@ -13,27 +13,23 @@ use crate::service::accounts::{
 use crate::service::page::Page;
 use crate::service::views::{InvitationView, UserView};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/auth/verify-email").route(web::post().to(verify_email)))
-        .service(resource("/auth/verify-email/resend").route(web::post().to(resend_verification)))
-        .service(resource("/auth/invitations/accept").route(web::post().to(accept_invitation)))
-        .service(resource("/enterprise/members").route(web::get().to(list_members)))
-        .service(resource("/enterprise/members/{user_id}").route(web::patch().to(update_member)))
-        .service(
-            resource("/enterprise/invitations")
-                .route(web::post().to(invite))
-                .route(web::get().to(list_invitations)),
-        )
-        .service(
-            resource("/enterprise/invitations/{id}").route(web::delete().to(revoke_invitation)),
-        );
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(verify_email)
+        .service(resend_verification)
+        .service(accept_invitation)
+        .service(list_members)
+        .service(update_member)
+        .service(invite)
+        .service(list_invitations)
+        .service(revoke_invitation);
 }
 
 /// Confirm an email address with the token mailed to it.
-#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", request_body = VerifyEmailRequest, responses(
+#[utoipa::path(tag = "auth", request_body = VerifyEmailRequest, responses(
     (status = 204, description = "Verified"),
     (status = 400, description = "Malformed request", body = Problem),
     (status = 422, description = "Unknown, expired or used token", body = Problem)))]
+#[post("/auth/verify-email")]
 pub async fn verify_email(
     state: web::Data<AppState>,
     body: web::Json<VerifyEmailRequest>,
@@ -43,9 +39,10 @@ pub async fn verify_email(
 }
 
 /// Mail the caller a new verification link (202 whether sent, already verified or throttled).
-#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "auth", security(("bearer" = [])), responses(
+#[utoipa::path(tag = "auth", security(("bearer" = [])), responses(
     (status = 202, description = "A link is on its way unless the address is verified or got several within the hour"),
     (status = 401, description = "Not signed in", body = Problem)))]
+#[post("/auth/verify-email/resend")]
 pub async fn resend_verification(
     state: web::Data<AppState>,
     auth: Auth,
@@ -55,11 +52,12 @@ pub async fn resend_verification(
 }
 
 /// Accept an invitation: the colleague's account, with a verified email.
-#[utoipa::path(post, path = "/api/v1/auth/invitations/accept", tag = "auth", request_body = AcceptInvitation, responses(
+#[utoipa::path(tag = "auth", request_body = AcceptInvitation, responses(
     (status = 201, description = "Account created", body = Accepted),
     (status = 400, description = "Malformed request", body = Problem),
     (status = 409, description = "The email registered meanwhile", body = Problem),
     (status = 422, description = "Invalid token, name or password", body = Problem)))]
+#[post("/auth/invitations/accept")]
 pub async fn accept_invitation(
     state: web::Data<AppState>,
     body: web::Json<AcceptInvitation>,
@@ -71,16 +69,17 @@ pub async fn accept_invitation(
 }
 
 /// The users of the caller's enterprise.
-#[utoipa::path(get, path = "/api/v1/enterprise/members", tag = "enterprise", security(("bearer" = [])), responses(
+#[utoipa::path(tag = "enterprise", security(("bearer" = [])), responses(
     (status = 200, description = "All of them, on one page", body = Page<UserView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Enterprise users only", body = Problem)))]
+#[get("/enterprise/members")]
 pub async fn list_members(state: web::Data<AppState>, auth: Auth) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(accounts::members(&state, auth.0).await?))
 }
 
 /// Promote, demote, deactivate or reactivate a colleague (owners).
-#[utoipa::path(patch, path = "/api/v1/enterprise/members/{user_id}", tag = "enterprise", security(("bearer" = [])),
+#[utoipa::path(tag = "enterprise", security(("bearer" = [])),
     params(("user_id" = String, Path)), request_body = MemberPatch, responses(
     (status = 200, description = "Updated", body = UserView),
     (status = 400, description = "Malformed request", body = Problem),
@@ -88,6 +87,7 @@ pub async fn list_members(state: web::Data<AppState>, auth: Auth) -> AppResult<H
     (status = 403, description = "Owners only", body = Problem),
     (status = 404, description = "No such colleague", body = Problem),
     (status = 409, description = "The last active owner would step down", body = Problem)))]
+#[patch("/enterprise/members/{user_id}")]
 pub async fn update_member(
     state: web::Data<AppState>,
     auth: Auth,
@@ -100,7 +100,7 @@ pub async fn update_member(
 }
 
 /// Invite a colleague by email (owners); a pending invitation to that email is replaced.
-#[utoipa::path(post, path = "/api/v1/enterprise/invitations", tag = "enterprise", security(("bearer" = [])),
+#[utoipa::path(tag = "enterprise", security(("bearer" = [])),
     request_body = InviteRequest, responses(
     (status = 201, description = "Invited", body = Invited),
     (status = 400, description = "Malformed request", body = Problem),
@@ -108,6 +108,7 @@ pub async fn update_member(
     (status = 403, description = "Owners only", body = Problem),
     (status = 409, description = "A user with this email exists", body = Problem),
     (status = 422, description = "Invalid email or name", body = Problem)))]
+#[post("/enterprise/invitations")]
 pub async fn invite(
     state: web::Data<AppState>,
     auth: Auth,
@@ -117,21 +118,23 @@ pub async fn invite(
 }
 
 /// The enterprise's pending invitations (owners).
-#[utoipa::path(get, path = "/api/v1/enterprise/invitations", tag = "enterprise", security(("bearer" = [])), responses(
+#[utoipa::path(tag = "enterprise", security(("bearer" = [])), responses(
     (status = 200, description = "All of them, on one page", body = Page<InvitationView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Owners only", body = Problem)))]
+#[get("/enterprise/invitations")]
 pub async fn list_invitations(state: web::Data<AppState>, auth: Auth) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(accounts::invitations(&state, auth.0).await?))
 }
 
 /// Revoke a pending invitation (owners): its token dies.
-#[utoipa::path(delete, path = "/api/v1/enterprise/invitations/{id}", tag = "enterprise", security(("bearer" = [])),
+#[utoipa::path(tag = "enterprise", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
     (status = 204, description = "Revoked"),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Owners only", body = Problem),
     (status = 404, description = "No such pending invitation", body = Problem)))]
+#[delete("/enterprise/invitations/{id}")]
 pub async fn revoke_invitation(
     state: web::Data<AppState>,
     auth: Auth,

@@ -1,9 +1,9 @@
 //! Departments, categories, staff, enterprises, outbox.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::{Auth, MaybeAuth};
-use super::resource;
 use crate::error::{AppResult, Problem};
 use crate::service::AppState;
 use crate::service::admin::{
@@ -16,42 +16,27 @@ use crate::service::views::{
     CategoryView, DepartmentView, EnterpriseEventView, EnterpriseView, OutboxView, UserView,
 };
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/departments")
-            .route(web::post().to(create_department))
-            .route(web::get().to(list_departments)),
-    )
-    .service(resource("/departments/{id}").route(web::patch().to(update_department)))
-    .service(
-        resource("/categories")
-            .route(web::post().to(create_category))
-            .route(web::get().to(list_categories)),
-    )
-    .service(resource("/categories/{id}").route(web::patch().to(update_category)))
-    .service(
-        resource("/users")
-            .route(web::post().to(create_user))
-            .route(web::get().to(list_users)),
-    )
-    .service(
-        resource("/users/{id}")
-            .route(web::get().to(get_user))
-            .route(web::patch().to(update_user)),
-    )
-    .service(resource("/enterprises").route(web::get().to(list_enterprises)))
-    .service(
-        resource("/enterprises/{id}")
-            .route(web::get().to(get_enterprise))
-            .route(web::patch().to(update_enterprise)),
-    )
-    .service(resource("/enterprises/{id}/events").route(web::get().to(enterprise_events)))
-    .service(resource("/admin/outbox").route(web::get().to(list_outbox)))
-    .service(resource("/admin/outbox/{id}/retry").route(web::post().to(retry_outbox)));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create_department)
+        .service(list_departments)
+        .service(update_department)
+        .service(create_category)
+        .service(list_categories)
+        .service(update_category)
+        .service(create_user)
+        .service(list_users)
+        .service(get_user)
+        .service(update_user)
+        .service(list_enterprises)
+        .service(get_enterprise)
+        .service(update_enterprise)
+        .service(enterprise_events)
+        .service(list_outbox)
+        .service(retry_outbox);
 }
 
 /// Create a department.
-#[utoipa::path(post, path = "/api/v1/departments", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     request_body = NewDepartment, responses(
     (status = 201, description = "Created", body = DepartmentView),
     (status = 400, description = "Malformed request", body = Problem),
@@ -59,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     (status = 403, description = "Admins only", body = Problem),
     (status = 409, description = "Name taken", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
+#[post("/departments")]
 pub async fn create_department(
     state: web::Data<AppState>,
     auth: Auth,
@@ -69,11 +55,12 @@ pub async fn create_department(
 }
 
 /// List departments (staff).
-#[utoipa::path(get, path = "/api/v1/departments", tag = "admin", security(("bearer" = [])), params(DepartmentQuery), responses(
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(DepartmentQuery), responses(
     (status = 200, description = "A page", body = Page<DepartmentView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Staff only", body = Problem),
     (status = 422, description = "Bad limit or cursor", body = Problem)))]
+#[get("/departments")]
 pub async fn list_departments(
     state: web::Data<AppState>,
     auth: Auth,
@@ -83,7 +70,7 @@ pub async fn list_departments(
 }
 
 /// Rename, describe, activate or deactivate a department.
-#[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = DepartmentPatch, responses(
     (status = 200, description = "Updated", body = DepartmentView),
     (status = 400, description = "Malformed request", body = Problem),
@@ -92,6 +79,7 @@ pub async fn list_departments(
     (status = 404, description = "No such department", body = Problem),
     (status = 409, description = "Name taken", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
+#[patch("/departments/{id}")]
 pub async fn update_department(
     state: web::Data<AppState>,
     auth: Auth,
@@ -103,13 +91,14 @@ pub async fn update_department(
 }
 
 /// Create a category routed to a department, with its deadline.
-#[utoipa::path(post, path = "/api/v1/categories", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     request_body = NewCategoryRequest, responses(
     (status = 201, description = "Created", body = CategoryView),
     (status = 400, description = "Malformed request", body = Problem),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Admins only", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
+#[post("/categories")]
 pub async fn create_category(
     state: web::Data<AppState>,
     auth: Auth,
@@ -120,10 +109,11 @@ pub async fn create_category(
 }
 
 /// Active categories (public, for the filing form).
-#[utoipa::path(get, path = "/api/v1/categories", tag = "admin", params(CategoryQuery), responses(
+#[utoipa::path(tag = "admin", params(CategoryQuery), responses(
     (status = 200, description = "A page", body = Page<CategoryView>),
     (status = 401, description = "Invalid token", body = Problem),
     (status = 422, description = "Bad limit or cursor", body = Problem)))]
+#[get("/categories")]
 pub async fn list_categories(
     state: web::Data<AppState>,
     auth: MaybeAuth,
@@ -133,7 +123,7 @@ pub async fn list_categories(
 }
 
 /// Change a category.
-#[utoipa::path(patch, path = "/api/v1/categories/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = CategoryPatch, responses(
     (status = 200, description = "Updated", body = CategoryView),
     (status = 400, description = "Malformed request", body = Problem),
@@ -141,6 +131,7 @@ pub async fn list_categories(
     (status = 403, description = "Admins only", body = Problem),
     (status = 404, description = "No such category", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
+#[patch("/categories/{id}")]
 pub async fn update_category(
     state: web::Data<AppState>,
     auth: Auth,
@@ -152,13 +143,14 @@ pub async fn update_category(
 }
 
 /// Create an official or admin.
-#[utoipa::path(post, path = "/api/v1/users", tag = "admin", security(("bearer" = [])), request_body = NewStaff, responses(
+#[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = NewStaff, responses(
     (status = 201, description = "Created", body = UserView),
     (status = 400, description = "Malformed request", body = Problem),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Admins only", body = Problem),
     (status = 409, description = "Email taken", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
+#[post("/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
     auth: Auth,
@@ -168,12 +160,13 @@ pub async fn create_user(
 }
 
 /// List users, by role and department.
-#[utoipa::path(get, path = "/api/v1/users", tag = "admin", security(("bearer" = [])), params(UserQuery), responses(
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(UserQuery), responses(
     (status = 200, description = "A page", body = Page<UserView>),
     (status = 400, description = "Bad query", body = Problem),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Admins only", body = Problem),
     (status = 422, description = "Bad limit or cursor", body = Problem)))]
+#[get("/users")]
 pub async fn list_users(
     state: web::Data<AppState>,
     auth: Auth,
@@ -183,12 +176,13 @@ pub async fn list_users(
 }
 
 /// One user.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
     (status = 200, description = "The user", body = UserView),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Admins only", body = Problem),
     (status = 404, description = "No such user", body = Problem)))]
+#[get("/users/{id}")]
 pub async fn get_user(
     state: web::Data<AppState>,
     auth: Auth,
@@ -198,7 +192,7 @@ pub async fn get_user(
 }
 
 /// Rename, move or (de)activate a user; deactivating revokes their sessions.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = UserPatch, responses(
     (status = 200, description = "Updated", body = UserView),
     (status = 400, description = "Malformed request", body = Problem),
@@ -207,6 +201,7 @@ pub async fn get_user(
     (status = 404, description = "No such user", body = Problem),
     (status = 409, description = "Admins cannot deactivate themselves", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
+#[patch("/users/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
     auth: Auth,
@@ -218,11 +213,12 @@ pub async fn update_user(
 }
 
 /// Search enterprises by name or credit code (staff).
-#[utoipa::path(get, path = "/api/v1/enterprises", tag = "admin", security(("bearer" = [])), params(EnterpriseQuery), responses(
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(EnterpriseQuery), responses(
     (status = 200, description = "A page", body = Page<EnterpriseView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Staff only", body = Problem),
     (status = 422, description = "Bad limit or cursor", body = Problem)))]
+#[get("/enterprises")]
 pub async fn list_enterprises(
     state: web::Data<AppState>,
     auth: Auth,
@@ -232,12 +228,13 @@ pub async fn list_enterprises(
 }
 
 /// One enterprise (staff).
-#[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
     (status = 200, description = "The enterprise", body = EnterpriseView),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Staff only", body = Problem),
     (status = 404, description = "No such enterprise", body = Problem)))]
+#[get("/enterprises/{id}")]
 pub async fn get_enterprise(
     state: web::Data<AppState>,
     auth: Auth,
@@ -247,7 +244,7 @@ pub async fn get_enterprise(
 }
 
 /// Review an enterprise: approve or reject a pending one, suspend or reactivate it.
-#[utoipa::path(patch, path = "/api/v1/enterprises/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = EnterprisePatch, responses(
     (status = 200, description = "Updated", body = EnterpriseView),
     (status = 400, description = "Malformed request or unknown status", body = Problem),
@@ -256,6 +253,7 @@ pub async fn get_enterprise(
     (status = 404, description = "No such enterprise", body = Problem),
     (status = 409, description = "Not a move from the enterprise's current status", body = Problem),
     (status = 422, description = "Missing fields, or a rejection without a reason", body = Problem)))]
+#[patch("/enterprises/{id}")]
 pub async fn update_enterprise(
     state: web::Data<AppState>,
     auth: Auth,
@@ -267,13 +265,14 @@ pub async fn update_enterprise(
 }
 
 /// An enterprise's review history, oldest first (admins).
-#[utoipa::path(get, path = "/api/v1/enterprises/{id}/events", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path), PageQuery), responses(
     (status = 200, description = "A page", body = Page<EnterpriseEventView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Admins only", body = Problem),
     (status = 404, description = "No such enterprise", body = Problem),
     (status = 422, description = "Bad limit or cursor", body = Problem)))]
+#[get("/enterprises/{id}/events")]
 pub async fn enterprise_events(
     state: web::Data<AppState>,
     auth: Auth,
@@ -285,11 +284,12 @@ pub async fn enterprise_events(
 }
 
 /// Outgoing mail, newest first.
-#[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "admin", security(("bearer" = [])), params(OutboxQuery), responses(
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(OutboxQuery), responses(
     (status = 200, description = "A page", body = Page<OutboxView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Admins only", body = Problem),
     (status = 422, description = "Bad status, limit or cursor", body = Problem)))]
+#[get("/admin/outbox")]
 pub async fn list_outbox(
     state: web::Data<AppState>,
     auth: Auth,
@@ -299,13 +299,14 @@ pub async fn list_outbox(
 }
 
 /// Put a dead message back in the queue.
-#[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
     (status = 200, description = "Queued again", body = OutboxView),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Admins only", body = Problem),
     (status = 404, description = "No such message", body = Problem),
     (status = 409, description = "The message is not dead", body = Problem)))]
+#[post("/admin/outbox/{id}/retry")]
 pub async fn retry_outbox(
     state: web::Data<AppState>,
     auth: Auth,

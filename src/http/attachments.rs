@@ -2,35 +2,29 @@
 //! store, metadata, download with ETag and Range, removal.
 
 use std::cell::Cell;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_multipart::{Multipart, MultipartError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, post, web};
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::Auth;
-use super::resource;
 use crate::domain::attachment::{self, RangeRequest};
 use crate::error::{AppError, AppResult, Problem, ProblemType};
 use crate::service::AppState;
 use crate::service::attachments::{self, AttachmentView, Upload};
 use crate::service::page::Page;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/tickets/{id}/attachments")
-            .route(web::post().to(upload_attachments))
-            .route(web::get().to(list_attachments)),
-    )
-    .service(
-        resource("/attachments/{id}")
-            .route(web::get().to(get_attachment))
-            .route(web::delete().to(delete_attachment)),
-    )
-    .service(resource("/attachments/{id}/content").route(web::get().to(attachment_content)));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(upload_attachments)
+        .service(list_attachments)
+        .service(get_attachment)
+        .service(delete_attachment)
+        .service(attachment_content);
 }
 
 /// The multipart body of an upload, as documented (the handler reads it as a stream).
@@ -188,7 +182,7 @@ pub(crate) fn drain_budget(state: &AppState) -> usize {
 }
 
 /// Attach files to a ticket (or one of its comments).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/attachments", tag = "attachments", security(("bearer" = [])),
+#[utoipa::path(tag = "attachments", security(("bearer" = [])),
     params(("id" = String, Path)),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
@@ -201,6 +195,7 @@ pub(crate) fn drain_budget(state: &AppState) -> usize {
     (status = 413, description = "A file is larger than attachments.max_bytes", body = Problem),
     (status = 415, description = "Not multipart, or a file of a type not allowed", body = Problem),
     (status = 422, description = "No file, an empty file, or an invalid field", body = Problem)))]
+#[post("/tickets/{id}/attachments")]
 pub async fn upload_attachments(
     state: web::Data<AppState>,
     auth: Auth,
@@ -224,11 +219,12 @@ pub async fn upload_attachments(
 }
 
 /// A ticket's attachments, oldest first (enterprises never see internal ones).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/attachments", tag = "attachments", security(("bearer" = [])),
+#[utoipa::path(tag = "attachments", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
     (status = 200, description = "All of them, on one page", body = Page<AttachmentView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 404, description = "No such ticket in your scope", body = Problem)))]
+#[get("/tickets/{id}/attachments")]
 pub async fn list_attachments(
     state: web::Data<AppState>,
     auth: Auth,
@@ -238,11 +234,12 @@ pub async fn list_attachments(
 }
 
 /// One attachment's metadata.
-#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "attachments", security(("bearer" = [])),
+#[utoipa::path(tag = "attachments", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
     (status = 200, description = "The attachment", body = AttachmentView),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 404, description = "No such attachment in your scope", body = Problem)))]
+#[get("/attachments/{id}")]
 pub async fn get_attachment(
     state: web::Data<AppState>,
     auth: Auth,
@@ -257,7 +254,7 @@ fn request_header(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
 
 /// The bytes, as stored: `Content-Type`, `Content-Disposition`, `ETag` (the SHA-256), and
 /// `Range` answered with 206.
-#[utoipa::path(get, path = "/api/v1/attachments/{id}/content", tag = "attachments", security(("bearer" = [])),
+#[utoipa::path(tag = "attachments", security(("bearer" = [])),
     params(("id" = String, Path),
            ("Range" = Option<String>, Header, description = "One range, e.g. bytes=0-1023"),
            ("If-None-Match" = Option<String>, Header, description = "The ETag you have")),
@@ -270,6 +267,7 @@ fn request_header(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     (status = 401, description = "Not signed in", body = Problem),
     (status = 404, description = "No such attachment in your scope", body = Problem),
     (status = 416, description = "The range lies past the end", body = Problem)))]
+#[get("/attachments/{id}/content")]
 pub async fn attachment_content(
     state: web::Data<AppState>,
     auth: Auth,
@@ -341,12 +339,13 @@ pub async fn download(
 }
 
 /// Remove an attachment (admins); the timeline keeps an `attachment_removed` event.
-#[utoipa::path(delete, path = "/api/v1/attachments/{id}", tag = "attachments", security(("bearer" = [])),
+#[utoipa::path(tag = "attachments", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
     (status = 204, description = "Removed"),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Admins only", body = Problem),
     (status = 404, description = "No such attachment in your scope", body = Problem)))]
+#[delete("/attachments/{id}")]
 pub async fn delete_attachment(
     state: web::Data<AppState>,
     auth: Auth,

@@ -1,24 +1,24 @@
 //! /calendar: the working calendar's exceptions per year.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, put, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::Auth;
-use super::resource;
 use crate::error::{AppError, AppResult, Problem};
 use crate::service::AppState;
 use crate::service::calendar::{self, CalendarQuery, CalendarView, CalendarYear};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/calendar").route(web::get().to(get_calendar)))
-        .service(resource("/calendar/{year}").route(web::put().to(replace_calendar)));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(get_calendar).service(replace_calendar);
 }
 
 /// A year's exceptions to Monday–Friday: holidays and make-up working days.
-#[utoipa::path(get, path = "/api/v1/calendar", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(CalendarQuery), responses(
     (status = 200, description = "The year's exceptions", body = CalendarView),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 422, description = "Year out of range", body = Problem)))]
+#[get("/calendar")]
 pub async fn get_calendar(
     state: web::Data<AppState>,
     auth: Auth,
@@ -28,13 +28,14 @@ pub async fn get_calendar(
 }
 
 /// Replace a year's exceptions (as the State Council announces them).
-#[utoipa::path(put, path = "/api/v1/calendar/{year}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("bearer" = [])),
     params(("year" = i32, Path, minimum = 2000, maximum = 2100)), request_body = CalendarYear, responses(
     (status = 200, description = "The year as stored", body = CalendarView),
     (status = 400, description = "Malformed request", body = Problem),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Admins only", body = Problem),
     (status = 422, description = "Dates outside the year, duplicates or unknown kinds", body = Problem)))]
+#[put("/calendar/{year}")]
 pub async fn replace_calendar(
     state: web::Data<AppState>,
     auth: Auth,

@@ -1,9 +1,9 @@
 //! /tickets/{id}/extensions: extension requests (延期) and their approval.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::Auth;
-use super::resource;
 use super::tickets::header_value;
 use crate::error::{AppError, AppResult, Problem, ProblemType};
 use crate::service::AppState;
@@ -11,20 +11,14 @@ use crate::service::extensions::{self, Decision, ExtensionView, NewExtensionRequ
 use crate::service::page::Page;
 use crate::service::tickets::TimelineQuery;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/tickets/{id}/extensions")
-            .route(web::post().to(request_extension))
-            .route(web::get().to(list_extensions)),
-    )
-    .service(
-        resource("/tickets/{id}/extensions/{eid}/actions/{decision}")
-            .route(web::post().to(decide_extension)),
-    );
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(request_extension)
+        .service(list_extensions)
+        .service(decide_extension);
 }
 
 /// The assignee asks for more working days on an open ticket.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/extensions", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = String, Path),
            ("If-Match" = Option<String>, Header, description = "The ticket version you read, e.g. \"3\"")),
     request_body = NewExtensionRequest, responses(
@@ -36,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     (status = 409, description = "Another request is pending, or the ticket is not open", body = Problem),
     (status = 412, description = "If-Match is stale", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
+#[post("/tickets/{id}/extensions")]
 pub async fn request_extension(
     state: web::Data<AppState>,
     auth: Auth,
@@ -50,12 +45,13 @@ pub async fn request_extension(
 }
 
 /// A ticket's extension requests, oldest first (enterprises see approved ones).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/extensions", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = String, Path), TimelineQuery), responses(
     (status = 200, description = "A page of extensions", body = Page<ExtensionView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 404, description = "No such ticket in your scope", body = Problem),
     (status = 422, description = "Bad limit or cursor", body = Problem)))]
+#[get("/tickets/{id}/extensions")]
 pub async fn list_extensions(
     state: web::Data<AppState>,
     auth: Auth,
@@ -67,7 +63,7 @@ pub async fn list_extensions(
 }
 
 /// An admin approves (moving `due_at` later by the working days) or rejects a request.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/extensions/{eid}/actions/{decision}", tag = "tickets",
+#[utoipa::path(tag = "tickets",
     security(("bearer" = [])),
     params(("id" = String, Path), ("eid" = String, Path),
            ("decision" = String, Path, description = "approve or reject"),
@@ -81,6 +77,7 @@ pub async fn list_extensions(
     (status = 409, description = "Decided already, or the ticket is not open", body = Problem),
     (status = 412, description = "If-Match is stale", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
+#[post("/tickets/{id}/extensions/{eid}/actions/{decision}")]
 pub async fn decide_extension(
     state: web::Data<AppState>,
     auth: Auth,

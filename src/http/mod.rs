@@ -13,18 +13,23 @@ pub mod problems;
 pub mod stats;
 pub mod tickets;
 
+use std::sync::Arc;
+
+use actix_web::dev::ResourceDef;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, guard, web};
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppError, FieldError, ProblemType};
 
-/// Registers every route. Each path is a resource with an explicit 405 for other methods.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    ops::routes(cfg);
-    cfg.service(resource("/problems/{slug}").route(web::get().to(problems::page)));
-    cfg.service(
-        web::scope("/api/v1")
+/// Registers every API operation, once: `openapi::document` is collected from these same
+/// registrations, so the document lists exactly what is routed.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(ops::routes).service(problems::page).service(
+        scope("/api/v1")
             .configure(auth::routes)
             .configure(accounts::routes)
             .configure(admin::routes)
@@ -34,6 +39,69 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(extensions::routes)
             .configure(stats::routes),
     );
+}
+
+/// The methods each API path answers, read from the OpenAPI document (and so from the router's
+/// registrations), for the 405 answers to the other methods.
+pub struct MethodTable(Vec<(ResourceDef, Vec<Method>)>);
+
+impl MethodTable {
+    pub fn of(doc: &utoipa::openapi::OpenApi) -> Arc<MethodTable> {
+        let entries = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    (Method::GET, item.get.is_some()),
+                    // Startup's middleware answers HEAD wherever GET is routed.
+                    (Method::HEAD, item.get.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                ];
+                let routed = methods.into_iter().filter(|(_, on)| *on).map(|(m, _)| m);
+                (ResourceDef::new(path.as_str()), routed.collect())
+            })
+            .collect();
+        Arc::new(MethodTable(entries))
+    }
+
+    /// The methods routed on `path` (by any pattern it matches), in the order `Allow` lists them.
+    pub fn allowed(&self, path: &str) -> Vec<Method> {
+        let mut allowed = Vec::new();
+        let matching = self.0.iter().filter(|(def, _)| def.is_match(path));
+        for method in matching.flat_map(|(_, methods)| methods) {
+            if !allowed.contains(method) {
+                allowed.push(method.clone());
+            }
+        }
+        allowed
+    }
+
+    /// One resource per API path that takes only the methods no handler of the path answers, so it
+    /// may stand before the handlers (it must stand before the `/api/v1` scope, which answers
+    /// everything under it). The metrics count its 405s under the path's pattern.
+    pub fn register(self: &Arc<Self>, cfg: &mut web::ServiceConfig) {
+        for (def, _) in &self.0 {
+            let table = Arc::clone(self);
+            let unrouted = guard::fn_guard(move |ctx| {
+                !table
+                    .allowed(ctx.head().uri.path())
+                    .contains(&ctx.head().method)
+            });
+            let table = Arc::clone(self);
+            cfg.service(
+                web::resource(def.pattern().unwrap_or_default())
+                    .guard(unrouted)
+                    .to(move |req: HttpRequest| {
+                        let allow = table.allowed(req.path());
+                        async move { Err::<HttpResponse, _>(not_allowed(&req, allow)) }
+                    }),
+            );
+        }
+    }
 }
 
 /// Swagger UI loads its scripts and styles from the binary and sets inline styles; nothing
@@ -129,14 +197,10 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
     ))
 }
 
-pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::new(
-        ProblemType::MethodNotAllowed,
-        format!("{} is not allowed on {}", req.method(), req.path()),
-    ))
-}
-
-/// `web::resource(path)` that answers 405 for methods it has no route for.
-pub fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// The 405 for a request whose path is routed with the methods `allow` only.
+fn not_allowed(req: &HttpRequest, allow: Vec<Method>) -> AppError {
+    AppError::MethodNotAllowed {
+        detail: format!("{} is not allowed on {}", req.method(), req.path()),
+        allow,
+    }
 }

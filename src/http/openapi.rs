@@ -1,7 +1,11 @@
-//! The OpenAPI document, assembled from the handlers' `#[utoipa::path]` annotations.
+//! The OpenAPI document, collected from the operations `super::routes` registers: each
+//! handler's `#[utoipa::path]` sits on its actix route macro, so a route cannot be added,
+//! moved or removed without the document following.
 
+use actix_web::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
 
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
@@ -9,73 +13,15 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use crate::domain::ticket::Action;
 use crate::error::{FieldError, Problem, ProblemType};
 
+/// What the document says besides its operations.
 #[derive(OpenApi)]
 #[openapi(
     // The title stays ASCII: client generators derive package names from it.
     info(title = "Qifu API", description = "Qifu (企服) enterprise service ticketing: filing, routing, resolution and statistics."),
-    paths(
-        super::ops::healthz,
-        super::ops::readyz,
-        super::ops::metrics,
-        super::problems::page,
-        super::auth::register,
-        super::auth::login,
-        super::auth::refresh,
-        super::auth::logout,
-        super::auth::password_reset,
-        super::auth::password_reset_confirm,
-        super::auth::me,
-        super::auth::change_password,
-        super::accounts::verify_email,
-        super::accounts::resend_verification,
-        super::accounts::accept_invitation,
-        super::accounts::list_members,
-        super::accounts::update_member,
-        super::accounts::invite,
-        super::accounts::list_invitations,
-        super::accounts::revoke_invitation,
-        super::admin::create_department,
-        super::admin::list_departments,
-        super::admin::update_department,
-        super::admin::create_category,
-        super::admin::list_categories,
-        super::admin::update_category,
-        super::admin::create_user,
-        super::admin::list_users,
-        super::admin::get_user,
-        super::admin::update_user,
-        super::admin::list_enterprises,
-        super::admin::get_enterprise,
-        super::admin::update_enterprise,
-        super::admin::enterprise_events,
-        super::admin::list_outbox,
-        super::admin::retry_outbox,
-        super::tickets::create,
-        super::tickets::list,
-        super::tickets::get,
-        super::tickets::events,
-        super::tickets::comment,
-        super::tickets::comments,
-        super::tickets::act,
-        super::attachments::upload_attachments,
-        super::attachments::list_attachments,
-        super::attachments::get_attachment,
-        super::attachments::attachment_content,
-        super::attachments::delete_attachment,
-        super::calendar::get_calendar,
-        super::calendar::replace_calendar,
-        super::extensions::request_extension,
-        super::extensions::list_extensions,
-        super::extensions::decide_extension,
-        super::stats::summary,
-        super::stats::breakdown,
-        super::stats::trend,
-    ),
     components(schemas(Problem, FieldError, Action)),
-    modifiers(&BearerAuth, &ProblemResponses, &ProblemCatalogue),
     tags((name = "operations"), (name = "auth"), (name = "admin"), (name = "enterprise"), (name = "tickets"), (name = "attachments"), (name = "stats"))
 )]
-pub struct ApiDoc;
+struct ApiDoc;
 
 struct BearerAuth;
 
@@ -298,6 +244,17 @@ impl Modify for ProblemResponses {
     }
 }
 
+/// The document of every operation the router serves. The modifiers run once the operations
+/// are in, since they rewrite them.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(super::routes)
+        .split_for_parts();
+    let modifiers: [&dyn Modify; 3] = [&BearerAuth, &ProblemResponses, &ProblemCatalogue];
+    for modifier in modifiers {
+        modifier.modify(&mut doc);
+    }
+    doc
 }

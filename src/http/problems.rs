@@ -1,7 +1,7 @@
 //! `GET /problems/{slug}`: the human page behind each problem `type`.
 
 use actix_web::http::header::{self, AcceptLanguage, Header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use minijinja::{Environment, context};
 
 use crate::error::{AppError, AppResult, ProblemType};
@@ -10,11 +10,12 @@ use crate::service::AppState;
 const PAGE: &str = include_str!("../../templates/problems/page.html");
 
 /// Shows what a problem type means and what to do about it.
-#[utoipa::path(get, path = "/problems/{slug}", tag = "operations",
+#[utoipa::path(tag = "operations",
     params(("slug" = String, Path, description = "The slug of a problem `type`, e.g. `email-taken`")),
     responses(
     (status = 200, description = "The page, in Chinese or English by Accept-Language", body = String, content_type = "text/html"),
     (status = 404, description = "No problem type has this slug", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/problems/{slug}")]
 pub async fn page(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -1,20 +1,18 @@
 //! /stats: summary, breakdown and trend, as JSON or CSV.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::Auth;
-use super::resource;
 use crate::error::{AppResult, Problem};
 use crate::service::AppState;
 use crate::service::stats::{self, BreakdownParam, Rendered, StatsQuery, TrendParam};
 use crate::stats::{Breakdown, Figures, Trend};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/stats/summary").route(web::get().to(summary)))
-        .service(resource("/stats/breakdown").route(web::get().to(breakdown)))
-        .service(resource("/stats/trend").route(web::get().to(trend)));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(summary).service(breakdown).service(trend);
 }
 
 fn respond<T: Serialize>(rendered: Rendered<T>) -> HttpResponse {
@@ -31,13 +29,14 @@ fn respond<T: Serialize>(rendered: Rendered<T>) -> HttpResponse {
 }
 
 /// Figures of the tickets created in the range (admins: all; officials: their department).
-#[utoipa::path(get, path = "/api/v1/stats/summary", tag = "stats", security(("bearer" = [])),
+#[utoipa::path(tag = "stats", security(("bearer" = [])),
     params(StatsQuery), responses(
     (status = 200, description = "The figures; with format=csv a one-row CSV file",
         content((Figures = "application/json"), (String = "text/csv"))),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Staff only; officials only their own department", body = Problem),
     (status = 422, description = "Invalid from, to or format", body = Problem)))]
+#[get("/stats/summary")]
 pub async fn summary(
     state: web::Data<AppState>,
     auth: Auth,
@@ -49,13 +48,14 @@ pub async fn summary(
 }
 
 /// The same figures per department, category, official or enterprise.
-#[utoipa::path(get, path = "/api/v1/stats/breakdown", tag = "stats", security(("bearer" = [])),
+#[utoipa::path(tag = "stats", security(("bearer" = [])),
     params(BreakdownParam, StatsQuery), responses(
     (status = 200, description = "One item per group; with format=csv one row per group",
         content((Breakdown = "application/json"), (String = "text/csv"))),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Staff only; officials only their own department", body = Problem),
     (status = 422, description = "Missing or invalid by, or invalid from, to or format", body = Problem)))]
+#[get("/stats/breakdown")]
 pub async fn breakdown(
     state: web::Data<AppState>,
     auth: Auth,
@@ -69,13 +69,14 @@ pub async fn breakdown(
 }
 
 /// Tickets created, resolved and closed per day, week or month, every period included.
-#[utoipa::path(get, path = "/api/v1/stats/trend", tag = "stats", security(("bearer" = [])),
+#[utoipa::path(tag = "stats", security(("bearer" = [])),
     params(TrendParam, StatsQuery), responses(
     (status = 200, description = "One item per period; with format=csv one row per period",
         content((Trend = "application/json"), (String = "text/csv"))),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 403, description = "Staff only; officials only their own department", body = Problem),
     (status = 422, description = "Invalid interval, from, to or format, or too many periods", body = Problem)))]
+#[get("/stats/trend")]
 pub async fn trend(
     state: web::Data<AppState>,
     auth: Auth,

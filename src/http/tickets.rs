@@ -1,10 +1,10 @@
 //! /tickets: filing, queues, actions, comments, timeline.
 
 use actix_web::http::header::{self, ETAG};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::Auth;
-use super::resource;
 use crate::domain::ticket::Action;
 use crate::error::{AppError, AppResult, Problem, ProblemType};
 use crate::service::AppState;
@@ -14,20 +14,14 @@ use crate::service::tickets::{
     TicketView, TimelineQuery,
 };
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/tickets")
-            .route(web::post().to(create))
-            .route(web::get().to(list)),
-    )
-    .service(resource("/tickets/{id}").route(web::get().to(get)))
-    .service(resource("/tickets/{id}/events").route(web::get().to(events)))
-    .service(
-        resource("/tickets/{id}/comments")
-            .route(web::post().to(comment))
-            .route(web::get().to(comments)),
-    )
-    .service(resource("/tickets/{id}/actions/{action}").route(web::post().to(act)));
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get)
+        .service(events)
+        .service(comment)
+        .service(comments)
+        .service(act);
 }
 
 pub(super) fn header_value(req: &HttpRequest, name: &str) -> Option<String> {
@@ -44,7 +38,7 @@ fn with_etag(status: actix_web::http::StatusCode, ticket: &TicketView) -> HttpRe
 }
 
 /// File a ticket; it is routed at once.
-#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])), request_body = CreateTicket,
+#[utoipa::path(tag = "tickets", security(("bearer" = [])), request_body = CreateTicket,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same body")),
     responses(
     (status = 201, description = "Filed", body = TicketView),
@@ -54,6 +48,7 @@ fn with_etag(status: actix_web::http::StatusCode, ticket: &TicketView) -> HttpRe
     (status = 413, description = "Body too large", body = Problem),
     (status = 422, description = "Invalid values, or an Idempotency-Key reused with another body", body = Problem),
     (status = 429, description = "Too many filings by this user; see Retry-After", body = Problem)))]
+#[post("/tickets")]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
@@ -74,11 +69,12 @@ pub async fn create(
 }
 
 /// The caller's queue: filters, sort, keyset pages.
-#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])), params(TicketQuery), responses(
+#[utoipa::path(tag = "tickets", security(("bearer" = [])), params(TicketQuery), responses(
     (status = 200, description = "A page", body = Page<TicketView>),
     (status = 400, description = "Malformed query", body = Problem),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 422, description = "Invalid filter, sort, limit or cursor", body = Problem)))]
+#[get("/tickets")]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
@@ -95,11 +91,12 @@ pub async fn list(
 }
 
 /// One ticket, with its version as ETag.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
     (status = 200, description = "The ticket", body = TicketView, headers(("ETag" = String))),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 404, description = "No such ticket in your scope", body = Problem)))]
+#[get("/tickets/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
     auth: Auth,
@@ -110,12 +107,13 @@ pub async fn get(
 }
 
 /// The timeline, oldest first (staff-only entries hidden from enterprises).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = String, Path), TimelineQuery), responses(
     (status = 200, description = "A page of events", body = Page<EventView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 404, description = "No such ticket in your scope", body = Problem),
     (status = 422, description = "Bad limit or cursor", body = Problem)))]
+#[get("/tickets/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
     auth: Auth,
@@ -127,7 +125,7 @@ pub async fn events(
 }
 
 /// Add a message or (staff) a work record.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = NewComment, responses(
     (status = 201, description = "Added", body = CommentView),
     (status = 400, description = "Malformed request", body = Problem),
@@ -135,6 +133,7 @@ pub async fn events(
     (status = 403, description = "Enterprises may post messages only", body = Problem),
     (status = 404, description = "No such ticket in your scope", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
+#[post("/tickets/{id}/comments")]
 pub async fn comment(
     state: web::Data<AppState>,
     auth: Auth,
@@ -146,12 +145,13 @@ pub async fn comment(
 }
 
 /// Comments, oldest first (enterprises see messages only).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = String, Path), TimelineQuery), responses(
     (status = 200, description = "A page of comments", body = Page<CommentView>),
     (status = 401, description = "Not signed in", body = Problem),
     (status = 404, description = "No such ticket in your scope", body = Problem),
     (status = 422, description = "Bad limit or cursor", body = Problem)))]
+#[get("/tickets/{id}/comments")]
 pub async fn comments(
     state: web::Data<AppState>,
     auth: Auth,
@@ -165,7 +165,7 @@ pub async fn comments(
 /// Move a ticket through its lifecycle: assign, accept, return, resolve, confirm, reopen,
 /// cancel, close, request_info (the assignee asks the enterprise; the clock stops),
 /// provide_info (the enterprise answers; `due_at` moves later by the pause).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/actions/{action}", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = String, Path), ("action" = Action, Path),
            ("If-Match" = Option<String>, Header, description = "The version you read, e.g. \"3\"")),
     request_body = ActionRequest, responses(
@@ -177,6 +177,7 @@ pub async fn comments(
     (status = 409, description = "Not allowed from the current status, or changed concurrently", body = Problem),
     (status = 412, description = "If-Match is stale", body = Problem),
     (status = 422, description = "Invalid values", body = Problem)))]
+#[post("/tickets/{id}/actions/{action}")]
 pub async fn act(
     state: web::Data<AppState>,
     auth: Auth,

@@ -245,6 +245,9 @@ impl Ctx {
             _ if err.kind().status() == StatusCode::FORBIDDEN => {
                 ErrorKind::Page(StatusCode::FORBIDDEN, "forbidden")
             }
+            AppError::MethodNotAllowed { .. } => {
+                ErrorKind::Page(StatusCode::NOT_FOUND, "not_found")
+            }
             _ if matches!(err.kind().code(), "not_found" | "method_not_allowed") => {
                 ErrorKind::Page(StatusCode::NOT_FOUND, "not_found")
             }

@@ -20,6 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
+use crate::error::{AppError, ProblemType};
 use assets::Assets;
 pub use context::{Ctx, Visitor, WebError};
 use i18n::Catalogues;
@@ -54,7 +55,6 @@ impl Console {
 
 /// Every console path. `/tickets/new` before `/tickets/{id}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use crate::http::resource;
     cfg.service(resource("/assets/{file}").route(web::get().to(assets::serve)))
         .service(resource("/").route(web::get().to(portal::home)))
         .service(resource("/language").route(web::post().to(portal::language)))
@@ -137,9 +137,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     admin_routes(cfg);
 }
 
+/// `web::resource(path)` that answers 405 for methods it has no route for.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::new(
+        ProblemType::MethodNotAllowed,
+        format!("{} is not allowed on {}", req.method(), req.path()),
+    ))
+}
+
 /// `/admin/…`: a destructive act's GET is its confirmation page, its POST the act.
 fn admin_routes(cfg: &mut web::ServiceConfig) {
-    use crate::http::resource;
     use admin::{calendar, categories, departments, enterprises, outbox, users};
     cfg.service(resource("/admin").route(web::get().to(admin::index)))
         .service(

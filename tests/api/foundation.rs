@@ -75,6 +75,141 @@ async fn unknown_routes_and_methods_answer_problem_json() {
     );
 }
 
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// A request path for a documented path pattern (its parameters filled in).
+fn concrete(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "x0"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[actix_web::test]
+async fn every_documented_operation_is_routed_and_other_methods_answer_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/openapi.json", None).await.expect(200).body;
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() > 40, "{paths:?}");
+    let mut answered = Vec::new();
+    for (path, item) in paths {
+        let url = format!("{}{}", app.address, concrete(path));
+        let (routed, other): (Vec<&str>, Vec<&str>) =
+            METHODS.iter().partition(|m| item.get(**m).is_some());
+        for method in &routed {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = app.send(app.client.request(method.clone(), &url)).await;
+            let no_route = r.status == 404
+                && r.body["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("no route"));
+            assert!(r.status != 405 && !no_route, "{method} {path}: {}", r.body);
+            answered.push((method, path, r.status));
+        }
+        let mut allow: Vec<String> = routed.iter().map(|m| m.to_uppercase()).collect();
+        if routed.contains(&"get") {
+            allow.insert(1, "HEAD".to_owned());
+        }
+        for method in other {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = app
+                .send(app.client.request(method.clone(), &url))
+                .await
+                .problem(405, "method_not_allowed");
+            assert_eq!(r.body["type"], "/problems/method-not-allowed");
+            assert_eq!(r.header("allow"), Some(allow.join(", ")), "{method} {path}");
+        }
+    }
+    // Each documented operation was answered by the router's resource of that very pattern
+    // (the metrics label requests with the pattern they matched).
+    let metrics = app
+        .send(app.client.get(format!("{}/metrics", app.address)))
+        .await
+        .expect(200);
+    let metrics = metrics.body.as_str().unwrap();
+    for (method, path, status) in answered {
+        let line = format!(
+            "qifu_http_requests_total{{method=\"{method}\",route=\"{path}\",status=\"{status}\"}}"
+        );
+        assert!(metrics.contains(&line), "{line} not in {metrics}");
+    }
+}
+
+/// Every route macro in `src/http`, as (method, path): the router's own listing, read from
+/// the source rather than from the document.
+fn route_macros() -> Vec<(String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+    let mut routes = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut documented = false;
+        for line in source.lines() {
+            documented |= line.starts_with("#[utoipa::path(");
+            let Some((method, rest)) = line.strip_prefix("#[").and_then(|l| l.split_once("(\""))
+            else {
+                continue;
+            };
+            if METHODS.contains(&method) {
+                let path = rest.split('"').next().unwrap();
+                assert!(documented, "#[{method}(\"{path}\")] has no #[utoipa::path]");
+                documented = false;
+                routes.push((method.to_owned(), path.to_owned()));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn every_route_is_documented_once_and_nothing_is_routed_past_the_document() {
+    let doc = serde_json::to_value(qifu::http::openapi::document()).unwrap();
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter(|m| item.get(**m).is_some())
+                .map(|m| (m.to_string(), path.clone()))
+        })
+        .collect();
+    let routes = route_macros();
+    assert!(routes.len() > 50, "{routes:?}");
+    for (method, path) in routes {
+        let full = [path.clone(), format!("/api/v1{path}")];
+        let found = documented
+            .iter()
+            .position(|(m, p)| *m == method && full.contains(p))
+            .unwrap_or_else(|| {
+                panic!("#[{method}(\"{path}\")] is not in the document: not registered?")
+            });
+        documented.remove(found);
+    }
+    assert!(
+        documented.is_empty(),
+        "documented, not routed: {documented:?}"
+    );
+    // Routes built by hand would bypass the document; the one resource src/http builds is the
+    // 405 answer to the methods the document does not list.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+    let mut hand_built = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for by_hand in [".route(", "web::scope(", "Resource::new(", "web::resource("] {
+            hand_built += source.matches(by_hand).count();
+        }
+    }
+    assert_eq!(hand_built, 1, "a route in src/http is built by hand");
+}
+
 #[actix_web::test]
 async fn request_ids_are_echoed_when_sane_and_generated_otherwise() {
     let app = TestApp::spawn().await;
