@@ -338,6 +338,14 @@ impl AppError {
         }
     }
 
+    /// The request's path is routed, with the methods `allow` only.
+    pub fn method_not_allowed(req: &actix_web::HttpRequest, allow: Vec<Method>) -> AppError {
+        AppError::MethodNotAllowed {
+            detail: format!("{} is not allowed on {}", req.method(), req.path()),
+            allow,
+        }
+    }
+
     pub fn not_found(what: &str) -> AppError {
         AppError::new(ProblemType::NotFound, format!("{what} not found"))
     }

@@ -96,8 +96,8 @@ impl MethodTable {
                 web::resource(def.pattern().unwrap_or_default())
                     .guard(unrouted)
                     .to(move |req: HttpRequest| {
-                        let allow = table.allowed(req.path());
-                        async move { Err::<HttpResponse, _>(not_allowed(&req, allow)) }
+                        let error = AppError::method_not_allowed(&req, table.allowed(req.path()));
+                        async move { Err::<HttpResponse, _>(error) }
                     }),
             );
         }
@@ -195,12 +195,4 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
         ProblemType::NotFound,
         format!("no route for {}", req.path()),
     ))
-}
-
-/// The 405 for a request whose path is routed with the methods `allow` only.
-fn not_allowed(req: &HttpRequest, allow: Vec<Method>) -> AppError {
-    AppError::MethodNotAllowed {
-        detail: format!("{} is not allowed on {}", req.method(), req.path()),
-        allow,
-    }
 }

@@ -15,12 +15,14 @@ pub mod queue;
 pub mod staff;
 pub mod tickets;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::dev::{AppService, HttpServiceFactory};
+use actix_web::http::Method;
+use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Responder, web};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
-use crate::error::{AppError, ProblemType};
+use crate::error::AppError;
 use assets::Assets;
 pub use context::{Ctx, Visitor, WebError};
 use i18n::Catalogues;
@@ -55,186 +57,203 @@ impl Console {
 
 /// Every console path. `/tickets/new` before `/tickets/{id}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/assets/{file}").route(web::get().to(assets::serve)))
-        .service(resource("/").route(web::get().to(portal::home)))
-        .service(resource("/language").route(web::post().to(portal::language)))
+    cfg.service(resource("/assets/{file}").get(assets::serve))
+        .service(resource("/").get(portal::home))
+        .service(resource("/language").post(portal::language))
         .service(
             resource("/login")
-                .route(web::get().to(portal::login_form))
-                .route(web::post().to(portal::login)),
+                .get(portal::login_form)
+                .post(portal::login),
         )
-        .service(resource("/logout").route(web::post().to(portal::logout)))
+        .service(resource("/logout").post(portal::logout))
         .service(
             resource("/register")
-                .route(web::get().to(portal::register_form))
-                .route(web::post().to(portal::register)),
+                .get(portal::register_form)
+                .post(portal::register),
         )
         .service(
             resource("/password-reset")
-                .route(web::get().to(portal::reset_form))
-                .route(web::post().to(portal::reset)),
+                .get(portal::reset_form)
+                .post(portal::reset),
         )
         .service(
             resource("/password-reset/confirm")
-                .route(web::get().to(portal::reset_confirm_form))
-                .route(web::post().to(portal::reset_confirm)),
+                .get(portal::reset_confirm_form)
+                .post(portal::reset_confirm),
         )
         .service(
             resource("/account")
-                .route(web::get().to(portal::account))
-                .route(web::post().to(portal::account_update)),
+                .get(portal::account)
+                .post(portal::account_update),
         )
-        .service(resource("/account/password").route(web::post().to(portal::account_password)))
+        .service(resource("/account/password").post(portal::account_password))
         .service(
             resource("/verify-email")
-                .route(web::get().to(enterprise::verify_form))
-                .route(web::post().to(enterprise::verify)),
+                .get(enterprise::verify_form)
+                .post(enterprise::verify),
         )
-        .service(resource("/verify-email/resend").route(web::post().to(enterprise::resend)))
+        .service(resource("/verify-email/resend").post(enterprise::resend))
         .service(
             resource("/invitations/accept")
-                .route(web::get().to(enterprise::accept_form))
-                .route(web::post().to(enterprise::accept)),
+                .get(enterprise::accept_form)
+                .post(enterprise::accept),
         )
-        .service(resource("/enterprise").route(web::get().to(enterprise::show)))
-        .service(resource("/enterprise/invitations").route(web::post().to(enterprise::invite)))
-        .service(
-            resource("/enterprise/invitations/{id}/revoke")
-                .route(web::post().to(enterprise::revoke)),
-        )
-        .service(
-            resource("/enterprise/members/{user_id}")
-                .route(web::post().to(enterprise::update_member)),
-        )
-        .service(resource("/tickets").route(web::get().to(tickets::list)))
+        .service(resource("/enterprise").get(enterprise::show))
+        .service(resource("/enterprise/invitations").post(enterprise::invite))
+        .service(resource("/enterprise/invitations/{id}/revoke").post(enterprise::revoke))
+        .service(resource("/enterprise/members/{user_id}").post(enterprise::update_member))
+        .service(resource("/tickets").get(tickets::list))
         .service(
             resource("/tickets/new")
-                .route(web::get().to(tickets::new_form))
-                .route(web::post().to(tickets::create)),
+                .get(tickets::new_form)
+                .post(tickets::create),
         )
-        .service(resource("/tickets/{id}").route(web::get().to(tickets::show)))
-        .service(resource("/tickets/{id}/cancel").route(web::get().to(tickets::cancel_form)))
-        .service(resource("/tickets/{id}/comments").route(web::post().to(tickets::comment)))
-        .service(resource("/tickets/{id}/attachments").route(web::post().to(attachments::upload)))
-        .service(resource("/attachments/{id}").route(web::get().to(attachments::content)))
-        .service(resource("/tickets/{id}/actions/{action}").route(web::post().to(tickets::act)))
-        .service(resource("/queue").route(web::get().to(queue::show)))
-        .service(resource("/tickets/{id}/records").route(web::post().to(staff::record)))
-        .service(resource("/tickets/{id}/close").route(web::get().to(staff::close_form)))
+        .service(resource("/tickets/{id}").get(tickets::show))
+        .service(resource("/tickets/{id}/cancel").get(tickets::cancel_form))
+        .service(resource("/tickets/{id}/comments").post(tickets::comment))
+        .service(resource("/tickets/{id}/attachments").post(attachments::upload))
+        .service(resource("/attachments/{id}").get(attachments::content))
+        .service(resource("/tickets/{id}/actions/{action}").post(tickets::act))
+        .service(resource("/queue").get(queue::show))
+        .service(resource("/tickets/{id}/records").post(staff::record))
+        .service(resource("/tickets/{id}/close").get(staff::close_form))
+        .service(resource("/tickets/{id}/extensions").post(staff::request_extension))
         .service(
-            resource("/tickets/{id}/extensions").route(web::post().to(staff::request_extension)),
-        )
-        .service(
-            resource("/tickets/{id}/extensions/{eid}/{decision}")
-                .route(web::post().to(staff::decide_extension)),
+            resource("/tickets/{id}/extensions/{eid}/{decision}").post(staff::decide_extension),
         );
-    cfg.service(resource("/dashboard").route(web::get().to(dashboard::show)))
-        .service(resource("/dashboard/summary.csv").route(web::get().to(dashboard::summary_csv)))
-        .service(
-            resource("/dashboard/breakdown.csv").route(web::get().to(dashboard::breakdown_csv)),
-        )
-        .service(resource("/dashboard/trend.csv").route(web::get().to(dashboard::trend_csv)));
+    cfg.service(resource("/dashboard").get(dashboard::show))
+        .service(resource("/dashboard/summary.csv").get(dashboard::summary_csv))
+        .service(resource("/dashboard/breakdown.csv").get(dashboard::breakdown_csv))
+        .service(resource("/dashboard/trend.csv").get(dashboard::trend_csv));
     admin_routes(cfg);
 }
 
-/// `web::resource(path)` that answers 405 for methods it has no route for.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A console path and its handlers; the methods it has none for answer 405 with `Allow`.
+struct Endpoint {
+    resource: actix_web::Resource,
+    allow: Vec<Method>,
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::new(
-        ProblemType::MethodNotAllowed,
-        format!("{} is not allowed on {}", req.method(), req.path()),
-    ))
+fn resource(path: &str) -> Endpoint {
+    Endpoint {
+        resource: web::resource(path),
+        allow: Vec::new(),
+    }
+}
+
+impl Endpoint {
+    /// The page; startup's middleware answers HEAD with it too.
+    fn get<F, Args>(mut self, handler: F) -> Endpoint
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.allow.extend([Method::GET, Method::HEAD]);
+        self.resource = self.resource.get(handler);
+        self
+    }
+
+    /// The form's submission.
+    fn post<F, Args>(mut self, handler: F) -> Endpoint
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.allow.push(Method::POST);
+        self.resource = self.resource.post(handler);
+        self
+    }
+}
+
+impl HttpServiceFactory for Endpoint {
+    fn register(self, config: &mut AppService) {
+        let allow = self.allow;
+        let refuse = move |req: HttpRequest| {
+            let error = AppError::method_not_allowed(&req, allow.clone());
+            async move { Err::<HttpResponse, _>(error) }
+        };
+        self.resource
+            .default_service(web::to(refuse))
+            .register(config);
+    }
 }
 
 /// `/admin/…`: a destructive act's GET is its confirmation page, its POST the act.
 fn admin_routes(cfg: &mut web::ServiceConfig) {
     use admin::{calendar, categories, departments, enterprises, outbox, users};
-    cfg.service(resource("/admin").route(web::get().to(admin::index)))
+    cfg.service(resource("/admin").get(admin::index))
         .service(
             resource("/admin/departments")
-                .route(web::get().to(departments::list))
-                .route(web::post().to(departments::create)),
+                .get(departments::list)
+                .post(departments::create),
         )
         .service(
             resource("/admin/departments/{id}")
-                .route(web::get().to(departments::edit_form))
-                .route(web::post().to(departments::update)),
+                .get(departments::edit_form)
+                .post(departments::update),
         )
         .service(
             resource("/admin/departments/{id}/deactivate")
-                .route(web::get().to(departments::deactivate_form))
-                .route(web::post().to(departments::deactivate)),
+                .get(departments::deactivate_form)
+                .post(departments::deactivate),
         )
-        .service(
-            resource("/admin/departments/{id}/activate")
-                .route(web::post().to(departments::activate)),
-        )
+        .service(resource("/admin/departments/{id}/activate").post(departments::activate))
         .service(
             resource("/admin/categories")
-                .route(web::get().to(categories::list))
-                .route(web::post().to(categories::create)),
+                .get(categories::list)
+                .post(categories::create),
         )
-        .service(resource("/admin/categories/new").route(web::get().to(categories::new_form)))
+        .service(resource("/admin/categories/new").get(categories::new_form))
         .service(
             resource("/admin/categories/{id}")
-                .route(web::get().to(categories::edit_form))
-                .route(web::post().to(categories::update)),
+                .get(categories::edit_form)
+                .post(categories::update),
         )
         .service(
             resource("/admin/categories/{id}/deactivate")
-                .route(web::get().to(categories::deactivate_form))
-                .route(web::post().to(categories::deactivate)),
+                .get(categories::deactivate_form)
+                .post(categories::deactivate),
         )
-        .service(
-            resource("/admin/categories/{id}/activate").route(web::post().to(categories::activate)),
-        )
+        .service(resource("/admin/categories/{id}/activate").post(categories::activate))
         .service(
             resource("/admin/users")
-                .route(web::get().to(users::list))
-                .route(web::post().to(users::create)),
+                .get(users::list)
+                .post(users::create),
         )
-        .service(resource("/admin/users/new").route(web::get().to(users::new_form)))
-        .service(resource("/admin/users/{id}").route(web::get().to(users::show)))
-        .service(
-            resource("/admin/users/{id}/department").route(web::post().to(users::move_department)),
-        )
+        .service(resource("/admin/users/new").get(users::new_form))
+        .service(resource("/admin/users/{id}").get(users::show))
+        .service(resource("/admin/users/{id}/department").post(users::move_department))
         .service(
             resource("/admin/users/{id}/deactivate")
-                .route(web::get().to(users::deactivate_form))
-                .route(web::post().to(users::deactivate)),
+                .get(users::deactivate_form)
+                .post(users::deactivate),
         )
-        .service(resource("/admin/users/{id}/activate").route(web::post().to(users::activate)))
-        .service(resource("/admin/enterprises").route(web::get().to(enterprises::list)))
-        .service(resource("/admin/enterprises/{id}").route(web::get().to(enterprises::show)))
-        .service(
-            resource("/admin/enterprises/{id}/approve").route(web::post().to(enterprises::approve)),
-        )
+        .service(resource("/admin/users/{id}/activate").post(users::activate))
+        .service(resource("/admin/enterprises").get(enterprises::list))
+        .service(resource("/admin/enterprises/{id}").get(enterprises::show))
+        .service(resource("/admin/enterprises/{id}/approve").post(enterprises::approve))
         .service(
             resource("/admin/enterprises/{id}/reject")
-                .route(web::get().to(enterprises::reject_form))
-                .route(web::post().to(enterprises::reject)),
+                .get(enterprises::reject_form)
+                .post(enterprises::reject),
         )
         .service(
             resource("/admin/enterprises/{id}/suspend")
-                .route(web::get().to(enterprises::suspend_form))
-                .route(web::post().to(enterprises::suspend)),
+                .get(enterprises::suspend_form)
+                .post(enterprises::suspend),
         )
-        .service(
-            resource("/admin/enterprises/{id}/reactivate")
-                .route(web::post().to(enterprises::reactivate)),
-        )
-        .service(resource("/admin/calendar").route(web::get().to(calendar::show)))
-        .service(resource("/admin/calendar/{year}/days").route(web::post().to(calendar::add)))
+        .service(resource("/admin/enterprises/{id}/reactivate").post(enterprises::reactivate))
+        .service(resource("/admin/calendar").get(calendar::show))
+        .service(resource("/admin/calendar/{year}/days").post(calendar::add))
         .service(
             resource("/admin/calendar/{year}/remove")
-                .route(web::get().to(calendar::remove_form))
-                .route(web::post().to(calendar::remove)),
+                .get(calendar::remove_form)
+                .post(calendar::remove),
         )
-        .service(resource("/admin/outbox").route(web::get().to(outbox::list)))
-        .service(resource("/admin/outbox/{id}/retry").route(web::post().to(outbox::retry)));
+        .service(resource("/admin/outbox").get(outbox::list))
+        .service(resource("/admin/outbox/{id}/retry").post(outbox::retry));
 }
 
 /// Unknown paths: a page for browsers, problem+json for programs and under `/api/`.

@@ -73,6 +73,15 @@ async fn unknown_routes_and_methods_answer_problem_json() {
             .unwrap()
             .starts_with("application/problem+json")
     );
+    assert_eq!(r.header("allow").as_deref(), Some("GET, HEAD"));
+    // The console's pages list theirs too.
+    for (path, allow) in [("/login", "GET, HEAD, POST"), ("/logout", "POST")] {
+        let r = app
+            .send(app.client.put(format!("{}{path}", app.address)))
+            .await
+            .problem(405, "method_not_allowed");
+        assert_eq!(r.header("allow").as_deref(), Some(allow), "{path}");
+    }
 }
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
