@@ -11,9 +11,9 @@ use crate::domain::ticket::Role;
 use crate::error::{AppError, ProblemType};
 use crate::seed::{self, Plan};
 use crate::service::AppState;
+use crate::service::Db;
 use crate::service::auth::create_staff;
 use crate::startup::Application;
-use crate::store::Db;
 
 #[derive(Parser)]
 #[command(

@@ -11,6 +11,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::store::StoreError;
+
 /// Text in the two languages the pages speak.
 #[derive(Debug, Clone, Copy)]
 pub struct Text {
@@ -425,17 +427,29 @@ impl ResponseError for AppError {
     }
 }
 
-impl From<diesel::result::Error> for AppError {
-    fn from(e: diesel::result::Error) -> AppError {
+/// The one mapping of the store's errors: a missing row is `not-found`, a unique violation
+/// `duplicate` (use cases that know which value collided check first and say so), anything
+/// else internal, its cause kept for the log.
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            Error::NotFound => AppError::new(ProblemType::NotFound, "not found"),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::new(
-                ProblemType::Duplicate,
-                "a record with these values already exists",
-            ),
+            StoreError::Query(Error::NotFound) => AppError::new(ProblemType::NotFound, "not found"),
+            StoreError::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                AppError::new(
+                    ProblemType::Duplicate,
+                    "a record with these values already exists",
+                )
+            }
             other => AppError::Internal(anyhow::Error::new(other).context("database")),
         }
+    }
+}
+
+/// For the statistics' own queries and the tests' direct SQL: the same mapping.
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> AppError {
+        StoreError::from(e).into()
     }
 }
 

@@ -22,7 +22,7 @@ use crate::http;
 use crate::jobs;
 use crate::mail::dispatcher::Dispatcher;
 use crate::service::AppState;
-use crate::store::Db;
+use crate::service::Db;
 use crate::telemetry::{self, QifuRootSpan};
 
 pub struct Application {

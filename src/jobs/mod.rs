@@ -68,12 +68,12 @@ pub async fn sweep(state: &AppState) -> AppResult<SweepReport> {
     let cutoff = state.clock.now() - Duration::hours(state.settings.tickets.idempotency_hours);
     report.expired_keys = state
         .db
-        .write(move |conn| tickets::purge_idempotency(conn, cutoff))
+        .write(move |conn| Ok(tickets::purge_idempotency(conn, cutoff)?))
         .await?;
     let sent_before = state.clock.now() - Duration::days(state.settings.mail.retention_days);
     report.purged_mail = state
         .db
-        .write(move |conn| outbox::purge_sent(conn, sent_before))
+        .write(move |conn| Ok(outbox::purge_sent(conn, sent_before)?))
         .await?;
     report.orphans_removed = crate::service::attachments::sweep_orphans(state).await?;
     if report.overdue

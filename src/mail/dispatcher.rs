@@ -14,7 +14,8 @@ use super::transport::Transport;
 use crate::clock::Clock;
 use crate::config::MailSettings;
 use crate::error::AppResult;
-use crate::store::{Db, outbox};
+use crate::service::Db;
+use crate::store::outbox;
 
 pub struct Dispatcher {
     db: Db,
@@ -74,7 +75,7 @@ impl Dispatcher {
         let limit = self.settings.batch_size;
         let mut batch = self
             .db
-            .write(move |conn| outbox::claim_due(conn, due, lease_now, lease_until, limit))
+            .write(move |conn| Ok(outbox::claim_due(conn, due, lease_now, lease_until, limit)?))
             .await?;
         // RETURNING gives no order; people should get a ticket's mail in the order it happened.
         batch.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
@@ -91,7 +92,7 @@ impl Dispatcher {
                 Ok(()) => {
                     tracing::info!(mail_id = %id, to = %row.recipient, "mail sent");
                     self.db
-                        .write(move |conn| outbox::mark_sent(conn, &id, now))
+                        .write(move |conn| Ok(outbox::mark_sent(conn, &id, now)?))
                         .await?;
                 }
                 Err(e) => {
@@ -100,7 +101,9 @@ impl Dispatcher {
                     let next = retry_at(now, self.settings.retry_initial_seconds, attempts);
                     tracing::warn!(mail_id = %id, attempts, dead, error = %e.message, "mail not sent");
                     self.db
-                        .write(move |conn| outbox::mark_failed(conn, &id, &e.message, dead, next))
+                        .write(move |conn| {
+                            Ok(outbox::mark_failed(conn, &id, &e.message, dead, next)?)
+                        })
                         .await?;
                 }
             }

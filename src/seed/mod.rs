@@ -123,7 +123,7 @@ pub fn run(
         hash: crate::auth::hash_password(PASSWORD)?,
         start,
     };
-    let (categories, officials, enterprises) = transaction(conn, |conn| {
+    let (categories, officials, enterprises) = transaction::<_, AppError, _>(conn, |conn| {
         people.add(&mut rng, Role::Admin, admin_email.clone(), None, None);
         let (categories, officials) = departments(conn, &mut rng, plan, &mut people)?;
         let enterprises = enterprises(conn, &mut rng, plan, &mut people)?;
@@ -144,7 +144,7 @@ pub fn run(
     let mut n = 0;
     while n < plan.tickets {
         let batch_end = (n + BATCH).min(plan.tickets);
-        transaction(conn, |conn| {
+        transaction::<_, AppError, _>(conn, |conn| {
             let mut batch = Batch::new();
             for k in n..batch_end {
                 life::ticket(&mut rng, &world, k, &mut batch)?;

@@ -144,7 +144,7 @@ pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> AppResul
         .write(move |conn| {
             let user_id =
                 accounts::use_verification(conn, &hash, now)?.ok_or_else(token_invalid)?;
-            users::set_email_verified(conn, &user_id, now)
+            Ok(users::set_email_verified(conn, &user_id, now)?)
         })
         .await
 }
@@ -380,7 +380,7 @@ pub async fn accept_invitation(state: &AppState, req: AcceptInvitation) -> AppRe
         let hash = hash.clone();
         state
             .db
-            .run(move |conn| accounts::find_live_invitation(conn, &hash, now))
+            .run(move |conn| Ok(accounts::find_live_invitation(conn, &hash, now)?))
             .await?
             .ok_or_else(token_invalid)?
     };

@@ -411,7 +411,7 @@ pub async fn delete(state: &AppState, principal: Principal, id: String) -> AppRe
             let row = visible(conn, &actor, &id)?;
             actor.require(&[Role::Admin])?;
             store::delete(conn, &row.id)?;
-            tickets_store::insert_event(
+            Ok(tickets_store::insert_event(
                 conn,
                 &NewEvent {
                     ticket_id: &row.ticket_id,
@@ -423,7 +423,7 @@ pub async fn delete(state: &AppState, principal: Principal, id: String) -> AppRe
                     internal: row.internal,
                 },
                 now,
-            )
+            )?)
         })
         .await
 }
@@ -448,7 +448,7 @@ pub async fn sweep_orphans(state: &AppState) -> AppResult<usize> {
         .collect();
     let referenced = state
         .db
-        .read(move |conn| store::referenced(conn, &hashes))
+        .read(move |conn| Ok(store::referenced(conn, &hashes)?))
         .await?;
     let mut removed = 0;
     for candidate in candidates {

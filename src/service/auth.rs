@@ -657,20 +657,9 @@ pub async fn confirm_password_reset(state: &AppState, req: PasswordResetConfirm)
     let user = state
         .db
         .run(move |conn| {
-            use crate::store::schema::password_resets as pr;
-            use diesel::prelude::*;
-            let user_id: Option<String> = pr::table
-                .filter(
-                    pr::token_hash
-                        .eq(&lookup)
-                        .and(pr::used_at.is_null())
-                        .and(pr::expires_at.gt(now)),
-                )
-                .select(pr::user_id)
-                .first(conn)
-                .optional()?;
+            let user_id = sessions::live_reset_user(conn, &lookup, now)?;
             match user_id {
-                Some(id) => users::find(conn, &id),
+                Some(id) => Ok(users::find(conn, &id)?),
                 None => Ok(None),
             }
         })
@@ -790,7 +779,7 @@ pub async fn change_password(
     let cleared = key.clone();
     state
         .db
-        .write(move |conn| sessions::clear_throttle(conn, &cleared))
+        .write(move |conn| Ok(sessions::clear_throttle(conn, &cleared)?))
         .await?;
     let mut checks = Checks::new();
     policy_error("new_password", &mut checks, &req.new_password, &actor.email);
@@ -801,7 +790,7 @@ pub async fn change_password(
         .write(move |conn| {
             users::set_password(conn, &actor.id, &new_hash, now)?;
             sessions::revoke_user(conn, &actor.id, now)?;
-            sessions::expire_resets(conn, &actor.id, now)
+            Ok(sessions::expire_resets(conn, &actor.id, now)?)
         })
         .await
 }

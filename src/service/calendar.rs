@@ -207,7 +207,10 @@ pub async fn change_day(
 /// The calendar a deadline computed from `from` (naive UTC) needs: from the day before, so
 /// the local date is covered whatever the time zone.
 fn load(conn: &mut DbConn, from: NaiveDateTime) -> AppResult<WorkingCalendar> {
-    store::load_from(conn, from.date().pred_opt().unwrap_or(from.date()))
+    Ok(store::load_from(
+        conn,
+        from.date().pred_opt().unwrap_or(from.date()),
+    )?)
 }
 
 /// Deadline arithmetic with the settings it needs, reading the calendar from the caller's

@@ -33,7 +33,7 @@ pub async fn sign_in(
     let now = state.clock.now();
     let expires = now + Duration::hours(state.settings.console.session_absolute_hours);
     let (user, session_id) = authenticate(state, req, ip, move |conn, user| {
-        sessions::insert_web(conn, &user.id, &hash, expires, now)
+        Ok(sessions::insert_web(conn, &user.id, &hash, expires, now)?)
     })
     .await?;
     let role: Role = user
@@ -65,7 +65,7 @@ pub async fn resolve(state: &AppState, token: &str) -> AppResult<Option<ConsoleS
     let idle_since = now - Duration::minutes(state.settings.console.session_idle_minutes);
     let found = state
         .db
-        .read(move |conn| sessions::find_web(conn, &hash, now, idle_since))
+        .read(move |conn| Ok(sessions::find_web(conn, &hash, now, idle_since)?))
         .await?;
     let Some((row, role, name, locale)) = found else {
         return Ok(None);
@@ -80,7 +80,7 @@ pub async fn resolve(state: &AppState, token: &str) -> AppResult<Option<ConsoleS
         let id = row.id.clone();
         state
             .db
-            .write(move |conn| sessions::touch_web(conn, &id, now))
+            .write(move |conn| Ok(sessions::touch_web(conn, &id, now)?))
             .await?;
     }
     Ok(Some(ConsoleSession {
@@ -101,7 +101,7 @@ pub async fn sign_out(state: &AppState, session_id: String) -> AppResult<()> {
     let now = state.clock.now();
     state
         .db
-        .write(move |conn| sessions::revoke_family(conn, &session_id, now))
+        .write(move |conn| Ok(sessions::revoke_family(conn, &session_id, now)?))
         .await
 }
 
@@ -190,7 +190,7 @@ pub async fn update_profile(
         .db
         .write(move |conn| {
             let actor = load_actor(conn, &principal)?;
-            users::set_profile(conn, &actor.id, &name, &locale, now)
+            Ok(users::set_profile(conn, &actor.id, &name, &locale, now)?)
         })
         .await
 }

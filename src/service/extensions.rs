@@ -88,7 +88,7 @@ fn event(
     note: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    tickets::insert_event(
+    Ok(tickets::insert_event(
         conn,
         &NewEvent {
             ticket_id: &t.id,
@@ -100,7 +100,7 @@ fn event(
             internal: kind != EventKind::ExtensionApproved,
         },
         now,
-    )
+    )?)
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %ticket_id))]
@@ -153,9 +153,9 @@ pub async fn request(
                 },
                 now,
             )
-            .map_err(|e| match e.kind() {
-                ProblemType::Duplicate => pending(),
-                _ => e,
+            .map_err(|e| match AppError::from(e) {
+                e if e.kind() == ProblemType::Duplicate => pending(),
+                e => e,
             })?;
             event(
                 conn,

@@ -91,7 +91,7 @@ impl Key {
         answer: &impl Serialize,
         now: NaiveDateTime,
     ) -> AppResult<()> {
-        store::insert_idempotency(
+        Ok(store::insert_idempotency(
             conn,
             &IdempotencyRow {
                 user_id: user_id.to_owned(),
@@ -102,6 +102,6 @@ impl Key {
                 created_at: now,
             },
             self.since,
-        )
+        )?)
     }
 }

@@ -16,6 +16,7 @@ pub mod queue;
 pub mod quota;
 pub mod stats;
 pub mod tickets;
+pub mod unit;
 pub mod validate;
 pub mod views;
 
@@ -28,7 +29,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::mail::Templates;
 use crate::metrics::Metrics;
-use crate::store::Db;
+pub use unit::Db;
 
 /// Everything a use case may depend on, built once at start and shared by the workers.
 pub struct AppState {

@@ -23,7 +23,11 @@ pub async fn render_metrics(state: &AppState) -> String {
             state: "idle".into(),
         })
         .set(i64::from(idle));
-    match state.db.run(outbox::count_by_status).await {
+    match state
+        .db
+        .run(|conn| Ok(outbox::count_by_status(conn)?))
+        .await
+    {
         Ok(counts) => {
             for status in outbox::STATUSES {
                 let n = counts

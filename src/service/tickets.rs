@@ -205,7 +205,7 @@ pub async fn create(
         state
             .db
             .write_reserving(
-                move |conn| store::next_reference_number(conn, &day),
+                move |conn| Ok(store::next_reference_number(conn, &day)?),
                 move |conn, n| file(conn, &rules, &principal, req, checks, key, n),
             )
             .await

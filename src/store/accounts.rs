@@ -4,9 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::StoreResult;
 use super::db::DbConn;
 use super::schema::{email_verifications, invitations};
-use crate::error::AppResult;
 
 pub fn insert_verification(
     conn: &mut DbConn,
@@ -14,7 +14,7 @@ pub fn insert_verification(
     token_hash: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     diesel::insert_into(email_verifications::table)
         .values((
             email_verifications::id.eq(super::new_id()),
@@ -33,7 +33,7 @@ pub fn use_verification(
     conn: &mut DbConn,
     token_hash: &str,
     now: NaiveDateTime,
-) -> AppResult<Option<String>> {
+) -> StoreResult<Option<String>> {
     let row: Option<(String, String)> = email_verifications::table
         .filter(email_verifications::token_hash.eq(token_hash))
         .filter(email_verifications::used_at.is_null())
@@ -94,7 +94,7 @@ pub fn insert_invitation(
     conn: &mut DbConn,
     new: &NewInvitation,
     now: NaiveDateTime,
-) -> AppResult<InvitationRow> {
+) -> StoreResult<InvitationRow> {
     diesel::update(
         invitations::table
             .filter(invitations::email.eq(new.email))
@@ -127,7 +127,7 @@ pub fn pending_invitations(
     conn: &mut DbConn,
     enterprise_id: &str,
     now: NaiveDateTime,
-) -> AppResult<Vec<InvitationRow>> {
+) -> StoreResult<Vec<InvitationRow>> {
     Ok(invitations::table
         .filter(invitations::enterprise_id.eq(enterprise_id))
         .filter(invitations::accepted_at.is_null())
@@ -145,7 +145,7 @@ pub fn revoke_invitation(
     enterprise_id: &str,
     id: &str,
     now: NaiveDateTime,
-) -> AppResult<bool> {
+) -> StoreResult<bool> {
     let changed = diesel::update(
         invitations::table
             .find(id)
@@ -164,7 +164,7 @@ pub fn accept_invitation(
     conn: &mut DbConn,
     token_hash: &str,
     now: NaiveDateTime,
-) -> AppResult<Option<InvitationRow>> {
+) -> StoreResult<Option<InvitationRow>> {
     let row: Option<InvitationRow> = invitations::table
         .filter(invitations::token_hash.eq(token_hash))
         .filter(invitations::accepted_at.is_null())
@@ -190,7 +190,7 @@ pub fn find_live_invitation(
     conn: &mut DbConn,
     token_hash: &str,
     now: NaiveDateTime,
-) -> AppResult<Option<InvitationRow>> {
+) -> StoreResult<Option<InvitationRow>> {
     Ok(invitations::table
         .filter(invitations::token_hash.eq(token_hash))
         .filter(invitations::accepted_at.is_null())

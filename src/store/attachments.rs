@@ -3,9 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::StoreResult;
 use super::db::DbConn;
 use super::schema::{attachments, comments};
-use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = attachments)]
@@ -22,7 +22,7 @@ pub struct AttachmentRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConn, row: &AttachmentRow) -> AppResult<()> {
+pub fn insert(conn: &mut DbConn, row: &AttachmentRow) -> StoreResult<()> {
     diesel::insert_into(attachments::table)
         .values((
             attachments::id.eq(&row.id),
@@ -40,7 +40,7 @@ pub fn insert(conn: &mut DbConn, row: &AttachmentRow) -> AppResult<()> {
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<AttachmentRow>> {
+pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<AttachmentRow>> {
     Ok(attachments::table
         .find(id)
         .select(AttachmentRow::as_select())
@@ -53,7 +53,7 @@ pub fn list_for_ticket(
     conn: &mut DbConn,
     ticket_id: &str,
     with_internal: bool,
-) -> AppResult<Vec<AttachmentRow>> {
+) -> StoreResult<Vec<AttachmentRow>> {
     let mut q = attachments::table
         .filter(attachments::ticket_id.eq(ticket_id))
         .select(AttachmentRow::as_select())
@@ -67,19 +67,19 @@ pub fn list_for_ticket(
     )
 }
 
-pub fn count_for_ticket(conn: &mut DbConn, ticket_id: &str) -> AppResult<i64> {
+pub fn count_for_ticket(conn: &mut DbConn, ticket_id: &str) -> StoreResult<i64> {
     Ok(attachments::table
         .filter(attachments::ticket_id.eq(ticket_id))
         .count()
         .get_result(conn)?)
 }
 
-pub fn delete(conn: &mut DbConn, id: &str) -> AppResult<usize> {
+pub fn delete(conn: &mut DbConn, id: &str) -> StoreResult<usize> {
     Ok(diesel::delete(attachments::table.find(id)).execute(conn)?)
 }
 
 /// Which of `hashes` some row still references.
-pub fn referenced(conn: &mut DbConn, hashes: &[String]) -> AppResult<Vec<String>> {
+pub fn referenced(conn: &mut DbConn, hashes: &[String]) -> StoreResult<Vec<String>> {
     let mut found = Vec::new();
     // Bounded IN lists: SQLite caps bound parameters per statement.
     for chunk in hashes.chunks(500) {
@@ -99,7 +99,7 @@ pub fn comment_kind(
     conn: &mut DbConn,
     ticket_id: &str,
     comment_id: &str,
-) -> AppResult<Option<String>> {
+) -> StoreResult<Option<String>> {
     Ok(comments::table
         .filter(comments::id.eq(comment_id))
         .filter(comments::ticket_id.eq(ticket_id))

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::db::DbConn;
 use super::schema::calendar_days;
+use super::{StoreError, StoreResult};
 use crate::domain::calendar::{DayKind, WorkingCalendar};
-use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = calendar_days)]
@@ -24,7 +24,7 @@ fn year_bounds(year: i32) -> (String, String) {
     (format!("{year:04}-01-01"), format!("{year:04}-12-31"))
 }
 
-pub fn list_year(conn: &mut DbConn, year: i32) -> AppResult<Vec<CalendarDayRow>> {
+pub fn list_year(conn: &mut DbConn, year: i32) -> StoreResult<Vec<CalendarDayRow>> {
     let (first, last) = year_bounds(year);
     Ok(calendar_days::table
         .filter(calendar_days::date.ge(first))
@@ -39,7 +39,7 @@ pub fn replace_year(
     conn: &mut DbConn,
     year: i32,
     days: &[(NaiveDate, DayKind, String)],
-) -> AppResult<()> {
+) -> StoreResult<()> {
     let (first, last) = year_bounds(year);
     diesel::delete(
         calendar_days::table
@@ -61,7 +61,7 @@ pub fn replace_year(
 }
 
 /// The calendar from `from` on (deadlines only look forward; a few dozen rows a year).
-pub fn load_from(conn: &mut DbConn, from: NaiveDate) -> AppResult<WorkingCalendar> {
+pub fn load_from(conn: &mut DbConn, from: NaiveDate) -> StoreResult<WorkingCalendar> {
     let rows: Vec<CalendarDayRow> = calendar_days::table
         .filter(calendar_days::date.ge(key(from)))
         .select(CalendarDayRow::as_select())
@@ -69,7 +69,7 @@ pub fn load_from(conn: &mut DbConn, from: NaiveDate) -> AppResult<WorkingCalenda
     let mut days = Vec::with_capacity(rows.len());
     for row in rows {
         let date = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d")
-            .map_err(|e| anyhow::anyhow!("stored calendar date {}: {e}", row.date))?;
+            .map_err(|e| StoreError::Corrupt(format!("stored calendar date {}: {e}", row.date)))?;
         days.push((date, row.kind));
     }
     Ok(WorkingCalendar::new(days))

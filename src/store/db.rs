@@ -1,7 +1,7 @@
 //! Connections, pool, migrations and the one transaction helper every use case goes through.
+//! Errors are [`StoreError`]; nothing here knows of HTTP or of the blocking pool.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -11,8 +11,8 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use secrecy::ExposeSecret;
 
+use super::error::{StoreError, StoreResult};
 use crate::config::DatabaseSettings;
-use crate::error::AppError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -87,23 +87,20 @@ impl ManageConnection for Manager {
     }
 }
 
-/// The pool plus what the services need to know about it.
+/// The pool, and how to replace a connection in it. Units of work run through
+/// `service::unit::Db`, which puts them on the blocking pool.
 #[derive(Clone)]
-pub struct Db {
+pub struct Database {
     pool: Pool<Manager>,
     /// Opens a fresh connection in place of one the database dropped.
     manager: Manager,
     backend: Backend,
-    /// SQLite has one writer at a time; writers of this process queue here in order instead
-    /// of polling the file lock in SQLite's busy handler, whose sleeps made tail latency
-    /// seconds long under contention. (Other processes still wait in `busy_timeout`.)
-    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 pub type Conn = PooledConnection<Manager>;
 
-impl Db {
-    pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+impl Database {
+    pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Database> {
         let (backend, target) = Backend::from_url(settings.url.expose_secret())?;
         if backend == Backend::Sqlite
             && let Some(parent) = std::path::Path::new(&target).parent()
@@ -122,8 +119,8 @@ impl Db {
             busy_timeout_ms: settings.sqlite_busy_timeout_ms,
         };
         // Checkouts are not validated with a `SELECT 1` (a round trip in every read): a
-        // connection the database dropped shows itself by failing, and `read`, `run` and
-        // `write` replace it then (see `renew`).
+        // connection the database dropped shows itself by failing, and the unit runner
+        // replaces it then (see `renew`).
         let pool = Pool::builder()
             .max_size(settings.pool_size)
             .min_idle(Some(1))
@@ -131,11 +128,10 @@ impl Db {
             .test_on_check_out(false)
             .build(manager.clone())
             .context("connecting to the database")?;
-        Ok(Db {
+        Ok(Database {
             pool,
             manager,
             backend,
-            sqlite_writer: Arc::default(),
         })
     }
 
@@ -148,141 +144,28 @@ impl Db {
         (state.connections, state.idle_connections)
     }
 
-    pub fn get(&self) -> Result<Conn, AppError> {
-        self.pool
-            .get()
-            .map_err(|e| AppError::Internal(anyhow::anyhow!(e).context("database pool")))
+    pub fn get(&self) -> StoreResult<Conn> {
+        Ok(self.pool.get()?)
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool, inside the caller's span.
-    async fn with_conn<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&Db, &mut DbConn) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let db = self.clone();
-        let span = tracing::Span::current();
-        actix_web::web::block(move || {
-            let _entered = span.enter();
-            let mut conn = db.get()?;
-            f(&db, &mut conn)
-        })
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    /// A pooled connection within `timeout` (readiness probes must not hang for the pool's
+    /// full connection timeout).
+    pub fn get_timeout(&self, timeout: Duration) -> StoreResult<Conn> {
+        Ok(self.pool.get_timeout(timeout)?)
     }
 
     /// Replaces a connection the database dropped with a fresh one, in the pool's slot.
-    fn renew(&self, conn: &mut DbConn) -> Result<(), AppError> {
-        *conn = self
-            .manager
-            .connect()
-            .map_err(|e| AppError::Internal(anyhow::anyhow!(e).context("reconnecting")))?;
+    pub fn renew(&self, conn: &mut DbConn) -> StoreResult<()> {
+        *conn = self.manager.connect()?;
         Ok(())
-    }
-
-    /// Runs the reads in `f` in one round trip per query: the connection is not pinged first.
-    /// If it turns out to be dead, `f` runs once more on a fresh one, which is safe because
-    /// it only reads.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: Fn(&mut DbConn) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.with_conn(move |db, conn| match f(conn) {
-            Err(e) if lost(&e) => {
-                db.renew(conn)?;
-                f(conn)
-            }
-            other => other,
-        })
-        .await
-    }
-
-    /// Runs `f`, which cannot be repeated, with a pooled connection checked first: on
-    /// PostgreSQL a `SELECT 1`, and a fresh connection if that fails. Reads go through
-    /// [`Db::read`] and changes through [`Db::write`], which need no extra round trip.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.with_conn(move |db, conn| {
-            if let DbConn::Postgres(_) = conn
-                && conn.batch_execute("SELECT 1").is_err()
-            {
-                db.renew(conn)?;
-            }
-            f(conn)
-        })
-        .await
-    }
-
-    /// Whether the database answers within `timeout` (readiness probes must not hang for the
-    /// pool's full connection timeout).
-    pub async fn ping(&self, timeout: Duration) -> Result<(), AppError> {
-        let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool
-                .get_timeout(timeout)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!(e).context("database pool")))?;
-            conn.batch_execute("SELECT 1").map_err(AppError::from)
-        })
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
-    }
-
-    /// Runs `f` in one write transaction: everything it does commits together or not at all.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let _turn = match self.backend {
-            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
-            Backend::Postgres => None,
-        };
-        self.with_conn(move |db, conn| db.transaction(conn, f))
-            .await
-    }
-
-    /// Like [`Db::write`], with `reserve` run first on the same connection. On PostgreSQL
-    /// `reserve` commits on its own (asynchronously: the main transaction's commit flushes the
-    /// log past it), so a hot row it takes, such as the day's reference counter, is locked for
-    /// one statement instead of the whole of `f`; when `f` fails, what `reserve` took stays
-    /// taken (a gap in the numbers). SQLite runs one writer at a time, so there it is simply the
-    /// first step of the transaction: a separate commit would cost an fsync and gain nothing.
-    pub async fn write_reserving<R, T, P, F>(&self, reserve: P, f: F) -> Result<T, AppError>
-    where
-        P: FnOnce(&mut DbConn) -> Result<R, AppError> + Send + 'static,
-        F: FnOnce(&mut DbConn, R) -> Result<T, AppError> + Send + 'static,
-        R: Send + 'static,
-        T: Send + 'static,
-    {
-        let _turn = match self.backend {
-            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
-            Backend::Postgres => None,
-        };
-        self.with_conn(move |db, conn| match conn {
-            DbConn::Postgres(_) => {
-                let reserved = db.transaction(conn, |conn| {
-                    conn.batch_execute("SET LOCAL synchronous_commit = off")?;
-                    reserve(conn)
-                })?;
-                transaction(conn, |conn| f(conn, reserved))
-            }
-            DbConn::Sqlite(_) => db.transaction(conn, |conn| {
-                let reserved = reserve(conn)?;
-                f(conn, reserved)
-            }),
-        })
-        .await
     }
 
     /// [`transaction`], on PostgreSQL with a connection the database dropped replaced when
     /// `BEGIN` finds it dead: nothing has happened yet then, so starting over is safe.
-    fn transaction<T, F>(&self, conn: &mut DbConn, f: F) -> Result<T, AppError>
+    pub fn transaction<T, E, F>(&self, conn: &mut DbConn, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+        E: From<StoreError>,
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
     {
         if let DbConn::Sqlite(_) = conn {
             return transaction(conn, f);
@@ -290,16 +173,16 @@ impl Db {
         use diesel::connection::TransactionManager;
         type Tm = <DbConn as Connection>::TransactionManager;
         if let Err(e) = Tm::begin_transaction(conn) {
-            let e = AppError::from(e);
-            if !lost(&e) {
-                return Err(e);
+            let e = StoreError::from(e);
+            if !e.connection_lost() {
+                return Err(e.into());
             }
             self.renew(conn)?;
-            Tm::begin_transaction(conn)?;
+            Tm::begin_transaction(conn).map_err(StoreError::from)?;
         }
         match f(conn) {
             Ok(value) => {
-                Tm::commit_transaction(conn)?;
+                Tm::commit_transaction(conn).map_err(StoreError::from)?;
                 Ok(value)
             }
             Err(e) => {
@@ -316,45 +199,47 @@ impl Db {
     }
 }
 
-/// Whether `e` says the connection itself is gone (the database restarted or dropped it).
-fn lost(e: &AppError) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    let AppError::Internal(e) = e else {
-        return false;
-    };
-    e.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<Error>(),
-            Some(Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _
-            ))
-        )
-    })
+/// What a unit's closure failed with, told apart from what diesel's transaction failed with.
+enum Failure<E> {
+    Store(diesel::result::Error),
+    Unit(E),
+}
+
+impl<E> From<diesel::result::Error> for Failure<E> {
+    fn from(e: diesel::result::Error) -> Self {
+        Failure::Store(e)
+    }
 }
 
 /// One write transaction. On SQLite it begins IMMEDIATE: taking the write lock up front means
 /// a transaction that reads then writes waits in busy_timeout instead of failing with
 /// SQLITE_BUSY when another writer committed in between. Store functions never open their own.
-pub fn transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
+pub fn transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+    E: From<StoreError>,
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
 {
     match conn {
-        DbConn::Postgres(_) => conn.transaction(f),
+        DbConn::Postgres(_) => conn
+            .transaction(|conn| f(conn).map_err(Failure::Unit))
+            .map_err(|failure| match failure {
+                Failure::Store(e) => StoreError::from(e).into(),
+                Failure::Unit(e) => e,
+            }),
         DbConn::Sqlite(_) => {
-            conn.batch_execute("BEGIN IMMEDIATE")?;
+            conn.batch_execute("BEGIN IMMEDIATE")
+                .map_err(StoreError::from)?;
             let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)));
             match outcome {
                 Ok(Ok(value)) => match conn.batch_execute("COMMIT") {
                     Ok(()) => Ok(value),
                     Err(e) => {
                         let _ = conn.batch_execute("ROLLBACK");
-                        Err(e.into())
+                        Err(StoreError::from(e).into())
                     }
                 },
                 Ok(Err(e)) => {
-                    conn.batch_execute("ROLLBACK")?;
+                    conn.batch_execute("ROLLBACK").map_err(StoreError::from)?;
                     Err(e)
                 }
                 Err(panic) => {

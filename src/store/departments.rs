@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::db::DbConn;
 use super::schema::{categories, departments};
-use crate::error::AppResult;
+use super::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = departments)]
@@ -37,7 +37,7 @@ pub fn insert_department(
     name: &str,
     description: Option<&str>,
     now: NaiveDateTime,
-) -> AppResult<DepartmentRow> {
+) -> StoreResult<DepartmentRow> {
     let id = super::new_id();
     diesel::insert_into(departments::table)
         .values((
@@ -50,10 +50,10 @@ pub fn insert_department(
         ))
         .execute(conn)?;
     find_department(conn, &id)?
-        .ok_or_else(|| anyhow::anyhow!("inserted department vanished").into())
+        .ok_or_else(|| StoreError::Corrupt("inserted department vanished".into()))
 }
 
-pub fn find_department(conn: &mut DbConn, id: &str) -> AppResult<Option<DepartmentRow>> {
+pub fn find_department(conn: &mut DbConn, id: &str) -> StoreResult<Option<DepartmentRow>> {
     Ok(departments::table
         .find(id)
         .select(DepartmentRow::as_select())
@@ -65,7 +65,7 @@ pub fn department_name_taken(
     conn: &mut DbConn,
     name: &str,
     except: Option<&str>,
-) -> AppResult<bool> {
+) -> StoreResult<bool> {
     let mut query = departments::table
         .filter(departments::name.eq(name))
         .into_boxed();
@@ -81,7 +81,7 @@ pub fn list_departments(
     q: Option<&str>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> AppResult<Vec<DepartmentRow>> {
+) -> StoreResult<Vec<DepartmentRow>> {
     let mut query = departments::table
         .select(DepartmentRow::as_select())
         .into_boxed();
@@ -112,7 +112,7 @@ pub fn update_department(
     conn: &mut DbConn,
     id: &str,
     changes: &DepartmentChanges,
-) -> AppResult<usize> {
+) -> StoreResult<usize> {
     Ok(diesel::update(departments::table.find(id))
         .set(changes)
         .execute(conn)?)
@@ -130,7 +130,7 @@ pub fn insert_category(
     conn: &mut DbConn,
     new: &NewCategory,
     now: NaiveDateTime,
-) -> AppResult<CategoryRow> {
+) -> StoreResult<CategoryRow> {
     let id = super::new_id();
     diesel::insert_into(categories::table)
         .values((
@@ -145,10 +145,11 @@ pub fn insert_category(
             categories::updated_at.eq(now),
         ))
         .execute(conn)?;
-    find_category(conn, &id)?.ok_or_else(|| anyhow::anyhow!("inserted category vanished").into())
+    find_category(conn, &id)?
+        .ok_or_else(|| StoreError::Corrupt("inserted category vanished".into()))
 }
 
-pub fn find_category(conn: &mut DbConn, id: &str) -> AppResult<Option<CategoryRow>> {
+pub fn find_category(conn: &mut DbConn, id: &str) -> StoreResult<Option<CategoryRow>> {
     Ok(categories::table
         .find(id)
         .select(CategoryRow::as_select())
@@ -163,7 +164,7 @@ pub fn list_categories(
     q: Option<&str>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> AppResult<Vec<CategoryRow>> {
+) -> StoreResult<Vec<CategoryRow>> {
     let mut query = categories::table
         .select(CategoryRow::as_select())
         .into_boxed();
@@ -190,7 +191,11 @@ pub struct CategoryChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-pub fn update_category(conn: &mut DbConn, id: &str, changes: &CategoryChanges) -> AppResult<usize> {
+pub fn update_category(
+    conn: &mut DbConn,
+    id: &str,
+    changes: &CategoryChanges,
+) -> StoreResult<usize> {
     Ok(diesel::update(categories::table.find(id))
         .set(changes)
         .execute(conn)?)

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::db::DbConn;
 use super::schema::{enterprise_events, enterprises};
+use super::{StoreError, StoreResult};
 use crate::domain::enterprise::{EnterpriseEventKind, EnterpriseStatus};
-use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = enterprises)]
@@ -37,7 +37,7 @@ pub fn insert(
     conn: &mut DbConn,
     new: &NewEnterprise,
     now: NaiveDateTime,
-) -> AppResult<EnterpriseRow> {
+) -> StoreResult<EnterpriseRow> {
     let id = super::new_id();
     diesel::insert_into(enterprises::table)
         .values((
@@ -52,10 +52,10 @@ pub fn insert(
             enterprises::updated_at.eq(now),
         ))
         .execute(conn)?;
-    find(conn, &id)?.ok_or_else(|| anyhow::anyhow!("inserted enterprise vanished").into())
+    find(conn, &id)?.ok_or_else(|| StoreError::Corrupt("inserted enterprise vanished".into()))
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<EnterpriseRow>> {
+pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<EnterpriseRow>> {
     Ok(enterprises::table
         .find(id)
         .select(EnterpriseRow::as_select())
@@ -63,7 +63,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<EnterpriseRow>> {
         .optional()?)
 }
 
-pub fn credit_code_taken(conn: &mut DbConn, credit_code: &str) -> AppResult<bool> {
+pub fn credit_code_taken(conn: &mut DbConn, credit_code: &str) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(
         enterprises::table.filter(enterprises::credit_code.eq(credit_code)),
     ))
@@ -77,7 +77,7 @@ pub fn list(
     status: Option<EnterpriseStatus>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> AppResult<Vec<EnterpriseRow>> {
+) -> StoreResult<Vec<EnterpriseRow>> {
     let mut query = enterprises::table
         .select(EnterpriseRow::as_select())
         .into_boxed();
@@ -113,7 +113,7 @@ pub fn set_status(
     to: EnterpriseStatus,
     reason: Option<&str>,
     now: NaiveDateTime,
-) -> AppResult<usize> {
+) -> StoreResult<usize> {
     Ok(diesel::update(
         enterprises::table
             .find(id)
@@ -153,7 +153,7 @@ pub fn insert_event(
     conn: &mut DbConn,
     e: &NewEnterpriseEvent,
     now: NaiveDateTime,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     diesel::insert_into(enterprise_events::table)
         .values((
             enterprise_events::id.eq(super::new_id()),
@@ -175,7 +175,7 @@ pub fn events(
     enterprise_id: &str,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> AppResult<Vec<EnterpriseEventRow>> {
+) -> StoreResult<Vec<EnterpriseEventRow>> {
     let query = enterprise_events::table
         .filter(enterprise_events::enterprise_id.eq(enterprise_id.to_owned()))
         .select(EnterpriseEventRow::as_select())
@@ -191,7 +191,7 @@ pub fn events(
 }
 
 /// Names of the enterprises among `ids` (for a page listing them).
-pub fn names(conn: &mut DbConn, ids: &[String]) -> AppResult<Vec<(String, String)>> {
+pub fn names(conn: &mut DbConn, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
     Ok(enterprises::table
         .filter(enterprises::id.eq_any(ids))
         .select((enterprises::id, enterprises::name))

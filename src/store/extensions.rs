@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::db::DbConn;
 use super::schema::ticket_extensions;
+use super::{StoreError, StoreResult};
 use crate::domain::ticket::ExtensionStatus;
-use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ticket_extensions)]
@@ -34,7 +34,7 @@ pub fn insert(
     conn: &mut DbConn,
     new: &NewExtension,
     now: NaiveDateTime,
-) -> AppResult<ExtensionRow> {
+) -> StoreResult<ExtensionRow> {
     let id = super::new_id();
     diesel::insert_into(ticket_extensions::table)
         .values((
@@ -48,10 +48,10 @@ pub fn insert(
         ))
         .execute(conn)?;
     find(conn, new.ticket_id, &id)?
-        .ok_or_else(|| anyhow::anyhow!("inserted extension vanished").into())
+        .ok_or_else(|| StoreError::Corrupt("inserted extension vanished".into()))
 }
 
-pub fn find(conn: &mut DbConn, ticket_id: &str, id: &str) -> AppResult<Option<ExtensionRow>> {
+pub fn find(conn: &mut DbConn, ticket_id: &str, id: &str) -> StoreResult<Option<ExtensionRow>> {
     Ok(ticket_extensions::table
         .find(id)
         .filter(ticket_extensions::ticket_id.eq(ticket_id))
@@ -60,7 +60,7 @@ pub fn find(conn: &mut DbConn, ticket_id: &str, id: &str) -> AppResult<Option<Ex
         .optional()?)
 }
 
-pub fn has_pending(conn: &mut DbConn, ticket_id: &str) -> AppResult<bool> {
+pub fn has_pending(conn: &mut DbConn, ticket_id: &str) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(
         ticket_extensions::table
             .filter(ticket_extensions::ticket_id.eq(ticket_id))
@@ -76,7 +76,7 @@ pub fn list(
     only_status: Option<ExtensionStatus>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> AppResult<Vec<ExtensionRow>> {
+) -> StoreResult<Vec<ExtensionRow>> {
     let mut query = ticket_extensions::table
         .filter(ticket_extensions::ticket_id.eq(ticket_id))
         .select(ExtensionRow::as_select())
@@ -102,7 +102,7 @@ pub fn decide(
     decided_by: &str,
     note: Option<&str>,
     now: NaiveDateTime,
-) -> AppResult<bool> {
+) -> StoreResult<bool> {
     let changed = diesel::update(
         ticket_extensions::table
             .find(id)

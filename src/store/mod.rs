@@ -1,5 +1,6 @@
 //! Diesel queries, one module per aggregate. Every function takes the caller's connection so
-//! a use case composes them inside one transaction; none opens a transaction itself.
+//! a use case composes them inside one transaction; none opens a transaction itself. Every
+//! function returns [`StoreResult`]: the store knows nothing of HTTP or of `AppError`.
 
 /// Keyset pagination on a boxed query: rows after the cursor `(value, id)` in `(col, id)`
 /// order, ascending or descending, ids breaking ties.
@@ -27,6 +28,7 @@ pub mod calendar;
 pub mod db;
 pub mod departments;
 pub mod enterprises;
+pub mod error;
 pub mod extensions;
 pub mod outbox;
 pub mod schema;
@@ -34,7 +36,8 @@ pub mod sessions;
 pub mod tickets;
 pub mod users;
 
-pub use db::{Backend, Db, DbConn};
+pub use db::{Backend, DbConn};
+pub use error::{StoreError, StoreResult};
 
 /// Time-ordered ids (UUIDv7): they sort by creation, which keeps keyset pages and indexes tidy.
 pub fn new_id() -> String {

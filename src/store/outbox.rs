@@ -5,9 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 
+use super::StoreResult;
 use super::db::DbConn;
 use super::schema::outbox;
-use crate::error::AppResult;
 
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
@@ -55,7 +55,7 @@ impl NewMail {
 /// What a sent secret mail's stored body becomes.
 pub const CLEARED: &str = "(cleared after sending: it carried a single-use link)";
 
-pub fn enqueue(conn: &mut DbConn, mail: &NewMail, now: NaiveDateTime) -> AppResult<String> {
+pub fn enqueue(conn: &mut DbConn, mail: &NewMail, now: NaiveDateTime) -> StoreResult<String> {
     let id = super::new_id();
     diesel::insert_into(outbox::table)
         .values((
@@ -85,7 +85,7 @@ pub fn claim_due(
     lease_now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
-) -> AppResult<Vec<OutboxRow>> {
+) -> StoreResult<Vec<OutboxRow>> {
     let lock = match conn {
         DbConn::Postgres(_) => "FOR UPDATE SKIP LOCKED",
         DbConn::Sqlite(_) => "",
@@ -108,7 +108,7 @@ pub fn claim_due(
         .load(conn)?)
 }
 
-pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<()> {
+pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<()> {
     diesel::update(outbox::table.find(id))
         .set((
             outbox::status.eq(SENT),
@@ -125,7 +125,7 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<(
 }
 
 /// Deletes mail sent before `cutoff`; returns how many.
-pub fn purge_sent(conn: &mut DbConn, cutoff: NaiveDateTime) -> AppResult<usize> {
+pub fn purge_sent(conn: &mut DbConn, cutoff: NaiveDateTime) -> StoreResult<usize> {
     Ok(diesel::delete(
         outbox::table.filter(outbox::status.eq(SENT).and(outbox::sent_at.lt(cutoff))),
     )
@@ -139,7 +139,7 @@ pub fn mark_failed(
     error: &str,
     dead: bool,
     next_attempt_at: NaiveDateTime,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     diesel::update(outbox::table.find(id))
         .set((
             outbox::status.eq(if dead { DEAD } else { FAILED }),
@@ -157,7 +157,7 @@ pub fn list(
     status: Option<&str>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> AppResult<Vec<OutboxRow>> {
+) -> StoreResult<Vec<OutboxRow>> {
     let mut query = outbox::table.select(OutboxRow::as_select()).into_boxed();
     if let Some(status) = status {
         query = query.filter(outbox::status.eq(status.to_owned()));
@@ -166,7 +166,7 @@ pub fn list(
     Ok(query.limit(limit).load(conn)?)
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<OutboxRow>> {
+pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<OutboxRow>> {
     Ok(outbox::table
         .find(id)
         .select(OutboxRow::as_select())
@@ -175,7 +175,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<OutboxRow>> {
 }
 
 /// A dead message goes back to the queue with a fresh attempt budget.
-pub fn revive(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<bool> {
+pub fn revive(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<bool> {
     let changed = diesel::update(outbox::table.find(id).filter(outbox::status.eq(DEAD)))
         .set((
             outbox::status.eq(PENDING),
@@ -187,7 +187,7 @@ pub fn revive(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<bool
     Ok(changed == 1)
 }
 
-pub fn count_by_status(conn: &mut DbConn) -> AppResult<Vec<(String, i64)>> {
+pub fn count_by_status(conn: &mut DbConn) -> StoreResult<Vec<(String, i64)>> {
     Ok(outbox::table
         .group_by(outbox::status)
         .select((outbox::status, diesel::dsl::count_star()))

@@ -5,14 +5,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 
+use super::StoreResult;
 use super::db::DbConn;
 use super::schema::{login_throttle, password_resets, refresh_tokens, sessions, users};
 use crate::domain::throttle::Counter;
-use crate::error::AppResult;
 
 /// Starts a session (a sign-in); its id is the family id of its refresh tokens and the `sid`
 /// of its access tokens.
-pub fn open_session(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> AppResult<String> {
+pub fn open_session(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> StoreResult<String> {
     let id = super::new_id();
     diesel::insert_into(sessions::table)
         .values((
@@ -47,7 +47,7 @@ pub fn insert_refresh(
     token_hash: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::id.eq(super::new_id()),
@@ -61,7 +61,7 @@ pub fn insert_refresh(
     Ok(())
 }
 
-pub fn find_refresh(conn: &mut DbConn, token_hash: &str) -> AppResult<Option<RefreshTokenRow>> {
+pub fn find_refresh(conn: &mut DbConn, token_hash: &str) -> StoreResult<Option<RefreshTokenRow>> {
     Ok(refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select(RefreshTokenRow::as_select())
@@ -74,7 +74,7 @@ pub fn find_refresh(conn: &mut DbConn, token_hash: &str) -> AppResult<Option<Ref
 /// revocations queue on one row in one order. Without it a refresh that lost the race held the
 /// token's row lock (PostgreSQL keeps the lock a failed conditional update took) while waiting
 /// for the session's, and a revocation held them the other way round: a deadlock, answered 500.
-pub fn lock_session(conn: &mut DbConn, id: &str) -> AppResult<()> {
+pub fn lock_session(conn: &mut DbConn, id: &str) -> StoreResult<()> {
     if let DbConn::Postgres(_) = conn {
         diesel::sql_query("SELECT id FROM sessions WHERE id = $1 FOR UPDATE")
             .bind::<Text, _>(id)
@@ -85,7 +85,7 @@ pub fn lock_session(conn: &mut DbConn, id: &str) -> AppResult<()> {
 
 /// Marks a live token used; false when it was already used or revoked (a concurrent refresh
 /// with the same token loses here and counts as reuse).
-pub fn use_refresh(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<bool> {
+pub fn use_refresh(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<bool> {
     let changed = diesel::update(
         refresh_tokens::table
             .find(id)
@@ -98,7 +98,7 @@ pub fn use_refresh(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult
 }
 
 /// Ends a session: its refresh tokens and, through the actor check, its access tokens.
-pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> AppResult<()> {
+pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> StoreResult<()> {
     lock_session(conn, family_id)?;
     diesel::update(
         sessions::table
@@ -118,7 +118,7 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> 
 }
 
 /// Ends every session of the user.
-pub fn revoke_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> AppResult<()> {
+pub fn revoke_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> StoreResult<()> {
     diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
@@ -141,7 +141,7 @@ pub fn revoke_enterprise(
     conn: &mut DbConn,
     enterprise_id: &str,
     now: NaiveDateTime,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     let members = || {
         users::table
             .filter(users::enterprise_id.eq(enterprise_id))
@@ -181,7 +181,7 @@ pub fn insert_reset(
     token_hash: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     diesel::insert_into(password_resets::table)
         .values((
             password_resets::id.eq(super::new_id()),
@@ -194,12 +194,31 @@ pub fn insert_reset(
     Ok(())
 }
 
+/// The user a live reset token belongs to, without spending it: None when unknown, used or
+/// expired.
+pub fn live_reset_user(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<Option<String>> {
+    Ok(password_resets::table
+        .filter(
+            password_resets::token_hash
+                .eq(token_hash)
+                .and(password_resets::used_at.is_null())
+                .and(password_resets::expires_at.gt(now)),
+        )
+        .select(password_resets::user_id)
+        .first(conn)
+        .optional()?)
+}
+
 /// Spends a live reset token: returns its user, or None when unknown, used or expired.
 pub fn use_reset(
     conn: &mut DbConn,
     token_hash: &str,
     now: NaiveDateTime,
-) -> AppResult<Option<String>> {
+) -> StoreResult<Option<String>> {
     let row: Option<PasswordResetRow> = password_resets::table
         .filter(password_resets::token_hash.eq(token_hash))
         .select(PasswordResetRow::as_select())
@@ -220,7 +239,7 @@ pub fn use_reset(
 }
 
 /// Other outstanding reset tokens of the user die when one is used or the password changes.
-pub fn expire_resets(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> AppResult<()> {
+pub fn expire_resets(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> StoreResult<()> {
     diesel::update(
         password_resets::table
             .filter(password_resets::user_id.eq(user_id))
@@ -265,7 +284,7 @@ impl ThrottleRow {
 /// Reads a throttle row for update, creating it first; the same SQL serves both backends
 /// (`ON CONFLICT DO NOTHING`), and on PostgreSQL the row lock makes concurrent failures
 /// count one after the other, across instances.
-pub fn lock_throttle(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> AppResult<ThrottleRow> {
+pub fn lock_throttle(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> StoreResult<ThrottleRow> {
     diesel::sql_query(
         "INSERT INTO login_throttle (key, failures, window_start, lockouts) VALUES ($1, 0, $2, 0) \
          ON CONFLICT (key) DO NOTHING",
@@ -284,7 +303,7 @@ pub fn lock_throttle(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> AppRes
     .get_result(conn)?)
 }
 
-pub fn save_throttle(conn: &mut DbConn, row: &ThrottleRow) -> AppResult<()> {
+pub fn save_throttle(conn: &mut DbConn, row: &ThrottleRow) -> StoreResult<()> {
     diesel::sql_query(
         "UPDATE login_throttle SET failures = $1, window_start = $2, locked_until = $3, lockouts = $4 \
          WHERE key = $5",
@@ -298,7 +317,7 @@ pub fn save_throttle(conn: &mut DbConn, row: &ThrottleRow) -> AppResult<()> {
     Ok(())
 }
 
-pub fn clear_throttle(conn: &mut DbConn, key: &str) -> AppResult<()> {
+pub fn clear_throttle(conn: &mut DbConn, key: &str) -> StoreResult<()> {
     diesel::delete(login_throttle::table.filter(login_throttle::key.eq(key))).execute(conn)?;
     Ok(())
 }
@@ -312,7 +331,7 @@ pub fn insert_web(
     token_hash: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
-) -> AppResult<String> {
+) -> StoreResult<String> {
     let session = open_session(conn, user_id, now)?;
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -335,7 +354,7 @@ pub fn find_web(
     token_hash: &str,
     now: NaiveDateTime,
     idle_since: NaiveDateTime,
-) -> AppResult<Option<(RefreshTokenRow, String, String, String)>> {
+) -> StoreResult<Option<(RefreshTokenRow, String, String, String)>> {
     use super::schema::users;
     Ok(refresh_tokens::table
         .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
@@ -354,7 +373,7 @@ pub fn find_web(
         .optional()?)
 }
 
-pub fn touch_web(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<()> {
+pub fn touch_web(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<()> {
     diesel::update(refresh_tokens::table.find(id))
         .set(refresh_tokens::last_seen_at.eq(now))
         .execute(conn)?;

@@ -4,12 +4,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
+use super::StoreResult;
 use super::db::DbConn;
 use super::schema::{comments, idempotency_keys, ticket_events, tickets};
 use crate::domain::role::Role;
 use crate::domain::routing::{self, Candidate};
 use crate::domain::ticket::TicketStatus;
-use crate::error::AppResult;
 
 pub const OPEN: [&str; 4] = [
     TicketStatus::OPEN[0].as_str(),
@@ -101,14 +101,14 @@ pub fn search_text(reference: &str, title: &str, description: &str) -> String {
     format!("{reference}\n{title}\n{description}").to_lowercase()
 }
 
-pub fn insert(conn: &mut DbConn, new: &NewTicket) -> AppResult<()> {
+pub fn insert(conn: &mut DbConn, new: &NewTicket) -> StoreResult<()> {
     diesel::insert_into(tickets::table)
         .values(new)
         .execute(conn)?;
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<TicketRow>> {
+pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<TicketRow>> {
     Ok(tickets::table
         .find(id)
         .select(TicketRow::as_select())
@@ -146,7 +146,7 @@ pub fn update_if_version(
     id: &str,
     version: i32,
     changes: &TicketChanges,
-) -> AppResult<bool> {
+) -> StoreResult<bool> {
     let changed = diesel::update(tickets::table.find(id).filter(tickets::version.eq(version)))
         .set((changes, tickets::version.eq(version + 1)))
         .execute(conn)?;
@@ -154,7 +154,7 @@ pub fn update_if_version(
 }
 
 /// The next reference counter for a day; one statement that both backends understand.
-pub fn next_reference_number(conn: &mut DbConn, day: &str) -> AppResult<i64> {
+pub fn next_reference_number(conn: &mut DbConn, day: &str) -> StoreResult<i64> {
     #[derive(QueryableByName)]
     struct Last {
         #[diesel(sql_type = BigInt)]
@@ -189,7 +189,10 @@ impl CandidateRow {
 
 /// The department's active officials with their open workload (`users.open_tickets`, which
 /// triggers keep in step with every ticket change), in the order ties go by.
-fn routing_candidates(conn: &mut DbConn, department_id: &str) -> AppResult<Vec<Candidate<String>>> {
+fn routing_candidates(
+    conn: &mut DbConn,
+    department_id: &str,
+) -> StoreResult<Vec<Candidate<String>>> {
     use super::schema::users;
     let rows: Vec<CandidateRow> = users::table
         .filter(users::department_id.eq(department_id))
@@ -212,7 +215,7 @@ fn routing_candidates(conn: &mut DbConn, department_id: &str) -> AppResult<Vec<C
 /// committed. Either way the choice is one the rule allows once the concurrent filings have
 /// committed, so ten at once into a department of two still split five and five. SQLite's
 /// write transactions are serial: the counts read are final.
-pub fn claim_official(conn: &mut DbConn, department_id: &str) -> AppResult<Option<String>> {
+pub fn claim_official(conn: &mut DbConn, department_id: &str) -> StoreResult<Option<String>> {
     if let DbConn::Postgres(_) = conn {
         let officials = "department_id = $1 AND role = 'official' AND active";
         #[derive(QueryableByName)]
@@ -274,7 +277,7 @@ pub struct NewEvent<'a> {
     pub internal: bool,
 }
 
-pub fn insert_event(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> AppResult<()> {
+pub fn insert_event(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> StoreResult<()> {
     diesel::insert_into(ticket_events::table)
         .values((
             ticket_events::id.eq(super::new_id()),
@@ -298,7 +301,7 @@ pub fn list_events(
     include_internal: bool,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> AppResult<Vec<EventRow>> {
+) -> StoreResult<Vec<EventRow>> {
     let mut query = ticket_events::table
         .filter(ticket_events::ticket_id.eq(ticket_id.to_owned()))
         .select(EventRow::as_select())
@@ -334,7 +337,7 @@ pub fn insert_comment(
     kind: &str,
     body: &str,
     now: NaiveDateTime,
-) -> AppResult<CommentRow> {
+) -> StoreResult<CommentRow> {
     let row = CommentRow {
         id: super::new_id(),
         ticket_id: ticket_id.to_owned(),
@@ -362,7 +365,7 @@ pub fn list_comments(
     only_kind: Option<&str>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> AppResult<Vec<CommentRow>> {
+) -> StoreResult<Vec<CommentRow>> {
     let mut query = comments::table
         .filter(comments::ticket_id.eq(ticket_id.to_owned()))
         .select(CommentRow::as_select())
@@ -390,7 +393,7 @@ pub fn find_idempotency(
     user_id: &str,
     key: &str,
     since: NaiveDateTime,
-) -> AppResult<Option<IdempotencyRow>> {
+) -> StoreResult<Option<IdempotencyRow>> {
     Ok(idempotency_keys::table
         .filter(idempotency_keys::user_id.eq(user_id))
         .filter(idempotency_keys::key.eq(key))
@@ -406,7 +409,7 @@ pub fn insert_idempotency(
     conn: &mut DbConn,
     row: &IdempotencyRow,
     expired_before: NaiveDateTime,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     diesel::delete(
         idempotency_keys::table
             .filter(idempotency_keys::user_id.eq(&row.user_id))
@@ -427,7 +430,7 @@ pub fn insert_idempotency(
     Ok(())
 }
 
-pub fn purge_idempotency(conn: &mut DbConn, before: NaiveDateTime) -> AppResult<usize> {
+pub fn purge_idempotency(conn: &mut DbConn, before: NaiveDateTime) -> StoreResult<usize> {
     Ok(
         diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)))
             .execute(conn)?,
@@ -439,7 +442,7 @@ pub fn newly_overdue(
     conn: &mut DbConn,
     now: NaiveDateTime,
     limit: i64,
-) -> AppResult<Vec<TicketRow>> {
+) -> StoreResult<Vec<TicketRow>> {
     Ok(tickets::table
         .filter(open_sql())
         .filter(tickets::status.ne(AWAITING))
@@ -452,7 +455,7 @@ pub fn newly_overdue(
 }
 
 /// Claims the overdue mark; only one caller (of any instance) gets true per ticket.
-pub fn mark_overdue(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<bool> {
+pub fn mark_overdue(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<bool> {
     let changed = diesel::update(
         tickets::table
             .find(id)
@@ -469,7 +472,7 @@ pub fn due_soon_candidates(
     conn: &mut DbConn,
     now: NaiveDateTime,
     limit: i64,
-) -> AppResult<Vec<TicketRow>> {
+) -> StoreResult<Vec<TicketRow>> {
     Ok(tickets::table
         .filter(open_sql())
         .filter(tickets::status.ne(AWAITING))
@@ -489,7 +492,7 @@ pub fn due_soon_candidates(
 /// Claims the warning for the ticket's current deadline; one caller of any instance wins
 /// (on PostgreSQL a racing UPDATE waits for the winner's commit, then re-reads the row and
 /// no longer matches).
-pub fn claim_due_soon(conn: &mut DbConn, id: &str, due_at: NaiveDateTime) -> AppResult<bool> {
+pub fn claim_due_soon(conn: &mut DbConn, id: &str, due_at: NaiveDateTime) -> StoreResult<bool> {
     let changed = diesel::update(
         tickets::table
             .find(id)
@@ -512,7 +515,7 @@ pub fn escalation_candidates(
     conn: &mut DbConn,
     cutoff: NaiveDateTime,
     limit: i64,
-) -> AppResult<Vec<TicketRow>> {
+) -> StoreResult<Vec<TicketRow>> {
     Ok(tickets::table
         .filter(open_sql())
         .filter(tickets::status.ne(AWAITING))
@@ -529,7 +532,7 @@ pub fn escalation_candidates(
 }
 
 /// Claims the escalation of the ticket's current deadline, like [`claim_due_soon`].
-pub fn claim_escalation(conn: &mut DbConn, id: &str, due_at: NaiveDateTime) -> AppResult<bool> {
+pub fn claim_escalation(conn: &mut DbConn, id: &str, due_at: NaiveDateTime) -> StoreResult<bool> {
     let changed = diesel::update(
         tickets::table
             .find(id)
@@ -550,7 +553,7 @@ pub fn resolved_before(
     conn: &mut DbConn,
     cutoff: NaiveDateTime,
     limit: i64,
-) -> AppResult<Vec<TicketRow>> {
+) -> StoreResult<Vec<TicketRow>> {
     Ok(tickets::table
         .filter(tickets::status.eq("resolved"))
         .filter(tickets::resolved_at.le(cutoff))
@@ -631,7 +634,7 @@ impl TicketFilter {
 type Db = <DbConn as Connection>::Backend;
 
 /// The tickets a filter matches, unordered.
-fn filtered(conn: &mut DbConn, f: &TicketFilter) -> AppResult<tickets::BoxedQuery<'static, Db>> {
+fn filtered(conn: &mut DbConn, f: &TicketFilter) -> StoreResult<tickets::BoxedQuery<'static, Db>> {
     let mut query = tickets::table.into_boxed();
     query = match &f.scope {
         Scope::All => query,
@@ -768,7 +771,7 @@ pub fn list(
     descending: bool,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> AppResult<Vec<TicketRow>> {
+) -> StoreResult<Vec<TicketRow>> {
     let query = filtered(conn, f)?.select(TicketRow::as_select());
     let query = match sort {
         SortKey::CreatedAt => keyset!(query, tickets::created_at, tickets::id, descending, after),
@@ -779,13 +782,13 @@ pub fn list(
 }
 
 /// How many tickets the filter matches.
-pub fn count(conn: &mut DbConn, f: &TicketFilter) -> AppResult<i64> {
+pub fn count(conn: &mut DbConn, f: &TicketFilter) -> StoreResult<i64> {
     Ok(filtered(conn, f)?.count().get_result(conn)?)
 }
 
 /// Whether a search term is rare enough (under `FTS_FEW` matching tickets) for SQLite to
 /// collect and sort its matches from the trigram index rather than walk the sort order.
-fn fts_matches_are_few(conn: &mut DbConn, pattern: &str) -> AppResult<bool> {
+fn fts_matches_are_few(conn: &mut DbConn, pattern: &str) -> StoreResult<bool> {
     const FTS_FEW: i64 = 5_000;
     #[derive(QueryableByName)]
     struct Count {
@@ -812,7 +815,7 @@ pub fn sort_value(row: &TicketRow, sort: SortKey) -> NaiveDateTime {
 pub fn participants(
     conn: &mut DbConn,
     ticket_id: &str,
-) -> AppResult<Vec<(String, String, String)>> {
+) -> StoreResult<Vec<(String, String, String)>> {
     use super::schema::users;
     let actors = ticket_events::table
         .filter(ticket_events::ticket_id.eq(ticket_id))

@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use super::db::DbConn;
 use super::schema::{enterprises, sessions, tickets, users};
 use super::tickets::TicketRow;
+use super::{StoreError, StoreResult};
 use crate::domain::enterprise::EnterpriseRole;
 use crate::domain::role::Role;
-use crate::error::AppResult;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -42,7 +42,7 @@ pub struct NewUser<'a> {
     pub enterprise_role: Option<EnterpriseRole>,
 }
 
-pub fn insert(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> AppResult<UserRow> {
+pub fn insert(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> StoreResult<UserRow> {
     let id = super::new_id();
     diesel::insert_into(users::table)
         .values((
@@ -61,10 +61,10 @@ pub fn insert(conn: &mut DbConn, new: &NewUser, now: NaiveDateTime) -> AppResult
             users::updated_at.eq(now),
         ))
         .execute(conn)?;
-    find(conn, &id)?.ok_or_else(|| anyhow::anyhow!("inserted user vanished").into())
+    find(conn, &id)?.ok_or_else(|| StoreError::Corrupt("inserted user vanished".into()))
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<UserRow>> {
+pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<UserRow>> {
     Ok(users::table
         .find(id)
         .select(UserRow::as_select())
@@ -72,7 +72,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> AppResult<Option<UserRow>> {
         .optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<UserRow>> {
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> StoreResult<Option<UserRow>> {
     Ok(users::table
         .filter(users::email.eq(email))
         .select(UserRow::as_select())
@@ -84,7 +84,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<UserRow
 pub fn find_with_enterprise_status(
     conn: &mut DbConn,
     id: &str,
-) -> AppResult<Option<(UserRow, Option<String>)>> {
+) -> StoreResult<Option<(UserRow, Option<String>)>> {
     Ok(users::table
         .left_join(enterprises::table.on(users::enterprise_id.eq(enterprises::id.nullable())))
         .filter(users::id.eq(id))
@@ -102,7 +102,7 @@ pub struct ActorRow {
     pub session_open: bool,
 }
 
-pub fn find_actor(conn: &mut DbConn, id: &str, session_id: &str) -> AppResult<Option<ActorRow>> {
+pub fn find_actor(conn: &mut DbConn, id: &str, session_id: &str) -> StoreResult<Option<ActorRow>> {
     Ok(find_actor_with_ticket(conn, id, session_id, None)?.map(|(actor, _)| actor))
 }
 
@@ -113,7 +113,7 @@ pub fn find_actor_with_ticket(
     id: &str,
     session_id: &str,
     ticket_id: Option<&str>,
-) -> AppResult<Option<(ActorRow, Option<TicketRow>)>> {
+) -> StoreResult<Option<(ActorRow, Option<TicketRow>)>> {
     type Joined = (
         UserRow,
         Option<String>,
@@ -168,7 +168,7 @@ pub fn list(
     q: Option<&str>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> AppResult<Vec<UserRow>> {
+) -> StoreResult<Vec<UserRow>> {
     let mut query = users::table.select(UserRow::as_select()).into_boxed();
     if let Some(q) = q {
         let pattern = super::like_pattern(&q.to_lowercase());
@@ -199,14 +199,19 @@ pub struct UserChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-pub fn update(conn: &mut DbConn, id: &str, changes: &UserChanges) -> AppResult<usize> {
+pub fn update(conn: &mut DbConn, id: &str, changes: &UserChanges) -> StoreResult<usize> {
     Ok(diesel::update(users::table.find(id))
         .set(changes)
         .execute(conn)?)
 }
 
 /// Also marks the credential change, which kills every access token issued before it.
-pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: NaiveDateTime) -> AppResult<()> {
+pub fn set_password(
+    conn: &mut DbConn,
+    id: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),
@@ -219,7 +224,7 @@ pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: NaiveDateTime)
 
 pub fn emails_of_active_admins(
     conn: &mut DbConn,
-) -> AppResult<Vec<(String, String, String, String)>> {
+) -> StoreResult<Vec<(String, String, String, String)>> {
     Ok(users::table
         .filter(users::role.eq("admin").and(users::active.eq(true)))
         .select((users::id, users::email, users::name, users::locale))
@@ -227,7 +232,7 @@ pub fn emails_of_active_admins(
         .load(conn)?)
 }
 
-pub fn set_last_assigned(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<()> {
+pub fn set_last_assigned(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<()> {
     diesel::update(users::table.find(id))
         .set(users::last_assigned_at.eq(now))
         .execute(conn)?;
@@ -240,7 +245,7 @@ pub fn set_profile(
     name: &str,
     locale: &str,
     now: NaiveDateTime,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     diesel::update(users::table.find(id))
         .set((
             users::name.eq(name),
@@ -251,7 +256,7 @@ pub fn set_profile(
     Ok(())
 }
 
-pub fn set_email_verified(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> AppResult<()> {
+pub fn set_email_verified(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<()> {
     diesel::update(users::table.find(id))
         .set((users::email_verified.eq(true), users::updated_at.eq(now)))
         .execute(conn)?;
@@ -259,7 +264,7 @@ pub fn set_email_verified(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Ap
 }
 
 /// An enterprise's users, oldest first.
-pub fn of_enterprise(conn: &mut DbConn, enterprise_id: &str) -> AppResult<Vec<UserRow>> {
+pub fn of_enterprise(conn: &mut DbConn, enterprise_id: &str) -> StoreResult<Vec<UserRow>> {
     Ok(users::table
         .filter(users::enterprise_id.eq(enterprise_id))
         .select(UserRow::as_select())
@@ -270,7 +275,7 @@ pub fn of_enterprise(conn: &mut DbConn, enterprise_id: &str) -> AppResult<Vec<Us
 /// Locks the enterprise's user rows (PostgreSQL) so two owners changing roles at once take
 /// turns and cannot both step down, leaving no owner; SQLite's write transaction already
 /// serializes them.
-pub fn lock_enterprise_users(conn: &mut DbConn, enterprise_id: &str) -> AppResult<()> {
+pub fn lock_enterprise_users(conn: &mut DbConn, enterprise_id: &str) -> StoreResult<()> {
     if let DbConn::Postgres(_) = conn {
         diesel::sql_query("SELECT id FROM users WHERE enterprise_id = $1 ORDER BY id FOR UPDATE")
             .bind::<diesel::sql_types::Text, _>(enterprise_id)
@@ -280,7 +285,7 @@ pub fn lock_enterprise_users(conn: &mut DbConn, enterprise_id: &str) -> AppResul
 }
 
 /// The active owners of an enterprise, who hear of its tickets besides the filer.
-pub fn active_owners(conn: &mut DbConn, enterprise_id: &str) -> AppResult<Vec<UserRow>> {
+pub fn active_owners(conn: &mut DbConn, enterprise_id: &str) -> StoreResult<Vec<UserRow>> {
     Ok(users::table
         .filter(users::enterprise_id.eq(enterprise_id))
         .filter(users::enterprise_role.eq(EnterpriseRole::Owner))
@@ -291,7 +296,7 @@ pub fn active_owners(conn: &mut DbConn, enterprise_id: &str) -> AppResult<Vec<Us
 }
 
 /// Names of the users among `ids` (for a page listing them).
-pub fn names(conn: &mut DbConn, ids: &[String]) -> AppResult<Vec<(String, String)>> {
+pub fn names(conn: &mut DbConn, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
     Ok(users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::name))
@@ -303,7 +308,7 @@ pub fn names(conn: &mut DbConn, ids: &[String]) -> AppResult<Vec<(String, String
 pub fn officials_with_load(
     conn: &mut DbConn,
     department_id: &str,
-) -> AppResult<Vec<(String, String, i64)>> {
+) -> StoreResult<Vec<(String, String, i64)>> {
     let rows: Vec<(String, String, i32)> = users::table
         .filter(users::department_id.eq(department_id))
         .filter(users::role.eq(Role::Official.as_str()))

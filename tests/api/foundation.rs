@@ -25,7 +25,7 @@ async fn enqueue(app: &TestApp, m: NewMail) {
     let now = app.now();
     app.state
         .db
-        .write(move |conn| outbox::enqueue(conn, &m, now).map(|_| ()))
+        .write(move |conn| Ok(outbox::enqueue(conn, &m, now).map(|_| ())?))
         .await
         .unwrap();
 }
@@ -382,7 +382,7 @@ async fn two_dispatch_claims_never_take_the_same_message() {
     let claims = futures_util::future::join_all((0..4).map(|_| {
         let db = db.clone();
         async move {
-            db.write(move |conn| outbox::claim_due(conn, due, now, lease, 10))
+            db.write(move |conn| Ok(outbox::claim_due(conn, due, now, lease, 10)?))
                 .await
                 .unwrap()
         }

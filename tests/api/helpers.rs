@@ -814,7 +814,7 @@ impl TestApp {
     pub async fn outbox_rows(&self) -> Vec<qifu::store::outbox::OutboxRow> {
         self.state
             .db
-            .run(|conn| qifu::store::outbox::list(conn, None, None, 100))
+            .run(|conn| Ok(qifu::store::outbox::list(conn, None, None, 100)?))
             .await
             .unwrap()
     }
