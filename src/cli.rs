@@ -1,4 +1,5 @@
-//! The command line: `qifu [serve]`, `qifu migrate`, `qifu create-admin`, `qifu seed`.
+//! The command line: `qifu [serve]`, `qifu migrate`, `qifu create-admin`, `qifu seed`,
+//! `qifu stats rebuild`.
 
 use std::sync::Arc;
 
@@ -55,6 +56,18 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["tickets", "enterprises", "seed"])]
         demo: bool,
     },
+    /// Statistics maintenance.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum StatsCommand {
+    /// Recompute the statistics rollups from the tickets, in one transaction, with local days
+    /// in the configured stats.time_zone (run it after changing the zone).
+    Rebuild,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -109,6 +122,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             println!("password for every seeded account: {}", seed::PASSWORD);
+            Ok(())
+        }
+        Command::Stats {
+            command: StatsCommand::Rebuild,
+        } => {
+            let tz = settings.time_zone();
+            let db = Db::connect(&settings.database)?;
+            let migrate = db.clone();
+            tokio::task::spawn_blocking(move || migrate.migrate()).await??;
+            let started = std::time::Instant::now();
+            let tickets = crate::service::stats::rebuild_rollups(&db, tz)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!(
+                "rebuilt the statistics rollups from {tickets} tickets ({}) in {:.1} s",
+                tz.name(),
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::CreateAdmin { email, name } => {

@@ -10,10 +10,11 @@ use super::tickets::parse_bound;
 use super::validate::Checks;
 use crate::domain::ticket::Role;
 use crate::error::{AppError, AppResult, ProblemType};
-use crate::stats::query;
 use crate::stats::{
     self, Breakdown, BreakdownItem, Figures, Filter, GroupBy, Interval, Trend, UNASSIGNED,
 };
+use crate::stats::{query, rollup};
+use crate::service::Db;
 use crate::store::db::DbConn;
 
 /// The filters every statistics endpoint takes.
@@ -155,8 +156,28 @@ fn render<T>(
     }
 }
 
-fn summary_of(conn: &mut DbConn, filter: &Filter, now: NaiveDateTime) -> AppResult<Figures> {
-    let groups = query::groups(conn, None, filter, now)?;
+/// Whether the rollups answer (the bounds are local day starts of the zone they were cut in,
+/// and they have the grouping's grain); otherwise the tickets do.
+fn from_rollups(
+    conn: &mut DbConn,
+    tz: chrono_tz::Tz,
+    by: Option<GroupBy>,
+    filter: &Filter,
+) -> AppResult<bool> {
+    rollup::usable(conn, tz.name(), by, filter)
+}
+
+fn summary_of(
+    conn: &mut DbConn,
+    filter: &Filter,
+    now: NaiveDateTime,
+    tz: chrono_tz::Tz,
+) -> AppResult<Figures> {
+    let groups = if from_rollups(conn, tz, None, filter)? {
+        rollup::groups(conn, None, filter, now)?
+    } else {
+        query::groups(conn, None, filter, now)?
+    };
     let aggregates = groups
         .first()
         .map(|g| g.aggregates.clone())
@@ -169,8 +190,14 @@ fn breakdown_of(
     by: GroupBy,
     filter: &Filter,
     now: NaiveDateTime,
+    tz: chrono_tz::Tz,
 ) -> AppResult<Breakdown> {
-    let mut items: Vec<BreakdownItem> = query::groups(conn, Some(by), filter, now)?
+    let groups = if from_rollups(conn, tz, Some(by), filter)? {
+        rollup::groups(conn, Some(by), filter, now)?
+    } else {
+        query::groups(conn, Some(by), filter, now)?
+    };
+    let mut items: Vec<BreakdownItem> = groups
         .into_iter()
         .map(|g| BreakdownItem {
             label: match (&g.key, g.label) {
@@ -193,8 +220,10 @@ fn trend_of(
     now: NaiveDateTime,
     tz: chrono_tz::Tz,
 ) -> AppResult<Trend> {
+    let rollups = from_rollups(conn, tz, None, filter)?;
     let first = match filter.from {
         Some(from) => Some(from),
+        None if rollups => rollup::first_created(conn, filter)?,
         None => query::first_created(conn, filter)?,
     };
     let Some(first) = first else {
@@ -208,7 +237,11 @@ fn trend_of(
         stats::local_day(last.max(first), tz),
     )?;
     let bounds = stats::period_bounds(interval, &starts, tz);
-    let counts = query::period_counts(conn, filter, &bounds)?;
+    let counts = if rollups {
+        rollup::period_counts(conn, filter, &bounds)?
+    } else {
+        query::period_counts(conn, filter, &bounds)?
+    };
     Ok(stats::fill_trend(&starts, &counts))
 }
 
@@ -245,7 +278,8 @@ pub async fn summary(
     q: StatsQuery,
 ) -> AppResult<Rendered<Figures>> {
     let mut checks = Checks::new();
-    let parsed = parse(&q, state.settings.time_zone(), &mut checks);
+    let tz = state.settings.time_zone();
+    let parsed = parse(&q, tz, &mut checks);
     let now = state.clock.now();
     let (metrics, parsed) = state
         .db
@@ -254,7 +288,7 @@ pub async fn summary(
             let mut filter = parsed.filter.clone();
             scope(&actor, &mut filter)?;
             checks.done()?;
-            Ok((summary_of(conn, &filter, now)?, parsed))
+            Ok((summary_of(conn, &filter, now, tz)?, parsed))
         })
         .await?;
     render(metrics, &parsed, "summary", stats::summary_csv)
@@ -268,7 +302,8 @@ pub async fn breakdown(
     by: Option<String>,
 ) -> AppResult<Rendered<Breakdown>> {
     let mut checks = Checks::new();
-    let parsed = parse(&q, state.settings.time_zone(), &mut checks);
+    let tz = state.settings.time_zone();
+    let parsed = parse(&q, tz, &mut checks);
     let by = parse_by(by.as_deref(), &mut checks);
     let now = state.clock.now();
     let (breakdown, parsed) = state
@@ -278,7 +313,7 @@ pub async fn breakdown(
             let mut filter = parsed.filter.clone();
             scope(&actor, &mut filter)?;
             checks.done()?;
-            Ok((breakdown_of(conn, by, &filter, now)?, parsed))
+            Ok((breakdown_of(conn, by, &filter, now, tz)?, parsed))
         })
         .await?;
     let what = format!("breakdown-{}", by.as_str());
@@ -349,14 +384,21 @@ pub async fn dashboard(
                 GroupBy::Official,
                 GroupBy::Enterprise,
             ] {
-                breakdowns.push((by, breakdown_of(conn, by, &filter, now)?));
+                breakdowns.push((by, breakdown_of(conn, by, &filter, now, tz)?));
             }
             Ok(Dashboard {
-                summary: summary_of(conn, &filter, now)?,
+                summary: summary_of(conn, &filter, now, tz)?,
                 trend: trend_of(conn, interval, &filter, now, tz)?,
                 department_id: filter.department_id,
                 breakdowns,
             })
         })
         .await
+}
+
+/// `qifu stats rebuild`: recomputes the rollups from the tickets with local days in `tz`, in
+/// one transaction. Needed after `stats.time_zone` changes (until then the reports read the
+/// tickets). Returns how many tickets were counted.
+pub async fn rebuild_rollups(db: &Db, tz: chrono_tz::Tz) -> AppResult<i64> {
+    db.write(move |conn| rollup::rebuild(conn, tz)).await
 }

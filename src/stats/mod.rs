@@ -5,6 +5,7 @@
 //! An empty denominator gives `null`, never a division error.
 
 pub mod query;
+pub mod rollup;
 pub(crate) mod sql;
 
 use std::collections::BTreeMap;
@@ -105,12 +106,16 @@ pub fn period_bounds(
         .collect()
 }
 
-/// The UTC instant a local day starts; the earliest one when a DST change repeats it.
+/// The UTC instant a local day starts; the earliest one when a DST change repeats midnight,
+/// the first local time that exists when a change skips it.
 pub fn local_midnight_utc(day: NaiveDate, tz: chrono_tz::Tz) -> NaiveDateTime {
     let local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    local
-        .and_local_timezone(tz)
-        .earliest()
+    (0..96)
+        .find_map(|quarter| {
+            (local + chrono::Duration::minutes(15 * quarter))
+                .and_local_timezone(tz)
+                .earliest()
+        })
         .map_or(local, |t| t.naive_utc())
 }
 
@@ -211,7 +216,14 @@ pub struct Figures {
     pub avg_first_response_hours: Option<f64>,
     /// Mean of `resolved_at − created_at` (the last resolution: a reopen clears it).
     pub avg_resolution_hours: Option<f64>,
+    /// Median of `resolved_at − created_at`, interpolated like PostgreSQL's
+    /// `percentile_cont`. From the rollups, each of the two order statistics around the rank
+    /// is the mean of the resolution times in its histogram bucket (log scale, each bucket
+    /// 1 % wide from 36 s up, one bucket under 36 s): exact when the times in that bucket are
+    /// equal, otherwise within 1 % of the exact value (within 36 s under 0.01 h). Bounds
+    /// that are not local day starts are answered from the tickets, exactly.
     pub median_resolution_hours: Option<f64>,
+    /// The 90th percentile of `resolved_at − created_at`, taken as the median is.
     pub p90_resolution_hours: Option<f64>,
     /// Tickets the enterprise rated; auto-closed tickets are unrated.
     pub rated: i64,

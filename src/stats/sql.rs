@@ -58,22 +58,44 @@ impl Sql {
     }
 
     /// `WHERE`/`AND` conditions of the filter, on tickets aliased `t`.
-    pub fn filter(&mut self, f: &Filter, mut joiner: &'static str) -> &mut Sql {
-        let mut cond = |sql: &mut Sql, column: &str, value: Bind| {
-            sql.push(joiner).push(column).bind(value);
+    pub fn filter(&mut self, f: &Filter, joiner: &'static str) -> &mut Sql {
+        self.filter_columns(f, joiner, "t.created_at", "t.")
+    }
+
+    /// The filter's conditions on `created` for the bounds and on `department_id` and
+    /// `category_id` of the table `prefix` names.
+    pub fn filter_columns(
+        &mut self,
+        f: &Filter,
+        mut joiner: &'static str,
+        created: &str,
+        prefix: &str,
+    ) -> &mut Sql {
+        let mut cond = |sql: &mut Sql, column: &str, op: &str, value: Bind| {
+            sql.push(joiner).push(column).push(op).bind(value);
             joiner = " AND ";
         };
         if let Some(v) = f.from {
-            cond(self, "t.created_at >= ", Bind::Ts(v));
+            cond(self, created, " >= ", Bind::Ts(v));
         }
         if let Some(v) = f.to {
-            cond(self, "t.created_at < ", Bind::Ts(v));
+            cond(self, created, " < ", Bind::Ts(v));
         }
         if let Some(v) = &f.department_id {
-            cond(self, "t.department_id = ", Bind::Text(v.clone()));
+            cond(
+                self,
+                &format!("{prefix}department_id"),
+                " = ",
+                Bind::Text(v.clone()),
+            );
         }
         if let Some(v) = &f.category_id {
-            cond(self, "t.category_id = ", Bind::Text(v.clone()));
+            cond(
+                self,
+                &format!("{prefix}category_id"),
+                " = ",
+                Bind::Text(v.clone()),
+            );
         }
         self
     }

@@ -1,0 +1,17 @@
+DROP TRIGGER ticket_extensions_stats_delete;
+DROP TRIGGER ticket_extensions_stats_update;
+DROP TRIGGER ticket_extensions_stats_insert;
+DROP TRIGGER comments_stats_update;
+DROP TRIGGER comments_stats_delete;
+DROP TRIGGER comments_stats_insert;
+DROP TRIGGER tickets_stats_delete;
+DROP TRIGGER tickets_stats_update;
+DROP TRIGGER tickets_stats_insert;
+DROP TRIGGER stats_ticket_delta_apply;
+DROP VIEW stats_ticket_delta;
+DROP TABLE stats_events;
+DROP TABLE stats_hours;
+DROP TABLE stats_daily;
+DROP TABLE stats_buckets;
+DROP TABLE stats_days;
+DROP TABLE stats_state;
