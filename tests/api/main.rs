@@ -21,4 +21,5 @@ mod resilience;
 mod seed;
 mod smtp;
 mod stats;
+mod stats_rollups;
 mod tickets;
