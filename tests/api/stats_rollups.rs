@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Timestamp};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use qifu::stats::seed::{self, Plan};
+use qifu::seed::{self, Plan};
 use qifu::stats::{self, Aggregates, Filter, GroupBy, Interval, query, rollup};
 use qifu::store::DbConn;
 use rand::rngs::StdRng;
@@ -242,6 +242,7 @@ async fn history(seed: u64, changes: usize) -> (TestApp, World) {
         days: DAYS,
         seed,
         domain: "rollups.qifu.example",
+        rules: app.state.settings.tickets.clone(),
     };
     seed::run(&mut conn, &plan, now, &indicatif::ProgressBar::hidden()).unwrap();
     let w = world(&mut conn);
