@@ -98,6 +98,7 @@ pub mod outbox;
 pub mod password;
 pub mod role;
 pub mod routing;
+pub mod session;
 pub mod sla;
 pub mod text;
 pub mod throttle;

@@ -58,10 +58,9 @@ pub async fn create(
     let key = header_value(&req, "idempotency-key");
     match tickets::create(&state, auth.0, body.into_inner(), key).await? {
         Filed::New(ticket) => Ok(with_etag(actix_web::http::StatusCode::CREATED, &ticket)),
-        Filed::Replay { status, body } => Ok(HttpResponse::build(
-            actix_web::http::StatusCode::from_u16(status)
-                .unwrap_or(actix_web::http::StatusCode::CREATED),
-        )
+        Filed::Replay { outcome, body } => Ok(HttpResponse::build(match outcome {
+            crate::service::idempotency::Outcome::Created => actix_web::http::StatusCode::CREATED,
+        })
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .insert_header(("Idempotent-Replayed", "true"))
         .body(body)),

@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 use chrono::Duration;
 
-use crate::domain::ticket::{self, EventKind, TicketStatus};
+use crate::domain::ticket::{self, EventKind};
 use crate::error::AppResult;
 use crate::service::AppState;
 use crate::service::notify::{self, Notice};
@@ -158,7 +158,7 @@ async fn deadline_batch(state: &AppState, which: Deadline) -> AppResult<usize> {
                     conn,
                     &NewEvent {
                         ticket_id: &t.id,
-                        kind: kind.as_str(),
+                        kind,
                         actor_id: None,
                         from_status: None,
                         to_status: None,
@@ -193,10 +193,10 @@ async fn overdue_batch(state: &AppState) -> AppResult<usize> {
                     conn,
                     &NewEvent {
                         ticket_id: &t.id,
-                        kind: EventKind::Overdue.as_str(),
+                        kind: EventKind::Overdue,
                         actor_id: None,
-                        from_status: Some(&t.status),
-                        to_status: Some(&t.status),
+                        from_status: Some(t.status),
+                        to_status: Some(t.status),
                         note: Some(&note),
                         internal: false,
                     },
@@ -224,13 +224,11 @@ async fn auto_close_batch(state: &AppState) -> AppResult<usize> {
         .write(move |conn| {
             let mut closed = 0;
             for t in tickets::resolved_before(conn, cutoff, BATCH as i64)? {
-                let Ok(transition) =
-                    ticket::system_auto_close(t.status.parse().unwrap_or(TicketStatus::Resolved))
-                else {
+                let Ok(transition) = ticket::system_auto_close(t.status) else {
                     continue;
                 };
                 let changes = TicketChanges {
-                    status: Some(transition.to.as_str().to_owned()),
+                    status: Some(transition.to),
                     closed_at: Some(Some(now)),
                     auto_closed: Some(true),
                     updated_at: Some(now),
@@ -244,10 +242,10 @@ async fn auto_close_batch(state: &AppState) -> AppResult<usize> {
                     conn,
                     &NewEvent {
                         ticket_id: &t.id,
-                        kind: transition.event.as_str(),
+                        kind: transition.event,
                         actor_id: None,
-                        from_status: Some(transition.from.as_str()),
-                        to_status: Some(transition.to.as_str()),
+                        from_status: Some(transition.from),
+                        to_status: Some(transition.to),
                         note: None,
                         internal: false,
                     },

@@ -406,7 +406,7 @@ pub async fn accept_invitation(state: &AppState, req: AcceptInvitation) -> AppRe
                 &NewUser {
                     email: &invitation.email,
                     name: &name,
-                    role: Role::Enterprise.as_str(),
+                    role: Role::Enterprise,
                     enterprise_id: Some(&invitation.enterprise_id),
                     department_id: None,
                     password_hash: &password_hash,

@@ -12,6 +12,7 @@ use super::views::{
     CategoryView, DepartmentView, EnterpriseEventView, EnterpriseView, OutboxView, UserView,
 };
 use crate::domain::enterprise::{EnterpriseStatus, ReviewError, review};
+use crate::domain::outbox::OutboxStatus;
 use crate::domain::ticket::Role;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
@@ -442,7 +443,7 @@ pub async fn list_users(
     as_role(state, principal, ADMIN, false, move |conn, _| {
         let limit = page::limit(q.limit)?;
         let after = page::decode::<Cursor>(q.cursor.as_deref())?;
-        let role = q.role.map(|r| r.as_str());
+        let role = q.role;
         let search = search_term(q.q);
         let rows = users::list(
             conn,
@@ -496,10 +497,7 @@ pub async fn update_user(
         let name = req.name.as_deref().map(|n| checks.text("name", n, 1, 100));
         checks.done()?;
         let user = users::find(conn, &id)?.ok_or_else(|| AppError::not_found("user"))?;
-        let role: Role = user
-            .role
-            .parse()
-            .map_err(|_| anyhow::anyhow!("stored role unknown"))?;
+        let role = user.role;
         if let Some(department) = &req.department_id {
             match (role, department) {
                 (Role::Enterprise, Some(_)) => {
@@ -724,15 +722,13 @@ pub async fn list_outbox(
     as_role(state, principal, ADMIN, false, move |conn, _| {
         let limit = page::limit(q.limit)?;
         let after = page::decode::<Cursor>(q.cursor.as_deref())?;
-        if let Some(s) = &q.status
-            && !outbox::STATUSES.contains(&s.as_str())
-        {
-            return Err(AppError::validation(
-                "status",
-                "must be pending, sent, failed or dead",
-            ));
-        }
-        let rows = outbox::list(conn, q.status.as_deref(), after, limit + 1)?;
+        let status = q
+            .status
+            .as_deref()
+            .map(str::parse::<OutboxStatus>)
+            .transpose()
+            .map_err(|_| AppError::validation("status", "must be pending, sent, failed or dead"))?;
+        let rows = outbox::list(conn, status, after, limit + 1)?;
         Ok(page::paginate(
             rows,
             limit,

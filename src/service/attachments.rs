@@ -15,7 +15,7 @@ use super::tickets::ticket_in_scope;
 use super::views::ts;
 use crate::blobs::{StoredBlob, SweepCandidate};
 use crate::domain::attachment::{self, FileKind, SNIFF_BYTES, TextCheck};
-use crate::domain::ticket::{EventKind, Role, TicketStatus};
+use crate::domain::ticket::{CommentKind, EventKind, Role};
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::attachments::{self as store, AttachmentRow};
 use crate::store::db::DbConn;
@@ -54,17 +54,9 @@ pub fn view(row: AttachmentRow) -> AttachmentView {
     }
 }
 
-fn terminal(t: &TicketRow) -> AppResult<bool> {
-    let status: TicketStatus = t
-        .status
-        .parse()
-        .map_err(|_| anyhow::anyhow!("stored status {} unknown", t.status))?;
-    Ok(status.is_terminal())
-}
-
 fn open_ticket(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<TicketRow> {
     let t = ticket_in_scope(conn, actor, id)?;
-    if terminal(&t)? {
+    if t.status.is_terminal() {
         return Err(AppError::new(
             ProblemType::TicketClosed,
             "the ticket is closed or cancelled and takes no more attachments",
@@ -302,7 +294,8 @@ impl Upload<'_> {
                 let t = open_ticket(conn, &actor, &ticket_id)?;
                 if let Some(comment) = &comment_id {
                     let kind = store::comment_kind(conn, &t.id, comment)?;
-                    let allowed = kind.is_some_and(|k| actor.is_staff() || k == "message");
+                    let allowed =
+                        kind.is_some_and(|k| actor.is_staff() || k == CommentKind::Message);
                     if !allowed {
                         return Err(AppError::validation(
                             "comment_id",
@@ -332,7 +325,7 @@ impl Upload<'_> {
                         conn,
                         &NewEvent {
                             ticket_id: &t.id,
-                            kind: EventKind::AttachmentAdded.as_str(),
+                            kind: EventKind::AttachmentAdded,
                             actor_id: Some(&actor.id),
                             from_status: None,
                             to_status: None,
@@ -415,7 +408,7 @@ pub async fn delete(state: &AppState, principal: Principal, id: String) -> AppRe
                 conn,
                 &NewEvent {
                     ticket_id: &row.ticket_id,
-                    kind: EventKind::AttachmentRemoved.as_str(),
+                    kind: EventKind::AttachmentRemoved,
                     actor_id: Some(&actor.id),
                     from_status: None,
                     to_status: None,

@@ -12,6 +12,7 @@ use crate::config::AuthSettings;
 use crate::domain::credit_code::CreditCode;
 use crate::domain::enterprise::{EnterpriseRole, EnterpriseStatus};
 use crate::domain::password::check_password;
+use crate::domain::session::TokenKind;
 use crate::domain::throttle::{self, Policy, Quota};
 use crate::domain::ticket::Role;
 use crate::error::{AppError, AppResult, ProblemType};
@@ -83,13 +84,8 @@ pub fn actor_from(row: Option<users::ActorRow>, principal: &Principal) -> AppRes
         || AppError::new(ProblemType::SessionEnded, "this session is no longer valid");
     let row = row.ok_or_else(unauthorized)?;
     let user = row.user;
-    let role: Role = user.role.parse().map_err(|_| unauthorized())?;
-    let enterprise_status = row
-        .enterprise_status
-        .as_deref()
-        .map(str::parse::<EnterpriseStatus>)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("stored enterprise status: {e}"))?;
+    let role = user.role;
+    let enterprise_status = row.enterprise_status;
     // `iat` has whole seconds: a token issued in the second of the change survives this, but
     // the change also revoked its session.
     let stale = row
@@ -286,7 +282,7 @@ pub async fn register(
                 &NewUser {
                     email: &email,
                     name: &user_name,
-                    role: Role::Enterprise.as_str(),
+                    role: Role::Enterprise,
                     enterprise_id: Some(&enterprise.id),
                     department_id: None,
                     password_hash: &hash,
@@ -429,7 +425,7 @@ pub async fn authenticate<T: Send + 'static>(
             "this account is deactivated",
         ));
     }
-    if enterprise_status.as_deref() == Some(EnterpriseStatus::Suspended.as_str()) {
+    if enterprise_status == Some(EnterpriseStatus::Suspended) {
         return Err(AppError::new(
             ProblemType::EnterpriseSuspended,
             "this enterprise is suspended",
@@ -459,10 +455,7 @@ fn token_response(
     refresh_token: String,
 ) -> AppResult<TokenResponse> {
     let ttl = state.settings.auth.access_token_minutes * 60;
-    let role: Role = user
-        .role
-        .parse()
-        .map_err(|_| anyhow::anyhow!("stored role {} unknown", user.role))?;
+    let role = user.role;
     let access_token = state.jwt.issue(
         &user.id,
         session_id,
@@ -500,7 +493,8 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenRe
         .db
         .write(move |conn| {
             // A console cookie is no refresh token: it cannot be turned into API tokens.
-            let Some(token) = sessions::find_refresh(conn, &hash)?.filter(|t| t.kind == "api")
+            let Some(token) =
+                sessions::find_refresh(conn, &hash)?.filter(|t| t.kind == TokenKind::Api)
             else {
                 return Ok(RefreshOutcome::Refused("unknown refresh token"));
             };
@@ -519,8 +513,7 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> AppResult<TokenRe
             }
             let user = match users::find_with_enterprise_status(conn, &token.user_id)? {
                 Some((user, status))
-                    if user.active
-                        && status.as_deref() != Some(EnterpriseStatus::Suspended.as_str()) =>
+                    if user.active && status != Some(EnterpriseStatus::Suspended) =>
                 {
                     user
                 }
@@ -841,7 +834,7 @@ pub async fn create_staff(
                 &NewUser {
                     email: &email,
                     name: &name,
-                    role: role.as_str(),
+                    role,
                     enterprise_id: None,
                     department_id: department_id.as_deref(),
                     password_hash: &hash,

@@ -36,10 +36,7 @@ pub async fn sign_in(
         Ok(sessions::insert_web(conn, &user.id, &hash, expires, now)?)
     })
     .await?;
-    let role: Role = user
-        .role
-        .parse()
-        .map_err(|_| anyhow::anyhow!("stored role {} unknown", user.role))?;
+    let role = user.role;
     Ok((
         token,
         ConsoleSession {

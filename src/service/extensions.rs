@@ -64,10 +64,7 @@ fn view(r: ExtensionRow) -> ExtensionView {
 }
 
 fn open_status(t: &TicketRow) -> AppResult<TicketStatus> {
-    let status: TicketStatus = t
-        .status
-        .parse()
-        .map_err(|_| anyhow::anyhow!("stored status {} unknown", t.status))?;
+    let status = t.status;
     if status.is_open() {
         Ok(status)
     } else {
@@ -92,7 +89,7 @@ fn event(
         conn,
         &NewEvent {
             ticket_id: &t.id,
-            kind: kind.as_str(),
+            kind,
             actor_id: Some(&actor.id),
             from_status: None,
             to_status: None,

@@ -12,9 +12,30 @@ use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
 use crate::store::tickets::{self as store, IdempotencyRow};
 
-/// An answer stored under a key: the status and body the first request got.
+/// What the first request under a key came to; the http layer gives it its status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Something new was made (a filed ticket).
+    Created,
+}
+
+impl Outcome {
+    /// As `idempotency_keys.response_status` holds it: the code of the answer, which is what
+    /// rows written before this type existed hold too.
+    fn stored(self) -> i32 {
+        match self {
+            Outcome::Created => 201,
+        }
+    }
+
+    fn from_stored(code: i32) -> Option<Outcome> {
+        [Outcome::Created].into_iter().find(|o| o.stored() == code)
+    }
+}
+
+/// An answer stored under a key: the outcome and body the first request got.
 pub struct Stored {
-    pub status: u16,
+    pub outcome: Outcome,
     pub body: String,
 }
 
@@ -56,8 +77,9 @@ impl Key {
     pub fn replay(&self, conn: &mut DbConn, user_id: &str) -> AppResult<Option<Stored>> {
         match store::find_idempotency(conn, user_id, &self.key, self.since)? {
             Some(row) if row.request_hash == self.request_hash => Ok(Some(Stored {
-                status: u16::try_from(row.response_status)
-                    .map_err(|e| anyhow::anyhow!("stored idempotent status: {e}"))?,
+                outcome: Outcome::from_stored(row.response_status).ok_or_else(|| {
+                    anyhow::anyhow!("stored idempotent outcome {} unknown", row.response_status)
+                })?,
                 body: row.response_body,
             })),
             Some(_) => Err(AppError::invalid(
@@ -87,7 +109,7 @@ impl Key {
         self,
         conn: &mut DbConn,
         user_id: &str,
-        status: u16,
+        outcome: Outcome,
         answer: &impl Serialize,
         now: NaiveDateTime,
     ) -> AppResult<()> {
@@ -97,7 +119,7 @@ impl Key {
                 user_id: user_id.to_owned(),
                 key: self.key,
                 request_hash: self.request_hash,
-                response_status: i32::from(status),
+                response_status: outcome.stored(),
                 response_body: serde_json::to_string(answer).map_err(anyhow::Error::from)?,
                 created_at: now,
             },

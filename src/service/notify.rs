@@ -75,12 +75,8 @@ fn recipient(conn: &mut DbConn, id: &str) -> AppResult<Option<Recipient>> {
     let Some(u) = users::find(conn, id)?.filter(|u| u.active) else {
         return Ok(None);
     };
-    let role = u
-        .role
-        .parse()
-        .map_err(|e| anyhow::anyhow!("stored role of user {}: {e}", u.id))?;
     Ok(Some(Recipient {
-        role,
+        role: u.role,
         id: u.id,
         email: u.email,
         name: u.name,
@@ -185,7 +181,7 @@ impl Notifier {
             recipient_name: &to.name,
             role: to.role.as_str(),
             event,
-            status: &ticket.status,
+            status: ticket.status.as_str(),
             reference: &ticket.reference,
             title: &ticket.title,
             due_at: ts(ticket.due_at)

@@ -1,6 +1,7 @@
 //! Readiness and the gauges sampled at scrape time.
 
 use super::AppState;
+use crate::domain::outbox::OutboxStatus;
 use crate::error::AppResult;
 use crate::metrics::{StateLabel, StatusLabel};
 use crate::store::outbox;
@@ -29,14 +30,14 @@ pub async fn render_metrics(state: &AppState) -> String {
         .await
     {
         Ok(counts) => {
-            for status in outbox::STATUSES {
+            for status in OutboxStatus::ALL {
                 let n = counts
                     .iter()
-                    .find(|(s, _)| s == status)
+                    .find(|(s, _)| *s == status)
                     .map_or(0, |(_, n)| *n);
                 m.outbox
                     .get_or_create(&StatusLabel {
-                        status: status.into(),
+                        status: status.as_str().into(),
                     })
                     .set(n);
             }

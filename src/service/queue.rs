@@ -77,8 +77,8 @@ impl QueueView {
             Self::All => {}
             Self::Overdue => f.overdue = Some(true),
             Self::DueSoon => f.due_soon = true,
-            Self::Awaiting => f.statuses = vec![TicketStatus::AwaitingEnterprise.to_string()],
-            Self::Unassigned => f.statuses = vec![TicketStatus::Submitted.to_string()],
+            Self::Awaiting => f.statuses = vec![TicketStatus::AwaitingEnterprise],
+            Self::Unassigned => f.statuses = vec![TicketStatus::Submitted],
         }
         Ok(())
     }
@@ -111,7 +111,7 @@ pub async fn counts(state: &AppState, principal: Principal) -> AppResult<Vec<(Qu
                 .iter()
                 .map(|&view| {
                     let mut f = TicketFilter::new(scope_of(&actor), now);
-                    f.statuses = TicketStatus::OPEN.iter().map(|s| s.to_string()).collect();
+                    f.statuses = TicketStatus::OPEN.to_vec();
                     view.narrow(&actor, &mut f)?;
                     Ok((view, store::count(conn, &f)?))
                 })

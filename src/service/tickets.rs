@@ -64,18 +64,12 @@ pub struct TicketView {
     pub awaiting_since: Option<DateTime<Utc>>,
 }
 
-fn status_of(row: &TicketRow) -> AppResult<TicketStatus> {
-    row.status
-        .parse()
-        .map_err(|_| anyhow::anyhow!("stored status {} unknown", row.status).into())
-}
-
 pub fn view(row: TicketRow, now: NaiveDateTime) -> TicketView {
-    let status = row.status.parse().unwrap_or(TicketStatus::Submitted);
+    let status = row.status;
     TicketView {
         overdue: sla::is_overdue(status, row.due_at, now),
         due_soon: status.clock_runs() && row.warn_at.is_some_and(|w| w <= now) && row.due_at > now,
-        priority: row.priority.parse().unwrap_or_default(),
+        priority: row.priority,
         status,
         id: row.id,
         reference: row.reference,
@@ -135,13 +129,16 @@ pub struct CreateTicket {
 /// The outcome of filing: a new ticket, or the stored answer to an earlier identical request.
 pub enum Filed {
     New(Box<TicketView>),
-    Replay { status: u16, body: String },
+    Replay {
+        outcome: idempotency::Outcome,
+        body: String,
+    },
 }
 
 impl From<idempotency::Stored> for Filed {
     fn from(s: idempotency::Stored) -> Filed {
         Filed::Replay {
-            status: s.status,
+            outcome: s.outcome,
             body: s.body,
         }
     }
@@ -285,8 +282,8 @@ fn file(
             assignee_id: routed.assignee.clone(),
             enterprise_id,
             created_by: actor.id.clone(),
-            priority: priority.as_str().to_owned(),
-            status: status.as_str().to_owned(),
+            priority,
+            status,
             due_at,
             warn_at: Some(rules.deadlines.warn_at(now, due_at)),
             created_at: now,
@@ -297,7 +294,7 @@ fn file(
     announce_filing(conn, &rules.notifier, &actor, &ticket, now)?;
     let view = view(ticket, now);
     if let Some(key) = key {
-        key.remember(conn, &actor.id, 201, &view, now)?;
+        key.remember(conn, &actor.id, idempotency::Outcome::Created, &view, now)?;
     }
     Ok(Filed::New(Box::new(view)))
 }
@@ -361,10 +358,10 @@ fn status_event<'a>(
 ) -> NewEvent<'a> {
     NewEvent {
         ticket_id,
-        kind: kind.as_str(),
+        kind,
         actor_id,
-        from_status: from.map(TicketStatus::as_str),
-        to_status: Some(to.as_str()),
+        from_status: from,
+        to_status: Some(to),
         note: None,
         internal: false,
     }
@@ -588,7 +585,7 @@ pub async fn act(
             let actor = load_actor(conn, &principal)?;
             let t = ticket_in_scope(conn, &actor, &id)?;
             check_if_match(if_match.as_deref(), t.version)?;
-            let status = status_of(&t)?;
+            let status = t.status;
             let relation = relation_to(&actor, &t);
             let transition = ticket::decide(status, action, relation).map_err(refusal)?;
             let body = check_body(action, &req)?;
@@ -597,7 +594,7 @@ pub async fn act(
             } else {
                 TicketChanges::default()
             };
-            changes.status = Some(transition.to.as_str().to_owned());
+            changes.status = Some(transition.to);
             changes.updated_at = Some(now);
             let mut note = body.note.clone();
             match action {
@@ -617,7 +614,7 @@ pub async fn act(
                             match users::find(conn, a)? {
                                 Some(u)
                                     if u.active
-                                        && u.role == "official"
+                                        && u.role == Role::Official
                                         && u.department_id.as_deref() == Some(&department_id) => {}
                                 _ => {
                                     return Err(AppError::validation(
@@ -680,10 +677,10 @@ pub async fn act(
                 conn,
                 &NewEvent {
                     ticket_id: &t.id,
-                    kind: transition.event.as_str(),
+                    kind: transition.event,
                     actor_id: Some(&actor.id),
-                    from_status: Some(transition.from.as_str()),
-                    to_status: Some(transition.to.as_str()),
+                    from_status: Some(transition.from),
+                    to_status: Some(transition.to),
                     note: note.as_deref(),
                     internal: false,
                 },
@@ -708,13 +705,10 @@ pub async fn act(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
     pub id: String,
-    /// created, assigned, accepted, returned, resolved, confirmed, reopened, cancelled,
-    /// closed, auto_closed, overdue, comment, info_requested, info_provided,
-    /// extension_requested, extension_approved, extension_rejected, due_soon, escalated
-    pub kind: String,
+    pub kind: EventKind,
     pub actor_id: Option<String>,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub from_status: Option<TicketStatus>,
+    pub to_status: Option<TicketStatus>,
     pub note: Option<String>,
     /// Staff-only entries (internal notes, work records); never shown to enterprises.
     pub internal: bool,
@@ -749,9 +743,9 @@ pub async fn events(
                 limit,
                 |e| (e.created_at, e.id.clone()),
                 |e| EventView {
-                    note: e.note.filter(|_| {
-                        actor.is_staff() || !e.kind.parse().is_ok_and(EventKind::note_is_internal)
-                    }),
+                    note: e
+                        .note
+                        .filter(|_| actor.is_staff() || !e.kind.note_is_internal()),
                     id: e.id,
                     kind: e.kind,
                     actor_id: e.actor_id,
@@ -786,7 +780,7 @@ pub struct CommentView {
 
 fn comment_view(c: store::CommentRow) -> CommentView {
     CommentView {
-        kind: c.kind.parse().unwrap_or(CommentKind::Message),
+        kind: c.kind,
         id: c.id,
         ticket_id: c.ticket_id,
         author_id: c.author_id,
@@ -817,7 +811,7 @@ pub async fn comment(
                     "enterprise users may only post messages",
                 ));
             }
-            if actor.role == Role::Enterprise && status_of(&t)?.is_terminal() {
+            if actor.role == Role::Enterprise && t.status.is_terminal() {
                 return Err(AppError::new(
                     ProblemType::TicketClosed,
                     "the ticket is closed or cancelled; file a new one",
@@ -826,12 +820,12 @@ pub async fn comment(
             let mut checks = Checks::new();
             let body = checks.prose("body", &req.body, 1, 10_000);
             checks.done()?;
-            let row = store::insert_comment(conn, &t.id, &actor.id, kind.as_str(), &body, now)?;
+            let row = store::insert_comment(conn, &t.id, &actor.id, kind, &body, now)?;
             store::insert_event(
                 conn,
                 &NewEvent {
                     ticket_id: &t.id,
-                    kind: EventKind::Comment.as_str(),
+                    kind: EventKind::Comment,
                     actor_id: Some(&actor.id),
                     from_status: None,
                     to_status: None,
@@ -847,7 +841,7 @@ pub async fn comment(
             // The enterprise's message answers a request for information: the ticket goes
             // back to work, and the assignee hears of it once (as the answer).
             let answers = kind == CommentKind::Message
-                && status_of(&t)? == TicketStatus::AwaitingEnterprise
+                && t.status == TicketStatus::AwaitingEnterprise
                 && ticket::decide(
                     TicketStatus::AwaitingEnterprise,
                     Action::ProvideInfo,
@@ -856,7 +850,7 @@ pub async fn comment(
                 .is_ok();
             if answers {
                 let mut changes = resume_changes(conn, &deadlines, &t, now)?;
-                changes.status = Some(TicketStatus::InProgress.as_str().to_owned());
+                changes.status = Some(TicketStatus::InProgress);
                 changes.updated_at = Some(now);
                 if !store::update_if_version(conn, &t.id, t.version, &changes)? {
                     return Err(AppError::new(
@@ -868,10 +862,10 @@ pub async fn comment(
                     conn,
                     &NewEvent {
                         ticket_id: &t.id,
-                        kind: EventKind::InfoProvided.as_str(),
+                        kind: EventKind::InfoProvided,
                         actor_id: Some(&actor.id),
-                        from_status: Some(TicketStatus::AwaitingEnterprise.as_str()),
-                        to_status: Some(TicketStatus::InProgress.as_str()),
+                        from_status: Some(TicketStatus::AwaitingEnterprise),
+                        to_status: Some(TicketStatus::InProgress),
                         note: Some(&body),
                         internal: false,
                     },
@@ -912,7 +906,7 @@ pub async fn comments(
         .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
             let t = ticket_in_scope(conn, &actor, &id)?;
-            let only = (!actor.is_staff()).then_some(CommentKind::Message.as_str());
+            let only = (!actor.is_staff()).then_some(CommentKind::Message);
             let rows = store::list_comments(conn, &t.id, only, after.clone(), limit + 1)?;
             Ok(page::paginate(
                 rows,
@@ -1024,7 +1018,7 @@ where
             "status" => {
                 for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     match s.parse::<TicketStatus>() {
-                        Ok(s) => statuses.push(s.as_str().to_owned()),
+                        Ok(s) => statuses.push(s),
                         Err(_) => checks.fail("status", format!("unknown status {s}")),
                     }
                 }
@@ -1111,7 +1105,7 @@ where
                 department_id: q.department_id.clone(),
                 assignee_id,
                 enterprise_id: q.enterprise_id.clone(),
-                priority: q.priority.map(|p| p.as_str().to_owned()),
+                priority: q.priority,
                 overdue: q.overdue,
                 due_soon: q.due_soon == Some(true),
                 q: search.clone(),

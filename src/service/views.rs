@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::enterprise::{EnterpriseEventKind, EnterpriseRole, EnterpriseStatus};
+use crate::domain::outbox::OutboxStatus;
 use crate::domain::ticket::Role;
 use crate::store::accounts::InvitationRow;
 use crate::store::departments::{CategoryRow, DepartmentRow};
@@ -35,7 +36,7 @@ pub struct UserView {
 impl From<UserRow> for UserView {
     fn from(u: UserRow) -> UserView {
         UserView {
-            role: u.role.parse().unwrap_or(Role::Enterprise),
+            role: u.role,
             id: u.id,
             email: u.email,
             name: u.name,
@@ -137,8 +138,8 @@ pub struct OutboxView {
     pub id: String,
     pub to: String,
     pub subject: String,
-    /// `pending`, `sent`, `failed` (will retry) or `dead` (gave up)
-    pub status: String,
+    /// `failed` will be retried; `dead` was given up on.
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub next_attempt_at: DateTime<Utc>,

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::StoreResult;
 use super::db::DbConn;
 use super::schema::{attachments, comments};
+use crate::domain::ticket::CommentKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = attachments)]
@@ -99,7 +100,7 @@ pub fn comment_kind(
     conn: &mut DbConn,
     ticket_id: &str,
     comment_id: &str,
-) -> StoreResult<Option<String>> {
+) -> StoreResult<Option<CommentKind>> {
     Ok(comments::table
         .filter(comments::id.eq(comment_id))
         .filter(comments::ticket_id.eq(ticket_id))

@@ -8,12 +8,7 @@ use diesel::sql_types::{BigInt, Timestamp};
 use super::StoreResult;
 use super::db::DbConn;
 use super::schema::outbox;
-
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
-pub const DEAD: &str = "dead";
-pub const STATUSES: [&str; 4] = [PENDING, SENT, FAILED, DEAD];
+use crate::domain::outbox::OutboxStatus;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox)]
@@ -23,7 +18,7 @@ pub struct OutboxRow {
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub next_attempt_at: NaiveDateTime,
@@ -65,7 +60,7 @@ pub fn enqueue(conn: &mut DbConn, mail: &NewMail, now: NaiveDateTime) -> StoreRe
             outbox::text_body.eq(&mail.text),
             outbox::html_body.eq(&mail.html),
             outbox::secret.eq(mail.secret),
-            outbox::status.eq(PENDING),
+            outbox::status.eq(OutboxStatus::Pending),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
             outbox::created_at.eq(now),
@@ -90,10 +85,11 @@ pub fn claim_due(
         DbConn::Postgres(_) => "FOR UPDATE SKIP LOCKED",
         DbConn::Sqlite(_) => "",
     };
+    let [first, second] = OutboxStatus::DUE;
     let sql = format!(
         "UPDATE outbox SET locked_until = $1 \
          WHERE id IN (SELECT id FROM outbox \
-             WHERE status IN ('pending', 'failed') AND next_attempt_at <= $2 \
+             WHERE status IN ('{first}', '{second}') AND next_attempt_at <= $2 \
                AND (locked_until IS NULL OR locked_until < $3) \
              ORDER BY next_attempt_at LIMIT $4 {lock}) \
          AND (locked_until IS NULL OR locked_until < $3) \
@@ -111,7 +107,7 @@ pub fn claim_due(
 pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<()> {
     diesel::update(outbox::table.find(id))
         .set((
-            outbox::status.eq(SENT),
+            outbox::status.eq(OutboxStatus::Sent),
             outbox::sent_at.eq(now),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::locked_until.eq(None::<NaiveDateTime>),
@@ -127,7 +123,11 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult
 /// Deletes mail sent before `cutoff`; returns how many.
 pub fn purge_sent(conn: &mut DbConn, cutoff: NaiveDateTime) -> StoreResult<usize> {
     Ok(diesel::delete(
-        outbox::table.filter(outbox::status.eq(SENT).and(outbox::sent_at.lt(cutoff))),
+        outbox::table.filter(
+            outbox::status
+                .eq(OutboxStatus::Sent)
+                .and(outbox::sent_at.lt(cutoff)),
+        ),
     )
     .execute(conn)?)
 }
@@ -142,7 +142,11 @@ pub fn mark_failed(
 ) -> StoreResult<()> {
     diesel::update(outbox::table.find(id))
         .set((
-            outbox::status.eq(if dead { DEAD } else { FAILED }),
+            outbox::status.eq(if dead {
+                OutboxStatus::Dead
+            } else {
+                OutboxStatus::Failed
+            }),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::last_error.eq(error.chars().take(1000).collect::<String>()),
             outbox::next_attempt_at.eq(next_attempt_at),
@@ -154,13 +158,13 @@ pub fn mark_failed(
 
 pub fn list(
     conn: &mut DbConn,
-    status: Option<&str>,
+    status: Option<OutboxStatus>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> StoreResult<Vec<OutboxRow>> {
     let mut query = outbox::table.select(OutboxRow::as_select()).into_boxed();
     if let Some(status) = status {
-        query = query.filter(outbox::status.eq(status.to_owned()));
+        query = query.filter(outbox::status.eq(status));
     }
     let query = keyset!(query, outbox::created_at, outbox::id, true, after);
     Ok(query.limit(limit).load(conn)?)
@@ -176,18 +180,22 @@ pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<OutboxRow>> {
 
 /// A dead message goes back to the queue with a fresh attempt budget.
 pub fn revive(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<bool> {
-    let changed = diesel::update(outbox::table.find(id).filter(outbox::status.eq(DEAD)))
-        .set((
-            outbox::status.eq(PENDING),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-            outbox::locked_until.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::status.eq(OutboxStatus::Dead)),
+    )
+    .set((
+        outbox::status.eq(OutboxStatus::Pending),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
     Ok(changed == 1)
 }
 
-pub fn count_by_status(conn: &mut DbConn) -> StoreResult<Vec<(String, i64)>> {
+pub fn count_by_status(conn: &mut DbConn) -> StoreResult<Vec<(OutboxStatus, i64)>> {
     Ok(outbox::table
         .group_by(outbox::status)
         .select((outbox::status, diesel::dsl::count_star()))

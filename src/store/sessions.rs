@@ -8,6 +8,7 @@ use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 use super::StoreResult;
 use super::db::DbConn;
 use super::schema::{login_throttle, password_resets, refresh_tokens, sessions, users};
+use crate::domain::session::TokenKind;
 use crate::domain::throttle::Counter;
 
 /// Starts a session (a sign-in); its id is the family id of its refresh tokens and the `sid`
@@ -35,8 +36,7 @@ pub struct RefreshTokenRow {
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
-    /// `api` (rotating refresh tokens) or `web` (a console sign-in behind a cookie).
-    pub kind: String,
+    pub kind: TokenKind,
     pub last_seen_at: Option<NaiveDateTime>,
 }
 
@@ -341,7 +341,7 @@ pub fn insert_web(
             refresh_tokens::token_hash.eq(token_hash),
             refresh_tokens::expires_at.eq(expires_at),
             refresh_tokens::created_at.eq(now),
-            refresh_tokens::kind.eq("web"),
+            refresh_tokens::kind.eq(TokenKind::Web),
             refresh_tokens::last_seen_at.eq(now),
         ))
         .execute(conn)?;
@@ -359,7 +359,7 @@ pub fn find_web(
     Ok(refresh_tokens::table
         .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
         .filter(refresh_tokens::token_hash.eq(token_hash))
-        .filter(refresh_tokens::kind.eq("web"))
+        .filter(refresh_tokens::kind.eq(TokenKind::Web))
         .filter(refresh_tokens::revoked_at.is_null())
         .filter(refresh_tokens::expires_at.gt(now))
         .filter(refresh_tokens::last_seen_at.gt(idle_since))

@@ -7,7 +7,7 @@ use super::db::DbConn;
 use super::schema::{enterprises, sessions, tickets, users};
 use super::tickets::TicketRow;
 use super::{StoreError, StoreResult};
-use crate::domain::enterprise::EnterpriseRole;
+use crate::domain::enterprise::{EnterpriseRole, EnterpriseStatus};
 use crate::domain::role::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -16,7 +16,7 @@ pub struct UserRow {
     pub id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub enterprise_id: Option<String>,
     pub department_id: Option<String>,
     pub password_hash: String,
@@ -33,7 +33,7 @@ pub struct UserRow {
 pub struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub enterprise_id: Option<&'a str>,
     pub department_id: Option<&'a str>,
     pub password_hash: &'a str,
@@ -84,7 +84,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> StoreResult<Option<UserR
 pub fn find_with_enterprise_status(
     conn: &mut DbConn,
     id: &str,
-) -> StoreResult<Option<(UserRow, Option<String>)>> {
+) -> StoreResult<Option<(UserRow, Option<EnterpriseStatus>)>> {
     Ok(users::table
         .left_join(enterprises::table.on(users::enterprise_id.eq(enterprises::id.nullable())))
         .filter(users::id.eq(id))
@@ -97,7 +97,7 @@ pub fn find_with_enterprise_status(
 /// credentials last changed, and whether the token's session is theirs and still open.
 pub struct ActorRow {
     pub user: UserRow,
-    pub enterprise_status: Option<String>,
+    pub enterprise_status: Option<EnterpriseStatus>,
     pub credentials_changed_at: Option<NaiveDateTime>,
     pub session_open: bool,
 }
@@ -116,7 +116,7 @@ pub fn find_actor_with_ticket(
 ) -> StoreResult<Option<(ActorRow, Option<TicketRow>)>> {
     type Joined = (
         UserRow,
-        Option<String>,
+        Option<EnterpriseStatus>,
         Option<NaiveDateTime>,
         Option<String>,
         Option<NaiveDateTime>,
@@ -163,7 +163,7 @@ pub fn find_actor_with_ticket(
 /// `q` matches any part of the name (case-insensitively) or of the email.
 pub fn list(
     conn: &mut DbConn,
-    role: Option<&str>,
+    role: Option<Role>,
     department_id: Option<&str>,
     q: Option<&str>,
     after: Option<(NaiveDateTime, String)>,
@@ -180,7 +180,7 @@ pub fn list(
         );
     }
     if let Some(role) = role {
-        query = query.filter(users::role.eq(role.to_owned()));
+        query = query.filter(users::role.eq(role));
     }
     if let Some(department_id) = department_id {
         query = query.filter(users::department_id.eq(department_id.to_owned()));
@@ -226,7 +226,7 @@ pub fn emails_of_active_admins(
     conn: &mut DbConn,
 ) -> StoreResult<Vec<(String, String, String, String)>> {
     Ok(users::table
-        .filter(users::role.eq("admin").and(users::active.eq(true)))
+        .filter(users::role.eq(Role::Admin).and(users::active.eq(true)))
         .select((users::id, users::email, users::name, users::locale))
         .order(users::created_at.asc())
         .load(conn)?)
@@ -311,7 +311,7 @@ pub fn officials_with_load(
 ) -> StoreResult<Vec<(String, String, i64)>> {
     let rows: Vec<(String, String, i32)> = users::table
         .filter(users::department_id.eq(department_id))
-        .filter(users::role.eq(Role::Official.as_str()))
+        .filter(users::role.eq(Role::Official))
         .filter(users::active.eq(true))
         .order((users::created_at, users::id))
         .select((users::id, users::name, users::open_tickets))

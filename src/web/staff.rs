@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError};
 use super::tickets::{ActionForm, Due, Entry, TicketPage, due, name_of};
-use crate::domain::ticket::{self, Action, ActorRelation, CommentKind, ExtensionStatus, Role};
+use crate::domain::ticket::{
+    self, Action, ActorRelation, CommentKind, EventKind, ExtensionStatus, Role,
+};
 use crate::error::{AppError, ProblemType};
 use crate::service::AppState;
 use crate::service::admin::{self, DepartmentQuery};
@@ -241,7 +243,7 @@ pub(crate) async fn page(
     let timeline = events
         .items
         .into_iter()
-        .filter(|e| e.kind != "comment")
+        .filter(|e| e.kind != EventKind::Comment)
         .map(|e| {
             let key = format!("event.{}", e.kind);
             let text = if v.ctx.t(&key) == key {

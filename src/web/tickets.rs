@@ -602,17 +602,17 @@ async fn show_page(
             events
                 .iter()
                 .rev()
-                .find(|e| e.kind == ticket::EventKind::InfoRequested.as_str())
+                .find(|e| e.kind == ticket::EventKind::InfoRequested)
                 .and_then(|e| e.note.clone())
         })
         .flatten();
     let me = principal.user_id.as_str();
     let timeline = events
         .into_iter()
-        .filter(|e| e.kind != "comment")
+        .filter(|e| e.kind != ticket::EventKind::Comment)
         .map(|e| {
             let (author, staff) = name_of(&v.ctx, &people, me, e.actor_id.as_deref());
-            let key = event_key(&e.kind);
+            let key = event_key(e.kind.as_str());
             let text = if v.ctx.t(&key) == key {
                 v.ctx.t("event.other").to_owned()
             } else {

@@ -48,7 +48,7 @@ async fn an_admin_runs_the_platform_in_a_browser() {
     // Whatever mail is queued so far goes out, so the only dead mail is the approval's.
     poll(|| async {
         let rows = app.outbox_rows().await;
-        match rows.iter().find(|r| r.status != "sent") {
+        match rows.iter().find(|r| r.status.as_str() != "sent") {
             Some(r) => Err(format!("not sent yet: {r:?}")),
             None => Ok(()),
         }

@@ -308,7 +308,7 @@ async fn committed_mail_arrives_and_rolled_back_mail_never_does() {
     );
     let rows = app.outbox_rows().await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].status, "sent");
+    assert_eq!(rows[0].status.as_str(), "sent");
     assert!(rows[0].sent_at.is_some());
 }
 
@@ -326,7 +326,7 @@ async fn mail_held_while_smtp_is_down_arrives_when_it_is_back() {
         }
     })
     .await;
-    assert_eq!(row.status, "failed");
+    assert_eq!(row.status.as_str(), "failed");
     assert!(row.last_error.is_some());
     app.smtp.up().await;
     app.clock.advance(chrono::Duration::minutes(10));
@@ -358,7 +358,7 @@ async fn permanent_rejections_go_dead_and_temporary_ones_give_up_after_max_attem
 async fn wait_status(app: &TestApp, status: &str) -> outbox::OutboxRow {
     poll(|| async {
         let rows = app.outbox_rows().await;
-        if rows[0].status == status {
+        if rows[0].status.as_str() == status {
             Ok(rows[0].clone())
         } else {
             Err(format!("never reached {status}: {:?}", rows[0]))

@@ -824,7 +824,7 @@ async fn a_sent_reset_mail_keeps_no_link_and_sent_mail_expires() {
     let row = poll(|| async {
         let rows = app.outbox_rows().await;
         rows.into_iter()
-            .find(|m| m.recipient == "keep@example.com" && m.status == "sent")
+            .find(|m| m.recipient == "keep@example.com" && m.status.as_str() == "sent")
             .ok_or_else(|| "the reset mail is not sent yet".to_owned())
     })
     .await;
@@ -841,7 +841,10 @@ async fn a_sent_reset_mail_keeps_no_link_and_sent_mail_expires() {
     app.advance_hours(24 * 2);
     app.run_jobs().await;
     assert!(
-        app.outbox_rows().await.iter().all(|m| m.status != "sent"),
+        app.outbox_rows()
+            .await
+            .iter()
+            .all(|m| m.status.as_str() != "sent"),
         "sent mail past its retention is deleted"
     );
 }
