@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calendar;
 pub mod extensions;
 pub mod extract;
+pub mod filters;
 pub mod openapi;
 pub mod ops;
 pub mod problems;

@@ -86,7 +86,8 @@ pub async fn list(
                 format!("invalid query string: {e}"),
             )
         })?;
-    Ok(HttpResponse::Ok().json(tickets::list(&state, auth.0, pairs).await?))
+    let filter = super::filters::ticket_list(pairs, state.settings.time_zone())?;
+    Ok(HttpResponse::Ok().json(tickets::list(&state, auth.0, filter).await?))
 }
 
 /// One ticket, with its version as ETag.

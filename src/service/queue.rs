@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::AppState;
 use super::auth::{Actor, Principal, load_actor};
 use super::page::Page;
-use super::tickets::{self, TicketView, scope_of};
+use super::tickets::{self, ListFilter, TicketView, scope_of};
 use crate::domain::ticket::{Role, TicketStatus};
 use crate::error::{AppError, AppResult};
 use crate::store::tickets::{self as store, TicketFilter};
@@ -84,15 +84,15 @@ impl QueueView {
     }
 }
 
-/// One page of a view, with the filters of `GET /tickets` (`pairs`) applied as well.
+/// One page of a view, with the filters of `GET /tickets` applied as well.
 #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn page(
     state: &AppState,
     principal: Principal,
     view: QueueView,
-    pairs: Vec<(String, String)>,
+    filter: ListFilter,
 ) -> AppResult<Page<TicketView>> {
-    tickets::list_narrowed(state, principal, pairs, move |actor, f| {
+    tickets::list_narrowed(state, principal, filter, move |actor, f| {
         view.narrow(actor, f)
     })
     .await

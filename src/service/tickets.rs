@@ -20,9 +20,12 @@ use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
 use crate::store::departments;
 use crate::store::tickets::{
-    self as store, NewEvent, NewTicket, Scope, SortKey, TicketChanges, TicketFilter, TicketRow,
+    self as store, NewEvent, NewTicket, Scope, TicketChanges, TicketFilter, TicketRow,
 };
 use crate::store::users;
+
+/// The orders a ticket list comes in.
+pub use crate::store::tickets::SortKey;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TicketView {
@@ -918,8 +921,8 @@ pub async fn comments(
         .await
 }
 
-/// The queue filters of `GET /tickets`, documented here; parsed from the raw query string
-/// because `status` may repeat.
+/// The queue filters of `GET /tickets`, documented here; the http layer parses the raw query
+/// string into a [`ListFilter`] because `status` may repeat.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TicketQuery {
@@ -977,13 +980,37 @@ pub fn parse_bound(
         .map_or(local, |t| t.with_timezone(&Utc).naive_utc()))
 }
 
+/// `GET /tickets`' filters, sort and page, parsed and checked: the http layer reads them from
+/// the query string (`http::filters::ticket_list`), where the console's forms go too.
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    pub statuses: Vec<TicketStatus>,
+    pub category_id: Option<String>,
+    pub department_id: Option<String>,
+    /// An official's id, or `me`.
+    pub assignee_id: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub priority: Option<Priority>,
+    pub overdue: Option<bool>,
+    pub due_soon: bool,
+    /// Trimmed and lower-cased, never empty.
+    pub q: Option<String>,
+    pub created_from: Option<NaiveDateTime>,
+    pub created_to: Option<NaiveDateTime>,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub limit: i64,
+    /// The keyset cursor: the last row's sort value and id.
+    pub after: Option<(NaiveDateTime, String)>,
+}
+
 #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn list(
     state: &AppState,
     principal: Principal,
-    pairs: Vec<(String, String)>,
+    filter: ListFilter,
 ) -> AppResult<Page<TicketView>> {
-    list_narrowed(state, principal, pairs, |_, _| Ok(())).await
+    list_narrowed(state, principal, filter, |_, _| Ok(())).await
 }
 
 /// Whose tickets the actor may see.
@@ -1003,93 +1030,14 @@ pub(crate) fn scope_of(actor: &Actor) -> Scope {
 pub(crate) async fn list_narrowed<F>(
     state: &AppState,
     principal: Principal,
-    pairs: Vec<(String, String)>,
+    q: ListFilter,
     narrow: F,
 ) -> AppResult<Page<TicketView>>
 where
     F: Fn(&Actor, &mut TicketFilter) -> AppResult<()> + Send + 'static,
 {
-    let mut checks = Checks::new();
-    let mut q = TicketQuery::default();
-    let mut statuses = Vec::new();
-    let tz = state.settings.time_zone();
-    for (key, value) in pairs {
-        match key.as_str() {
-            "status" => {
-                for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    match s.parse::<TicketStatus>() {
-                        Ok(s) => statuses.push(s),
-                        Err(_) => checks.fail("status", format!("unknown status {s}")),
-                    }
-                }
-            }
-            "limit" => match value.parse() {
-                Ok(n) => q.limit = Some(n),
-                Err(_) => checks.fail("limit", "must be a number"),
-            },
-            "cursor" => q.cursor = Some(value),
-            "category_id" => q.category_id = Some(value),
-            "department_id" => q.department_id = Some(value),
-            "assignee_id" => q.assignee_id = Some(value),
-            "enterprise_id" => q.enterprise_id = Some(value),
-            "priority" => match value.parse() {
-                Ok(p) => q.priority = Some(p),
-                Err(_) => checks.fail("priority", "must be low, normal, high or urgent"),
-            },
-            "overdue" => match value.as_str() {
-                "true" | "1" => q.overdue = Some(true),
-                "false" | "0" => q.overdue = Some(false),
-                _ => checks.fail("overdue", "must be true or false"),
-            },
-            "due_soon" => match value.as_str() {
-                "true" | "1" => q.due_soon = Some(true),
-                "false" | "0" => q.due_soon = Some(false),
-                _ => checks.fail("due_soon", "must be true or false"),
-            },
-            "q" => q.q = Some(value),
-            "created_from" => q.created_from = Some(value),
-            "created_to" => q.created_to = Some(value),
-            "sort" => q.sort = Some(value),
-            _ => {}
-        }
-    }
-    let (sort, descending) = match q.sort.as_deref().unwrap_or("-created_at") {
-        "created_at" => (SortKey::CreatedAt, false),
-        "-created_at" => (SortKey::CreatedAt, true),
-        "due_at" => (SortKey::DueAt, false),
-        "-due_at" => (SortKey::DueAt, true),
-        "updated_at" => (SortKey::UpdatedAt, false),
-        "-updated_at" => (SortKey::UpdatedAt, true),
-        _ => {
-            checks.fail(
-                "sort",
-                "must be created_at, -created_at, due_at, -due_at, updated_at or -updated_at",
-            );
-            (SortKey::CreatedAt, true)
-        }
-    };
-    let created_from = q.created_from.as_deref().and_then(|v| {
-        parse_bound("created_from", v, tz, false)
-            .map_err(|e| checks.fail("created_from", e.to_string()))
-            .ok()
-    });
-    let created_to = q.created_to.as_deref().and_then(|v| {
-        parse_bound("created_to", v, tz, true)
-            .map_err(|e| checks.fail("created_to", e.to_string()))
-            .ok()
-    });
-    let limit = page::limit(q.limit)
-        .map_err(|e| checks.fail("limit", e.to_string()))
-        .unwrap_or(20);
-    let after = page::decode::<(NaiveDateTime, String)>(q.cursor.as_deref())
-        .map_err(|_| checks.fail("cursor", "is not a cursor this API issued"))
-        .ok()
-        .flatten();
-    checks.done()?;
     let now = state.clock.now();
-    let search =
-        q.q.map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty());
+    let (sort, descending, limit) = (q.sort, q.descending, q.limit);
     state
         .db
         .read(move |conn| {
@@ -1100,21 +1048,21 @@ where
                 .map(|a| if a == "me" { &actor.id } else { a })
                 .cloned();
             let mut filter = TicketFilter {
-                statuses: statuses.clone(),
+                statuses: q.statuses.clone(),
                 category_id: q.category_id.clone(),
                 department_id: q.department_id.clone(),
                 assignee_id,
                 enterprise_id: q.enterprise_id.clone(),
                 priority: q.priority,
                 overdue: q.overdue,
-                due_soon: q.due_soon == Some(true),
-                q: search.clone(),
-                created_from,
-                created_to,
+                due_soon: q.due_soon,
+                q: q.q.clone(),
+                created_from: q.created_from,
+                created_to: q.created_to,
                 ..TicketFilter::new(scope_of(&actor), now)
             };
             narrow(&actor, &mut filter)?;
-            let rows = store::list(conn, &filter, sort, descending, after.clone(), limit + 1)?;
+            let rows = store::list(conn, &filter, sort, descending, q.after.clone(), limit + 1)?;
             Ok(page::paginate(
                 rows,
                 limit,

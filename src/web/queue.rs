@@ -200,6 +200,17 @@ async fn pairs(
     Ok((pairs, errors))
 }
 
+/// A page of `view` for the pairs of the form, parsed as `GET /tickets` does.
+async fn page_of(
+    state: &AppState,
+    principal: crate::service::auth::Principal,
+    view: QueueView,
+    pairs: Vec<(String, String)>,
+) -> crate::error::AppResult<crate::service::page::Page<TicketView>> {
+    let filter = crate::http::filters::ticket_list(pairs, state.settings.time_zone())?;
+    queue::page(state, principal, view, filter).await
+}
+
 pub async fn show(
     state: web::Data<AppState>,
     mut v: Visitor,
@@ -221,14 +232,14 @@ pub async fn show(
         pairs.push(("cursor".to_owned(), c.clone()));
     }
     let page = if errors.is_empty() {
-        match queue::page(&state, principal.clone(), view, pairs).await {
+        match page_of(&state, principal.clone(), view, pairs).await {
             Ok(page) => Some(page),
             // A cursor from an old link: start again from the first page.
             Err(AppError::Invalid { errors: fields, .. })
                 if fields.iter().all(|e| e.field == "cursor") =>
             {
                 Some(
-                    queue::page(&state, principal.clone(), view, filters)
+                    page_of(&state, principal.clone(), view, filters)
                         .await
                         .map_err(|e| v.fail(e))?,
                 )

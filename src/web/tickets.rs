@@ -115,6 +115,16 @@ fn link(params: &[(&str, &str)]) -> String {
     }
 }
 
+/// The enterprise's list for the pairs the page's links carry, parsed as `GET /tickets` does.
+async fn listed(
+    state: &AppState,
+    principal: crate::service::auth::Principal,
+    pairs: Vec<(String, String)>,
+) -> crate::error::AppResult<crate::service::page::Page<TicketView>> {
+    let filter = crate::http::filters::ticket_list(pairs, state.settings.time_zone())?;
+    svc::list(state, principal, filter).await
+}
+
 pub async fn list(
     state: web::Data<AppState>,
     v: Visitor,
@@ -139,14 +149,12 @@ pub async fn list(
     if let Some(c) = &q.cursor {
         pairs.push(("cursor".to_owned(), c.clone()));
     }
-    let page = match svc::list(&state, principal.clone(), pairs).await {
+    let page = match listed(&state, principal.clone(), pairs).await {
         Ok(page) => page,
         // A cursor from an old link: start again from the first page.
-        Err(AppError::Invalid { .. }) if q.cursor.is_some() => {
-            svc::list(&state, principal, filters)
-                .await
-                .map_err(|e| v.fail(e))?
-        }
+        Err(AppError::Invalid { .. }) if q.cursor.is_some() => listed(&state, principal, filters)
+            .await
+            .map_err(|e| v.fail(e))?,
         Err(e) => return Err(v.fail(e)),
     };
     let now = state.clock.now_utc();
