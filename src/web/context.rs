@@ -237,6 +237,18 @@ impl Ctx {
             .finish()
     }
 
+    /// A form the use case refused: its invalid fields (named among `known`) for the page to
+    /// show beside them, the page marked as one with errors; any other failure is its own page.
+    pub fn form_errors(&mut self, err: AppError, known: &[&str]) -> Result<Errors, WebError> {
+        match err {
+            AppError::Invalid { errors, .. } => {
+                self.has_errors = true;
+                Ok(Errors::from_fields(self, &errors, known))
+            }
+            other => Err(self.fail(other)),
+        }
+    }
+
     /// The one mapping from a service error to a page: not signed in → sign-in page, 403 and
     /// 404 → their pages, anything unexpected → a page with the request id.
     pub fn fail(&self, err: AppError) -> WebError {

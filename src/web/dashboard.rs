@@ -732,12 +732,10 @@ pub async fn show(
             };
             (StatusCode::OK, Errors::default(), Some(body))
         }
-        Err(AppError::Invalid { errors: fields, .. }) => {
-            v.ctx.has_errors = true;
-            let errors = Errors::from_fields(&v.ctx, &fields, &FILTER_FIELDS);
+        Err(e) => {
+            let errors = v.ctx.form_errors(e, &FILTER_FIELDS)?;
             (StatusCode::UNPROCESSABLE_ENTITY, errors, None)
         }
-        Err(e) => return Err(v.fail(e)),
     };
     v.ctx.render(
         status,

@@ -64,12 +64,8 @@ pub async fn verify(
             v.ctx.flash_next("flash.email_verified");
             return Ok(v.ctx.redirect("/"));
         }
-        Err(AppError::Invalid { errors: fields, .. }) => {
-            Errors::from_fields(&v.ctx, &fields, &["token"])
-        }
-        Err(e) => return Err(v.fail(e)),
+        Err(e) => v.ctx.form_errors(e, &["token"])?,
     };
-    v.ctx.has_errors = true;
     v.ctx.render(
         StatusCode::UNPROCESSABLE_ENTITY,
         &VerifyPage {
@@ -162,15 +158,11 @@ pub async fn accept(
             v.ctx.flash_next("flash.invitation_accepted");
             return Ok(v.ctx.redirect("/login"));
         }
-        Err(AppError::Invalid { errors: fields, .. }) => {
-            Errors::from_fields(&v.ctx, &fields, &["token", "name", "password"])
-        }
-        Err(e) => return Err(v.fail(e)),
+        Err(e) => v.ctx.form_errors(e, &["token", "name", "password"])?,
     };
     let invitation = accounts::invitation_for(&state, &token)
         .await
         .map_err(|e| v.fail(e))?;
-    v.ctx.has_errors = true;
     v.ctx.render(
         StatusCode::UNPROCESSABLE_ENTITY,
         &AcceptPage {
@@ -296,14 +288,11 @@ pub async fn invite(
             v.ctx.flash_next("flash.invited");
             return Ok(v.ctx.redirect("/enterprise"));
         }
-        Err(AppError::Invalid { errors: fields, .. }) => {
-            Errors::from_fields(&v.ctx, &fields, &["email"])
-        }
         Err(e) if e.kind() == crate::error::ProblemType::EmailTaken => {
             let field = crate::error::FieldError::new("email", e.kind().title().en);
             Errors::from_fields(&v.ctx, &[field], &["email"])
         }
-        Err(e) => return Err(v.fail(e)),
+        Err(e) => v.ctx.form_errors(e, &["email"])?,
     };
     v.ctx.has_errors = true;
     enterprise_page(&state, &v, email, errors).await

@@ -312,9 +312,6 @@ pub async fn register(
             let q = serde_urlencoded::to_string([("email", form.email.trim())]).unwrap_or_default();
             return Ok(v.ctx.redirect(&format!("/login?{q}")));
         }
-        Err(AppError::Invalid { errors: fields, .. }) => {
-            Errors::from_fields(&v.ctx, &fields, &REGISTER_FIELDS)
-        }
         // Which of the two unique values is taken, in the API's own words.
         Err(e) if e.kind() == crate::error::ProblemType::CreditCodeTaken => {
             Errors::one(&v.ctx, "enterprise.credit_code", "field.credit_code_taken")
@@ -322,7 +319,7 @@ pub async fn register(
         Err(e) if e.kind() == crate::error::ProblemType::EmailTaken => {
             Errors::one(&v.ctx, "user.email", "field.email_taken")
         }
-        Err(e) => return Err(v.fail(e)),
+        Err(e) => v.ctx.form_errors(e, &REGISTER_FIELDS)?,
     };
     v.ctx.has_errors = true;
     v.ctx.render(
@@ -461,12 +458,8 @@ pub async fn reset_confirm(
             v.ctx.flash_next("flash.password_reset");
             return Ok(v.ctx.redirect("/login"));
         }
-        Err(AppError::Invalid { errors: fields, .. }) => {
-            Errors::from_fields(&v.ctx, &fields, &["token", "new_password"])
-        }
-        Err(e) => return Err(v.fail(e)),
+        Err(e) => v.ctx.form_errors(e, &["token", "new_password"])?,
     };
-    v.ctx.has_errors = true;
     v.ctx.render(
         StatusCode::UNPROCESSABLE_ENTITY,
         &ResetConfirmPage {
@@ -555,12 +548,10 @@ pub async fn account_update(
             v.ctx.flash_next("flash.account_saved");
             Ok(v.ctx.redirect("/account"))
         }
-        Err(AppError::Invalid { errors: fields, .. }) => {
-            v.ctx.has_errors = true;
-            let errors = Errors::from_fields(&v.ctx, &fields, &["name", "locale"]);
+        Err(e) => {
+            let errors = v.ctx.form_errors(e, &["name", "locale"])?;
             account_page(&state, &v, Some(form.name), errors).await
         }
-        Err(e) => Err(v.fail(e)),
     }
 }
 
@@ -593,12 +584,11 @@ pub async fn account_password(
             v.ctx.flash_next("flash.password_changed");
             Ok(v.ctx.redirect("/login"))
         }
-        Err(AppError::Invalid { errors: fields, .. }) => {
-            v.ctx.has_errors = true;
-            let errors =
-                Errors::from_fields(&v.ctx, &fields, &["current_password", "new_password"]);
+        Err(e) => {
+            let errors = v
+                .ctx
+                .form_errors(e, &["current_password", "new_password"])?;
             account_page(&state, &v, None, errors).await
         }
-        Err(e) => Err(v.fail(e)),
     }
 }

@@ -534,14 +534,10 @@ pub async fn request_extension(
             v.ctx.flash_next("flash.extension_requested");
             return Ok(v.ctx.redirect(&format!("/tickets/{id}")));
         }
-        Err(AppError::Invalid { errors: fields, .. }) => (
-            Errors::from_fields(&v.ctx, &fields, &["working_days", "reason"]),
-            false,
-        ),
         Err(e) if e.kind() == ProblemType::ExtensionPending || is_stale(&e) => {
             (Errors::one(&v.ctx, "stale", "field.stale"), true)
         }
-        Err(e) => return Err(v.fail(e)),
+        Err(e) => (v.ctx.form_errors(e, &["working_days", "reason"])?, false),
     };
     v.ctx.has_errors = true;
     let drafts = Drafts::default()
