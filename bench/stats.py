@@ -46,6 +46,10 @@ ENDPOINTS = [
     ("admin", "/api/v1/stats/summary?from=2026-10-01&to=2026-10-31"),
     ("admin", "/api/v1/stats/breakdown?by=department"),
     ("admin", "/api/v1/stats/breakdown?by=official"),
+    ("admin", "/api/v1/stats/breakdown?by=category"),
+    ("admin", "/api/v1/stats/breakdown?by=enterprise"),
+    # Bounds off local midnight: answered from the tickets, not the rollups.
+    ("admin", "/api/v1/stats/summary?from=2026-09-30T16:00:01Z&to=2026-10-31T16:00:00Z"),
     ("admin", "/api/v1/stats/trend?interval=day"),
     ("admin", "/api/v1/stats/trend?interval=month"),
     ("official", "/api/v1/stats/summary"),

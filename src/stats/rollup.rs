@@ -342,10 +342,12 @@ fn histograms(
          CAST(SUM(r.sum_us) AS BIGINT) AS sum_us FROM stats_hours r"
     );
     filter(&mut sql, f, " WHERE ", "r.day");
-    let _ = write!(
-        sql.text,
-        " GROUP BY {key}, r.bucket HAVING SUM(r.n) > 0 ORDER BY r.bucket"
-    );
+    if by.is_some() {
+        let _ = write!(sql.text, " GROUP BY {key}, r.bucket");
+    } else {
+        sql.push(" GROUP BY r.bucket");
+    }
+    sql.push(" HAVING SUM(r.n) > 0 ORDER BY r.bucket");
     let rows: Vec<BucketRow> = sql.load(conn)?;
     let mut out: HashMap<Option<String>, Vec<Bucket>> = HashMap::new();
     for r in rows {

@@ -68,7 +68,8 @@ CREATE TABLE stats_hours (
     bucket INTEGER NOT NULL,
     n BIGINT NOT NULL,
     sum_us BIGINT NOT NULL,
-    PRIMARY KEY (day, department_id, category_id, assignee_id, bucket)
+    -- Bucket first: a histogram over many days is summed in key order, without sorting.
+    PRIMARY KEY (bucket, day, department_id, category_id, assignee_id)
 );
 
 -- Resolutions (kind 1) and closures (kind 2) per local day they happened and the filing day
@@ -164,7 +165,7 @@ BEGIN
             COALESCE((SELECT bucket FROM stats_buckets WHERE lower_us <= v_resolution
                        ORDER BY lower_us DESC LIMIT 1), 0),
             sign, sign * v_resolution)
-        ON CONFLICT (day, department_id, category_id, assignee_id, bucket) DO UPDATE SET
+        ON CONFLICT (bucket, day, department_id, category_id, assignee_id) DO UPDATE SET
             n = stats_hours.n + EXCLUDED.n, sum_us = stats_hours.sum_us + EXCLUDED.sum_us;
         INSERT INTO stats_events VALUES (1, stats_day(t.resolved_at), v_day, v_department, t.category_id, sign)
         ON CONFLICT (kind, day, created_day, department_id, category_id) DO UPDATE SET

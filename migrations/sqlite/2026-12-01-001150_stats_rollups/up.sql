@@ -66,7 +66,8 @@ CREATE TABLE stats_hours (
     bucket INTEGER NOT NULL,
     n BIGINT NOT NULL,
     sum_us BIGINT NOT NULL,
-    PRIMARY KEY (day, department_id, category_id, assignee_id, bucket)
+    -- Bucket first: a histogram over many days is summed in key order, without sorting.
+    PRIMARY KEY (bucket, day, department_id, category_id, assignee_id)
 ) WITHOUT ROWID;
 
 -- Resolutions (kind 1) and closures (kind 2) per local day they happened and the filing day
@@ -159,7 +160,7 @@ BEGIN
                  + CAST(round((CAST('0' || substr(NEW.resolved_at, 20) AS REAL)
                                - CAST('0' || substr(NEW.created_at, 20) AS REAL)) * 1000000) AS INTEGER) AS us) r
      WHERE NEW.sign <> 0 AND NEW.resolved_at IS NOT NULL
-    ON CONFLICT (day, department_id, category_id, assignee_id, bucket) DO UPDATE SET
+    ON CONFLICT (bucket, day, department_id, category_id, assignee_id) DO UPDATE SET
         n = n + excluded.n, sum_us = sum_us + excluded.sum_us;
 
     INSERT INTO stats_events
