@@ -10,11 +10,11 @@ use super::tickets::parse_bound;
 use super::validate::Checks;
 use crate::domain::ticket::Role;
 use crate::error::{AppError, AppResult, ProblemType};
+use crate::service::Db;
 use crate::stats::{
     self, Breakdown, BreakdownItem, Figures, Filter, GroupBy, Interval, Trend, UNASSIGNED,
 };
 use crate::stats::{query, rollup};
-use crate::service::Db;
 use crate::store::db::DbConn;
 
 /// The filters every statistics endpoint takes.
