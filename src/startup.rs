@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
 use actix_web::dev::Service;
-use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
 use tokio::sync::watch;
@@ -130,8 +130,10 @@ fn server(
     let methods = http::MethodTable::of(&openapi);
     let mut server = HttpServer::new(move || {
         let metrics_state = state.clone();
+        let metrics_methods = methods.clone();
         App::new()
             .app_data(state.clone())
+            .app_data(web::Data::from(methods.clone()))
             .app_data(console.clone())
             .app_data(web::FormConfig::default().limit(state.settings.server.body_limit_bytes))
             .app_data(http::json_config(state.settings.server.body_limit_bytes))
@@ -154,10 +156,15 @@ fn server(
                 let started = Instant::now();
                 let method = req.method().to_string();
                 let state = metrics_state.clone();
+                let methods = metrics_methods.clone();
                 let fut = srv.call(req);
                 async move {
                     let res = fut.await?;
-                    let route = res.request().match_pattern();
+                    let route = res.request().match_pattern().or_else(|| {
+                        (res.status() == StatusCode::METHOD_NOT_ALLOWED)
+                            .then(|| methods.pattern(res.request().path()).map(str::to_owned))
+                            .flatten()
+                    });
                     state.metrics.observe_request(
                         &method,
                         route.as_deref(),
@@ -182,7 +189,6 @@ fn server(
             })
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
             .service(web::redirect("/docs", "/docs/"))
-            .configure(|cfg| methods.register(cfg))
             .into_utoipa_app()
             .configure(http::routes)
             .into_app()
