@@ -48,10 +48,10 @@ pub fn ticket_list(pairs: Vec<(String, String)>, tz: chrono_tz::Tz) -> AppResult
     checks.done()?;
     Ok(ListFilter {
         statuses,
-        category_id: q.category_id,
-        department_id: q.department_id,
+        category_id: q.category_id.map(Into::into),
+        department_id: q.department_id.map(Into::into),
         assignee_id: q.assignee_id,
-        enterprise_id: q.enterprise_id,
+        enterprise_id: q.enterprise_id.map(Into::into),
         priority: q.priority,
         overdue: q.overdue,
         due_soon: q.due_soon == Some(true),

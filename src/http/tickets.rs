@@ -102,7 +102,7 @@ pub async fn get(
     auth: Auth,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let ticket = tickets::get(&state, auth.0, id.into_inner()).await?;
+    let ticket = tickets::get(&state, auth.0, id.into_inner().into()).await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, &ticket))
 }
 
@@ -121,7 +121,7 @@ pub async fn events(
     q: web::Query<TimelineQuery>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
-        .json(tickets::events(&state, auth.0, id.into_inner(), q.into_inner()).await?))
+        .json(tickets::events(&state, auth.0, id.into_inner().into(), q.into_inner()).await?))
 }
 
 /// Add a message or (staff) a work record.
@@ -141,7 +141,7 @@ pub async fn comment(
     body: web::Json<NewComment>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Created()
-        .json(tickets::comment(&state, auth.0, id.into_inner(), body.into_inner()).await?))
+        .json(tickets::comment(&state, auth.0, id.into_inner().into(), body.into_inner()).await?))
 }
 
 /// Comments, oldest first (enterprises see messages only).
@@ -159,7 +159,7 @@ pub async fn comments(
     q: web::Query<TimelineQuery>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
-        .json(tickets::comments(&state, auth.0, id.into_inner(), q.into_inner()).await?))
+        .json(tickets::comments(&state, auth.0, id.into_inner().into(), q.into_inner()).await?))
 }
 
 /// Move a ticket through its lifecycle: assign, accept, return, resolve, confirm, reopen,
@@ -193,6 +193,14 @@ pub async fn act(
         )
     })?;
     let if_match = header_value(&req, "if-match");
-    let ticket = tickets::act(&state, auth.0, id, action, body.into_inner(), if_match).await?;
+    let ticket = tickets::act(
+        &state,
+        auth.0,
+        id.into(),
+        action,
+        body.into_inner(),
+        if_match,
+    )
+    .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, &ticket))
 }

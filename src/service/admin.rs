@@ -522,7 +522,7 @@ pub async fn update_user(
                 _ => {}
             }
         }
-        if req.active == Some(false) && user.id == actor.id {
+        if req.active == Some(false) && user.id == actor.id.as_str() {
             return Err(AppError::new(
                 ProblemType::SelfDeactivation,
                 "admins cannot deactivate themselves",

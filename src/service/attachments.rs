@@ -15,6 +15,7 @@ use super::tickets::ticket_in_scope;
 use super::views::ts;
 use crate::blobs::{StoredBlob, SweepCandidate};
 use crate::domain::attachment::{self, FileKind, SNIFF_BYTES, TextCheck};
+use crate::domain::ids::TicketId;
 use crate::domain::ticket::{CommentKind, EventKind, Role};
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::attachments::{self as store, AttachmentRow};
@@ -54,7 +55,7 @@ pub fn view(row: AttachmentRow) -> AttachmentView {
     }
 }
 
-fn open_ticket(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<TicketRow> {
+fn open_ticket(conn: &mut DbConn, actor: &Actor, id: &TicketId) -> AppResult<TicketRow> {
     let t = ticket_in_scope(conn, actor, id)?;
     if t.status.is_terminal() {
         return Err(AppError::new(
@@ -71,7 +72,8 @@ fn visible(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<AttachmentRo
     let row = store::find(conn, id)?
         .filter(|a| actor.is_staff() || !a.internal)
         .ok_or_else(|| AppError::not_found("attachment"))?;
-    ticket_in_scope(conn, actor, &row.ticket_id).map_err(|_| AppError::not_found("attachment"))?;
+    ticket_in_scope(conn, actor, &TicketId::from(row.ticket_id.as_str()))
+        .map_err(|_| AppError::not_found("attachment"))?;
     Ok(row)
 }
 
@@ -116,7 +118,7 @@ pub async fn begin(
             .db
             .read(move |conn| {
                 let actor = load_actor(conn, &principal)?;
-                let t = open_ticket(conn, &actor, &ticket_id)?;
+                let t = open_ticket(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
                 let existing = store::count_for_ticket(conn, &t.id)?;
                 if existing >= max {
                     return Err(too_many(max));
@@ -291,7 +293,7 @@ impl Upload<'_> {
                         "only staff may add internal attachments",
                     ));
                 }
-                let t = open_ticket(conn, &actor, &ticket_id)?;
+                let t = open_ticket(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
                 if let Some(comment) = &comment_id {
                     let kind = store::comment_kind(conn, &t.id, comment)?;
                     let allowed =
@@ -310,14 +312,14 @@ impl Upload<'_> {
                 for f in files {
                     let row = AttachmentRow {
                         id: crate::store::new_id(),
-                        ticket_id: t.id.clone(),
+                        ticket_id: t.id.to_string(),
                         comment_id: comment_id.clone(),
                         filename: f.filename,
                         content_type: f.kind.content_type().to_owned(),
                         size: i64::try_from(f.blob.size).unwrap_or(i64::MAX),
                         sha256: f.blob.sha256,
                         internal,
-                        uploaded_by: actor.id.clone(),
+                        uploaded_by: actor.id.to_string(),
                         created_at: now,
                     };
                     store::insert(conn, &row)?;
@@ -356,7 +358,7 @@ pub async fn list(
         .db
         .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
-            let t = ticket_in_scope(conn, &actor, &ticket_id)?;
+            let t = ticket_in_scope(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
             let rows = store::list_for_ticket(conn, &t.id, actor.is_staff())?;
             Ok(Page {
                 items: rows.into_iter().map(view).collect(),
@@ -407,7 +409,7 @@ pub async fn delete(state: &AppState, principal: Principal, id: String) -> AppRe
             Ok(tickets_store::insert_event(
                 conn,
                 &NewEvent {
-                    ticket_id: &row.ticket_id,
+                    ticket_id: &TicketId::from(row.ticket_id.as_str()),
                     kind: EventKind::AttachmentRemoved,
                     actor_id: Some(&actor.id),
                     from_status: None,

@@ -11,6 +11,7 @@ use crate::auth::{random_token, sha256_hex};
 use crate::config::AuthSettings;
 use crate::domain::credit_code::CreditCode;
 use crate::domain::enterprise::{EnterpriseRole, EnterpriseStatus};
+use crate::domain::ids::{DepartmentId, EnterpriseId, UserId};
 use crate::domain::password::check_password;
 use crate::domain::session::TokenKind;
 use crate::domain::throttle::{self, Policy, Quota};
@@ -35,10 +36,10 @@ pub struct Principal {
 /// The caller as the database knows them now.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub id: String,
+    pub id: UserId,
     pub role: Role,
-    pub enterprise_id: Option<String>,
-    pub department_id: Option<String>,
+    pub enterprise_id: Option<EnterpriseId>,
+    pub department_id: Option<DepartmentId>,
     pub name: String,
     pub email: String,
     pub locale: String,
@@ -100,10 +101,10 @@ pub fn actor_from(row: Option<users::ActorRow>, principal: &Principal) -> AppRes
         return Err(unauthorized());
     }
     Ok(Actor {
-        id: user.id,
+        id: user.id.into(),
         role,
-        enterprise_id: user.enterprise_id,
-        department_id: user.department_id,
+        enterprise_id: user.enterprise_id.map(EnterpriseId::from),
+        department_id: user.department_id.map(DepartmentId::from),
         name: user.name,
         email: user.email,
         locale: user.locale,
@@ -706,7 +707,7 @@ pub async fn me(state: &AppState, principal: Principal) -> AppResult<MeView> {
                 None => None,
             };
             Ok(MeView {
-                id: actor.id,
+                id: actor.id.into(),
                 email: actor.email,
                 name: actor.name,
                 role: actor.role,

@@ -12,6 +12,7 @@ use super::page::{self, Page};
 use super::tickets::{TimelineQuery, check_if_match, ticket_in_scope};
 use super::validate::Checks;
 use super::views::ts;
+use crate::domain::ids::TicketId;
 use crate::domain::ticket::{EXTENSION_DAYS, EventKind, ExtensionStatus, Role, TicketStatus};
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
@@ -121,7 +122,7 @@ pub async fn request(
         .db
         .write(move |conn| {
             let actor = load_actor(conn, &principal)?;
-            let t = ticket_in_scope(conn, &actor, &ticket_id)?;
+            let t = ticket_in_scope(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
             check_if_match(if_match.as_deref(), t.version)?;
             if t.assignee_id.as_deref() != Some(actor.id.as_str()) {
                 return Err(AppError::new(
@@ -191,7 +192,7 @@ pub async fn list(
         .db
         .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
-            let t = ticket_in_scope(conn, &actor, &ticket_id)?;
+            let t = ticket_in_scope(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
             let only = (actor.role == Role::Enterprise).then_some(ExtensionStatus::Approved);
             let rows = store::list(conn, &t.id, only, after.clone(), limit + 1)?;
             Ok(page::paginate(
@@ -225,7 +226,7 @@ pub async fn decide(
         .write(move |conn| {
             let actor = load_actor(conn, &principal)?;
             actor.require(&[Role::Admin])?;
-            let t = ticket_in_scope(conn, &actor, &ticket_id)?;
+            let t = ticket_in_scope(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
             check_if_match(if_match.as_deref(), t.version)?;
             let ext = store::find(conn, &t.id, &extension_id)?
                 .ok_or_else(|| AppError::not_found("extension"))?;

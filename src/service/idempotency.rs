@@ -8,6 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::validate::Checks;
+use crate::domain::ids::UserId;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
 use crate::store::tickets::{self as store, IdempotencyRow};
@@ -74,7 +75,7 @@ impl Key {
 
     /// The stored answer to this key, if the same request was answered before; 422 if the key
     /// answered another request.
-    pub fn replay(&self, conn: &mut DbConn, user_id: &str) -> AppResult<Option<Stored>> {
+    pub fn replay(&self, conn: &mut DbConn, user_id: &UserId) -> AppResult<Option<Stored>> {
         match store::find_idempotency(conn, user_id, &self.key, self.since)? {
             Some(row) if row.request_hash == self.request_hash => Ok(Some(Stored {
                 outcome: Outcome::from_stored(row.response_status).ok_or_else(|| {
@@ -93,7 +94,7 @@ impl Key {
 
     /// Like [`Key::replay`] after the transaction lost a race with a concurrent request under
     /// the same key: that request's answer, or 409 while it has not committed.
-    pub fn replay_after_race(&self, conn: &mut DbConn, user_id: &str) -> AppResult<Stored> {
+    pub fn replay_after_race(&self, conn: &mut DbConn, user_id: &UserId) -> AppResult<Stored> {
         self.replay(conn, user_id)?.ok_or_else(|| {
             AppError::new(
                 ProblemType::IdempotencyKeyInProgress,
@@ -108,7 +109,7 @@ impl Key {
     pub fn remember(
         self,
         conn: &mut DbConn,
-        user_id: &str,
+        user_id: &UserId,
         outcome: Outcome,
         answer: &impl Serialize,
         now: NaiveDateTime,
@@ -116,7 +117,7 @@ impl Key {
         Ok(store::insert_idempotency(
             conn,
             &IdempotencyRow {
-                user_id: user_id.to_owned(),
+                user_id: user_id.clone(),
                 key: self.key,
                 request_hash: self.request_hash,
                 response_status: outcome.stored(),

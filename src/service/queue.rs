@@ -7,6 +7,7 @@ use super::AppState;
 use super::auth::{Actor, Principal, load_actor};
 use super::page::Page;
 use super::tickets::{self, ListFilter, TicketView, scope_of};
+use crate::domain::ids::DepartmentId;
 use crate::domain::ticket::{Role, TicketStatus};
 use crate::error::{AppError, AppResult};
 use crate::store::tickets::{self as store, TicketFilter};
@@ -72,7 +73,12 @@ impl QueueView {
             Self::Mine => f.assignee_id = Some(actor.id.clone()),
             // An official without a department has only their own tickets in scope.
             Self::Department => {
-                f.department_id = Some(actor.department_id.clone().unwrap_or_default());
+                f.department_id = Some(
+                    actor
+                        .department_id
+                        .clone()
+                        .unwrap_or_else(|| DepartmentId::from("")),
+                );
             }
             Self::All => {}
             Self::Overdue => f.overdue = Some(true),

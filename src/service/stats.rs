@@ -127,13 +127,17 @@ fn scope(actor: &Actor, filter: &mut Filter) -> AppResult<()> {
                     "statistics need a department; you have none",
                 )
             })?;
-            if filter.department_id.as_ref().is_some_and(|d| *d != own) {
+            if filter
+                .department_id
+                .as_ref()
+                .is_some_and(|d| *d != own.as_str())
+            {
                 return Err(AppError::new(
                     ProblemType::OtherDepartment,
                     "officials see their own department's statistics only",
                 ));
             }
-            filter.department_id = Some(own);
+            filter.department_id = Some(own.into());
             Ok(())
         }
         Role::Enterprise => Err(AppError::forbidden("statistics are for staff")),

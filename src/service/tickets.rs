@@ -11,6 +11,9 @@ use super::page::{self, Page};
 use super::validate::Checks;
 use super::views::ts;
 use super::{AppState, idempotency, quota};
+use crate::domain::ids::{
+    CategoryId, CommentId, DepartmentId, EnterpriseId, EventId, TicketId, UserId,
+};
 use crate::domain::sla::{self, Sla};
 use crate::domain::throttle::Quota;
 use crate::domain::ticket::{
@@ -29,16 +32,16 @@ pub use crate::store::tickets::SortKey;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TicketView {
-    pub id: String,
+    pub id: TicketId,
     /// Short and readable over the phone, e.g. `QF261125-0042`.
     pub reference: String,
     pub title: String,
     pub description: String,
-    pub category_id: String,
-    pub department_id: Option<String>,
-    pub assignee_id: Option<String>,
-    pub enterprise_id: String,
-    pub created_by: String,
+    pub category_id: CategoryId,
+    pub department_id: Option<DepartmentId>,
+    pub assignee_id: Option<UserId>,
+    pub enterprise_id: EnterpriseId,
+    pub created_by: UserId,
     pub priority: Priority,
     pub status: TicketStatus,
     pub due_at: DateTime<Utc>,
@@ -105,14 +108,18 @@ pub(crate) fn can_see(actor: &Actor, t: &TicketRow) -> bool {
         Role::Admin => true,
         Role::Enterprise => actor.enterprise_id.as_deref() == Some(t.enterprise_id.as_str()),
         Role::Official => {
-            t.assignee_id.as_deref() == Some(actor.id.as_str())
+            t.assignee_id.as_ref() == Some(&actor.id)
                 || (actor.department_id.is_some() && actor.department_id == t.department_id)
         }
     }
 }
 
 /// The ticket if the actor may see it; out of scope looks exactly like absent.
-pub(crate) fn ticket_in_scope(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<TicketRow> {
+pub(crate) fn ticket_in_scope(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &TicketId,
+) -> AppResult<TicketRow> {
     store::find(conn, id)?
         .filter(|t| can_see(actor, t))
         .ok_or_else(|| AppError::not_found("ticket"))
@@ -148,11 +155,11 @@ impl From<idempotency::Stored> for Filed {
 }
 
 struct Routed {
-    assignee: Option<String>,
+    assignee: Option<UserId>,
 }
 
 /// Picks the least-loaded active official of the department and stamps the choice.
-fn route(conn: &mut DbConn, department_id: &str, now: NaiveDateTime) -> AppResult<Routed> {
+fn route(conn: &mut DbConn, department_id: &DepartmentId, now: NaiveDateTime) -> AppResult<Routed> {
     let assignee = store::claim_official(conn, department_id)?;
     if let Some(id) = &assignee {
         users::set_last_assigned(conn, id, now)?;
@@ -262,7 +269,8 @@ fn file(
     let category = departments::find_category(conn, &req.category_id)?
         .filter(|c| c.active)
         .ok_or_else(|| AppError::validation("category_id", "no active category has this id"))?;
-    let routed = route(conn, &category.department_id, now)?;
+    let department_id = DepartmentId::from(category.department_id.as_str());
+    let routed = route(conn, &department_id, now)?;
     let sla = Sla::of_category(category.sla_hours, category.sla_working_days);
     let due_at = rules.deadlines.due_at(conn, sla, now, priority)?;
     let reference = format!("QF{}-{number:04}", reference_day(rules.notifier.tz, now));
@@ -271,7 +279,7 @@ fn file(
     } else {
         TicketStatus::Submitted
     };
-    let id = crate::store::new_id();
+    let id = TicketId::generate();
     store::insert(
         conn,
         &NewTicket {
@@ -280,8 +288,8 @@ fn file(
             reference,
             title,
             description,
-            category_id: category.id,
-            department_id: Some(category.department_id.clone()),
+            category_id: category.id.into(),
+            department_id: Some(department_id),
             assignee_id: routed.assignee.clone(),
             enterprise_id,
             created_by: actor.id.clone(),
@@ -311,7 +319,7 @@ fn announce_filing(
     ticket: &TicketRow,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    let id = ticket.id.as_str();
+    let id = &ticket.id;
     store::insert_event(
         conn,
         &status_event(
@@ -353,11 +361,11 @@ fn announce_filing(
 }
 
 fn status_event<'a>(
-    ticket_id: &'a str,
+    ticket_id: &'a TicketId,
     kind: EventKind,
     from: Option<TicketStatus>,
     to: TicketStatus,
-    actor_id: Option<&'a str>,
+    actor_id: Option<&'a UserId>,
 ) -> NewEvent<'a> {
     NewEvent {
         ticket_id,
@@ -377,28 +385,23 @@ fn status_event<'a>(
 pub async fn participants(
     state: &AppState,
     principal: Principal,
-    id: String,
+    id: TicketId,
 ) -> AppResult<std::collections::HashMap<String, (String, Role)>> {
     state
         .db
         .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
             ticket_in_scope(conn, &actor, &id)?;
-            store::participants(conn, &id)?
+            Ok(store::participants(conn, &id)?
                 .into_iter()
-                .map(|(id, name, role)| {
-                    let role = role
-                        .parse::<Role>()
-                        .map_err(|_| anyhow::anyhow!("stored role {role} unknown"))?;
-                    Ok((id, (name, role)))
-                })
-                .collect()
+                .map(|(id, name, role)| (String::from(id), (name, role)))
+                .collect())
         })
         .await
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %id))]
-pub async fn get(state: &AppState, principal: Principal, id: String) -> AppResult<TicketView> {
+pub async fn get(state: &AppState, principal: Principal, id: TicketId) -> AppResult<TicketView> {
     let now = state.clock.now();
     state
         .db
@@ -574,7 +577,7 @@ fn refusal(r: Refusal) -> AppError {
 pub async fn act(
     state: &AppState,
     principal: Principal,
-    id: String,
+    id: TicketId,
     action: Action,
     req: ActionRequest,
     if_match: Option<String>,
@@ -627,16 +630,18 @@ pub async fn act(
                                 }
                             }
                             users::set_last_assigned(conn, a, now)?;
-                            a.clone()
+                            UserId::from(a.as_str())
                         }
-                        None => route(conn, &department_id, now)?.assignee.ok_or_else(|| {
-                            AppError::validation(
-                                "department_id",
-                                "the department has no active official; name an assignee",
-                            )
-                        })?,
+                        None => route(conn, &DepartmentId::from(department_id.as_str()), now)?
+                            .assignee
+                            .ok_or_else(|| {
+                                AppError::validation(
+                                    "department_id",
+                                    "the department has no active official; name an assignee",
+                                )
+                            })?,
                     };
-                    changes.department_id = Some(Some(department_id));
+                    changes.department_id = Some(Some(department_id.into()));
                     changes.assignee_id = Some(Some(assignee));
                 }
                 Action::Accept => {
@@ -707,9 +712,9 @@ pub async fn act(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
-    pub id: String,
+    pub id: EventId,
     pub kind: EventKind,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<UserId>,
     pub from_status: Option<TicketStatus>,
     pub to_status: Option<TicketStatus>,
     pub note: Option<String>,
@@ -730,7 +735,7 @@ pub struct TimelineQuery {
 pub async fn events(
     state: &AppState,
     principal: Principal,
-    id: String,
+    id: TicketId,
     q: TimelineQuery,
 ) -> AppResult<Page<EventView>> {
     let limit = page::limit(q.limit)?;
@@ -744,7 +749,7 @@ pub async fn events(
             Ok(page::paginate(
                 rows,
                 limit,
-                |e| (e.created_at, e.id.clone()),
+                |e| (e.created_at, e.id.to_string()),
                 |e| EventView {
                     note: e
                         .note
@@ -773,9 +778,9 @@ pub struct NewComment {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommentView {
-    pub id: String,
-    pub ticket_id: String,
-    pub author_id: String,
+    pub id: CommentId,
+    pub ticket_id: TicketId,
+    pub author_id: UserId,
     pub kind: CommentKind,
     pub body: String,
     pub created_at: DateTime<Utc>,
@@ -796,7 +801,7 @@ fn comment_view(c: store::CommentRow) -> CommentView {
 pub async fn comment(
     state: &AppState,
     principal: Principal,
-    id: String,
+    id: TicketId,
     req: NewComment,
 ) -> AppResult<CommentView> {
     let kind = req.kind.unwrap_or(CommentKind::Message);
@@ -899,7 +904,7 @@ pub async fn comment(
 pub async fn comments(
     state: &AppState,
     principal: Principal,
-    id: String,
+    id: TicketId,
     q: TimelineQuery,
 ) -> AppResult<Page<CommentView>> {
     let limit = page::limit(q.limit)?;
@@ -914,7 +919,7 @@ pub async fn comments(
             Ok(page::paginate(
                 rows,
                 limit,
-                |c| (c.created_at, c.id.clone()),
+                |c| (c.created_at, c.id.to_string()),
                 comment_view,
             ))
         })
@@ -985,11 +990,11 @@ pub fn parse_bound(
 #[derive(Debug, Clone)]
 pub struct ListFilter {
     pub statuses: Vec<TicketStatus>,
-    pub category_id: Option<String>,
-    pub department_id: Option<String>,
+    pub category_id: Option<CategoryId>,
+    pub department_id: Option<DepartmentId>,
     /// An official's id, or `me`.
     pub assignee_id: Option<String>,
-    pub enterprise_id: Option<String>,
+    pub enterprise_id: Option<EnterpriseId>,
     pub priority: Option<Priority>,
     pub overdue: Option<bool>,
     pub due_soon: bool,
@@ -1017,7 +1022,12 @@ pub async fn list(
 pub(crate) fn scope_of(actor: &Actor) -> Scope {
     match actor.role {
         Role::Admin => Scope::All,
-        Role::Enterprise => Scope::Enterprise(actor.enterprise_id.clone().unwrap_or_default()),
+        Role::Enterprise => Scope::Enterprise(
+            actor
+                .enterprise_id
+                .clone()
+                .unwrap_or_else(|| EnterpriseId::from("")),
+        ),
         Role::Official => Scope::Official {
             department_id: actor.department_id.clone(),
             user_id: actor.id.clone(),
@@ -1042,11 +1052,13 @@ where
         .db
         .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
-            let assignee_id = q
-                .assignee_id
-                .as_ref()
-                .map(|a| if a == "me" { &actor.id } else { a })
-                .cloned();
+            let assignee_id = q.assignee_id.as_ref().map(|a| {
+                if a == "me" {
+                    actor.id.clone()
+                } else {
+                    UserId::from(a.as_str())
+                }
+            });
             let mut filter = TicketFilter {
                 statuses: q.statuses.clone(),
                 category_id: q.category_id.clone(),
@@ -1066,7 +1078,7 @@ where
             Ok(page::paginate(
                 rows,
                 limit,
-                |t| (store::sort_value(t, sort), t.id.clone()),
+                |t| (store::sort_value(t, sort), t.id.to_string()),
                 |t| view(t, now),
             ))
         })

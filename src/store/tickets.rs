@@ -7,6 +7,9 @@ use diesel::sql_types::{BigInt, Text};
 use super::StoreResult;
 use super::db::DbConn;
 use super::schema::{comments, idempotency_keys, ticket_events, tickets};
+use crate::domain::ids::{
+    CategoryId, CommentId, DepartmentId, EnterpriseId, EventId, TicketId, UserId,
+};
 use crate::domain::role::Role;
 use crate::domain::routing::{self, Candidate};
 use crate::domain::ticket::{CommentKind, EventKind, Priority, TicketStatus};
@@ -35,16 +38,16 @@ fn open_sql() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tickets)]
 pub struct TicketRow {
-    pub id: String,
+    pub id: TicketId,
     pub reference: String,
     pub title: String,
     pub description: String,
     pub search_text: String,
-    pub category_id: String,
-    pub department_id: Option<String>,
-    pub assignee_id: Option<String>,
-    pub enterprise_id: String,
-    pub created_by: String,
+    pub category_id: CategoryId,
+    pub department_id: Option<DepartmentId>,
+    pub assignee_id: Option<UserId>,
+    pub enterprise_id: EnterpriseId,
+    pub created_by: UserId,
     pub priority: Priority,
     pub status: TicketStatus,
     pub due_at: NaiveDateTime,
@@ -70,16 +73,16 @@ pub struct TicketRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = tickets)]
 pub struct NewTicket {
-    pub id: String,
+    pub id: TicketId,
     pub reference: String,
     pub title: String,
     pub description: String,
     pub search_text: String,
-    pub category_id: String,
-    pub department_id: Option<String>,
-    pub assignee_id: Option<String>,
-    pub enterprise_id: String,
-    pub created_by: String,
+    pub category_id: CategoryId,
+    pub department_id: Option<DepartmentId>,
+    pub assignee_id: Option<UserId>,
+    pub enterprise_id: EnterpriseId,
+    pub created_by: UserId,
     pub priority: Priority,
     pub status: TicketStatus,
     pub due_at: NaiveDateTime,
@@ -101,7 +104,7 @@ pub fn insert(conn: &mut DbConn, new: &NewTicket) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<TicketRow>> {
+pub fn find(conn: &mut DbConn, id: &TicketId) -> StoreResult<Option<TicketRow>> {
     Ok(tickets::table
         .find(id)
         .select(TicketRow::as_select())
@@ -114,8 +117,8 @@ pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<TicketRow>> {
 #[diesel(table_name = tickets)]
 pub struct TicketChanges {
     pub status: Option<TicketStatus>,
-    pub department_id: Option<Option<String>>,
-    pub assignee_id: Option<Option<String>>,
+    pub department_id: Option<Option<DepartmentId>>,
+    pub assignee_id: Option<Option<UserId>>,
     pub accepted_at: Option<Option<NaiveDateTime>>,
     pub resolved_at: Option<Option<NaiveDateTime>>,
     pub closed_at: Option<Option<NaiveDateTime>>,
@@ -136,7 +139,7 @@ pub struct TicketChanges {
 /// someone else changed the ticket first (optimistic concurrency).
 pub fn update_if_version(
     conn: &mut DbConn,
-    id: &str,
+    id: &TicketId,
     version: i32,
     changes: &TicketChanges,
 ) -> StoreResult<bool> {
@@ -165,13 +168,13 @@ pub fn next_reference_number(conn: &mut DbConn, day: &str) -> StoreResult<i64> {
 
 #[derive(Debug, Clone, Queryable)]
 pub struct CandidateRow {
-    pub id: String,
+    pub id: UserId,
     pub open_tickets: i32,
     pub last_assigned_at: Option<NaiveDateTime>,
 }
 
 impl CandidateRow {
-    fn candidate(self) -> Candidate<String> {
+    fn candidate(self) -> Candidate<UserId> {
         Candidate {
             id: self.id,
             open_tickets: i64::from(self.open_tickets),
@@ -184,8 +187,8 @@ impl CandidateRow {
 /// triggers keep in step with every ticket change), in the order ties go by.
 fn routing_candidates(
     conn: &mut DbConn,
-    department_id: &str,
-) -> StoreResult<Vec<Candidate<String>>> {
+    department_id: &DepartmentId,
+) -> StoreResult<Vec<Candidate<UserId>>> {
     use super::schema::users;
     let rows: Vec<CandidateRow> = users::table
         .filter(users::department_id.eq(department_id))
@@ -208,13 +211,16 @@ fn routing_candidates(
 /// committed. Either way the choice is one the rule allows once the concurrent filings have
 /// committed, so ten at once into a department of two still split five and five. SQLite's
 /// write transactions are serial: the counts read are final.
-pub fn claim_official(conn: &mut DbConn, department_id: &str) -> StoreResult<Option<String>> {
+pub fn claim_official(
+    conn: &mut DbConn,
+    department_id: &DepartmentId,
+) -> StoreResult<Option<UserId>> {
     if let DbConn::Postgres(_) = conn {
         let officials = "department_id = $1 AND role = 'official' AND active";
         #[derive(QueryableByName)]
         struct Claimed {
             #[diesel(sql_type = Text)]
-            id: String,
+            id: UserId,
         }
         // In a savepoint: a row whose count changed while this waited to lock it fails the
         // recheck and is not returned, but PostgreSQL keeps it locked; holding it while
@@ -227,7 +233,7 @@ pub fn claim_official(conn: &mut DbConn, department_id: &str) -> StoreResult<Opt
                  ORDER BY last_assigned_at NULLS FIRST, created_at, id \
                  LIMIT 1 FOR UPDATE SKIP LOCKED"
             ))
-            .bind::<Text, _>(department_id)
+            .bind::<Text, _>(department_id.as_str())
             .get_result::<Claimed>(conn)
             .optional()?
             .ok_or(diesel::result::Error::RollbackTransaction)
@@ -240,7 +246,7 @@ pub fn claim_official(conn: &mut DbConn, department_id: &str) -> StoreResult<Opt
         diesel::sql_query(format!(
             "SELECT id FROM users WHERE {officials} ORDER BY id FOR UPDATE"
         ))
-        .bind::<Text, _>(department_id)
+        .bind::<Text, _>(department_id.as_str())
         .execute(conn)?;
     }
     Ok(routing::choose(&routing_candidates(conn, department_id)?))
@@ -249,10 +255,10 @@ pub fn claim_official(conn: &mut DbConn, department_id: &str) -> StoreResult<Opt
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ticket_events)]
 pub struct EventRow {
-    pub id: String,
-    pub ticket_id: String,
+    pub id: EventId,
+    pub ticket_id: TicketId,
     pub kind: EventKind,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<UserId>,
     pub from_status: Option<TicketStatus>,
     pub to_status: Option<TicketStatus>,
     pub note: Option<String>,
@@ -261,9 +267,9 @@ pub struct EventRow {
 }
 
 pub struct NewEvent<'a> {
-    pub ticket_id: &'a str,
+    pub ticket_id: &'a TicketId,
     pub kind: EventKind,
-    pub actor_id: Option<&'a str>,
+    pub actor_id: Option<&'a UserId>,
     pub from_status: Option<TicketStatus>,
     pub to_status: Option<TicketStatus>,
     pub note: Option<&'a str>,
@@ -273,7 +279,7 @@ pub struct NewEvent<'a> {
 pub fn insert_event(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> StoreResult<()> {
     diesel::insert_into(ticket_events::table)
         .values((
-            ticket_events::id.eq(super::new_id()),
+            ticket_events::id.eq(EventId::generate()),
             ticket_events::ticket_id.eq(e.ticket_id),
             ticket_events::kind.eq(e.kind),
             ticket_events::actor_id.eq(e.actor_id),
@@ -290,13 +296,13 @@ pub fn insert_event(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Stor
 /// Oldest first; ids are time-ordered, so they break ties within one timestamp.
 pub fn list_events(
     conn: &mut DbConn,
-    ticket_id: &str,
+    ticket_id: &TicketId,
     include_internal: bool,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> StoreResult<Vec<EventRow>> {
     let mut query = ticket_events::table
-        .filter(ticket_events::ticket_id.eq(ticket_id.to_owned()))
+        .filter(ticket_events::ticket_id.eq(ticket_id.clone()))
         .select(EventRow::as_select())
         .into_boxed();
     if !include_internal {
@@ -315,9 +321,9 @@ pub fn list_events(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = comments)]
 pub struct CommentRow {
-    pub id: String,
-    pub ticket_id: String,
-    pub author_id: String,
+    pub id: CommentId,
+    pub ticket_id: TicketId,
+    pub author_id: UserId,
     pub kind: CommentKind,
     pub body: String,
     pub created_at: NaiveDateTime,
@@ -325,16 +331,16 @@ pub struct CommentRow {
 
 pub fn insert_comment(
     conn: &mut DbConn,
-    ticket_id: &str,
-    author_id: &str,
+    ticket_id: &TicketId,
+    author_id: &UserId,
     kind: CommentKind,
     body: &str,
     now: NaiveDateTime,
 ) -> StoreResult<CommentRow> {
     let row = CommentRow {
-        id: super::new_id(),
-        ticket_id: ticket_id.to_owned(),
-        author_id: author_id.to_owned(),
+        id: CommentId::generate(),
+        ticket_id: ticket_id.clone(),
+        author_id: author_id.clone(),
         kind,
         body: body.to_owned(),
         created_at: now,
@@ -354,13 +360,13 @@ pub fn insert_comment(
 
 pub fn list_comments(
     conn: &mut DbConn,
-    ticket_id: &str,
+    ticket_id: &TicketId,
     only_kind: Option<CommentKind>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> StoreResult<Vec<CommentRow>> {
     let mut query = comments::table
-        .filter(comments::ticket_id.eq(ticket_id.to_owned()))
+        .filter(comments::ticket_id.eq(ticket_id.clone()))
         .select(CommentRow::as_select())
         .into_boxed();
     if let Some(kind) = only_kind {
@@ -373,7 +379,7 @@ pub fn list_comments(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = idempotency_keys)]
 pub struct IdempotencyRow {
-    pub user_id: String,
+    pub user_id: UserId,
     pub key: String,
     pub request_hash: String,
     pub response_status: i32,
@@ -383,7 +389,7 @@ pub struct IdempotencyRow {
 
 pub fn find_idempotency(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     key: &str,
     since: NaiveDateTime,
 ) -> StoreResult<Option<IdempotencyRow>> {
@@ -448,7 +454,7 @@ pub fn newly_overdue(
 }
 
 /// Claims the overdue mark; only one caller (of any instance) gets true per ticket.
-pub fn mark_overdue(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<bool> {
+pub fn mark_overdue(conn: &mut DbConn, id: &TicketId, now: NaiveDateTime) -> StoreResult<bool> {
     let changed = diesel::update(
         tickets::table
             .find(id)
@@ -485,7 +491,11 @@ pub fn due_soon_candidates(
 /// Claims the warning for the ticket's current deadline; one caller of any instance wins
 /// (on PostgreSQL a racing UPDATE waits for the winner's commit, then re-reads the row and
 /// no longer matches).
-pub fn claim_due_soon(conn: &mut DbConn, id: &str, due_at: NaiveDateTime) -> StoreResult<bool> {
+pub fn claim_due_soon(
+    conn: &mut DbConn,
+    id: &TicketId,
+    due_at: NaiveDateTime,
+) -> StoreResult<bool> {
     let changed = diesel::update(
         tickets::table
             .find(id)
@@ -525,7 +535,11 @@ pub fn escalation_candidates(
 }
 
 /// Claims the escalation of the ticket's current deadline, like [`claim_due_soon`].
-pub fn claim_escalation(conn: &mut DbConn, id: &str, due_at: NaiveDateTime) -> StoreResult<bool> {
+pub fn claim_escalation(
+    conn: &mut DbConn,
+    id: &TicketId,
+    due_at: NaiveDateTime,
+) -> StoreResult<bool> {
     let changed = diesel::update(
         tickets::table
             .find(id)
@@ -560,11 +574,11 @@ pub fn resolved_before(
 #[derive(Debug, Clone)]
 pub enum Scope {
     All,
-    Enterprise(String),
+    Enterprise(EnterpriseId),
     /// The department's tickets plus any assigned to the official.
     Official {
-        department_id: Option<String>,
-        user_id: String,
+        department_id: Option<DepartmentId>,
+        user_id: UserId,
     },
 }
 
@@ -579,10 +593,10 @@ pub enum SortKey {
 pub struct TicketFilter {
     pub scope: Scope,
     pub statuses: Vec<TicketStatus>,
-    pub category_id: Option<String>,
-    pub department_id: Option<String>,
-    pub assignee_id: Option<String>,
-    pub enterprise_id: Option<String>,
+    pub category_id: Option<CategoryId>,
+    pub department_id: Option<DepartmentId>,
+    pub assignee_id: Option<UserId>,
+    pub enterprise_id: Option<EnterpriseId>,
     pub priority: Option<Priority>,
     /// Some(true): open and past due at `now`; Some(false): the others.
     pub overdue: Option<bool>,
@@ -805,8 +819,8 @@ pub fn sort_value(row: &TicketRow, sort: SortKey) -> NaiveDateTime {
 /// Id, name and stored role of everyone who acted on the ticket or wrote on it.
 pub fn participants(
     conn: &mut DbConn,
-    ticket_id: &str,
-) -> StoreResult<Vec<(String, String, String)>> {
+    ticket_id: &TicketId,
+) -> StoreResult<Vec<(UserId, String, Role)>> {
     use super::schema::users;
     let actors = ticket_events::table
         .filter(ticket_events::ticket_id.eq(ticket_id))

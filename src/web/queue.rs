@@ -266,8 +266,11 @@ pub async fn show(
         })
         .collect();
     let (items, next) = page.map_or((Vec::new(), None), |p| (p.items, p.next_cursor));
-    let users = items.iter().filter_map(|t| t.assignee_id.clone()).collect();
-    let enterprises = items.iter().map(|t| t.enterprise_id.clone()).collect();
+    let users = items
+        .iter()
+        .filter_map(|t| t.assignee_id.as_deref().map(str::to_owned))
+        .collect();
+    let enterprises = items.iter().map(|t| t.enterprise_id.to_string()).collect();
     let names = queue::names(&state, principal, users, enterprises)
         .await
         .map_err(|e| v.fail(e))?;
@@ -278,13 +281,13 @@ pub async fn show(
             due: due(&t, now),
             enterprise: names
                 .enterprises
-                .get(&t.enterprise_id)
+                .get(t.enterprise_id.as_str())
                 .cloned()
                 .unwrap_or_default(),
             assignee: t
                 .assignee_id
                 .as_ref()
-                .and_then(|a| names.users.get(a).cloned())
+                .and_then(|a| names.users.get(a.as_str()).cloned())
                 .unwrap_or_default(),
             t,
         })

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError};
 use super::tickets::{ActionForm, Due, Entry, TicketPage, due, name_of};
+use crate::domain::ids::TicketId;
 use crate::domain::ticket::{
     self, Action, ActorRelation, CommentKind, EventKind, ExtensionStatus, Role,
 };
@@ -164,26 +165,28 @@ pub(crate) async fn page(
     let principal = v.principal()?;
     let fail = |e| v.fail(e);
     let p = || principal.clone();
-    let t = svc::get(state, p(), id.clone()).await.map_err(fail)?;
-    let events = svc::events(state, p(), id.clone(), all())
+    let t = svc::get(state, p(), TicketId::from(id.clone()))
         .await
         .map_err(fail)?;
-    let comments = svc::comments(state, p(), id.clone(), all())
+    let events = svc::events(state, p(), TicketId::from(id.clone()), all())
+        .await
+        .map_err(fail)?;
+    let comments = svc::comments(state, p(), TicketId::from(id.clone()), all())
         .await
         .map_err(fail)?;
     let all_extensions = extensions::list(state, p(), id.clone(), all())
         .await
         .map_err(fail)?
         .items;
-    let people = svc::participants(state, p(), id.clone())
+    let people = svc::participants(state, p(), TicketId::from(id.clone()))
         .await
         .map_err(fail)?;
     let attachments = attachments_svc::list(state, p(), id.clone())
         .await
         .map_err(fail)?
         .items;
-    let users = t.assignee_id.iter().cloned().collect();
-    let names = queue::names(state, p(), users, vec![t.enterprise_id.clone()])
+    let users = t.assignee_id.iter().map(ToString::to_string).collect();
+    let names = queue::names(state, p(), users, vec![t.enterprise_id.to_string()])
         .await
         .map_err(fail)?;
     let groups = console::catalogue(state).await.map_err(fail)?;
@@ -192,7 +195,7 @@ pub(crate) async fn page(
         .find_map(|g| {
             g.categories
                 .iter()
-                .find(|c| c.id == t.category_id)
+                .find(|c| c.id == t.category_id.as_str())
                 .map(|c| (g.name.clone(), c.name.clone(), c.sla_working_days))
         })
         .unwrap_or_default();
@@ -217,7 +220,7 @@ pub(crate) async fn page(
             .collect();
         let chosen = department
             .filter(|d| departments.iter().any(|x| &x.id == d))
-            .or_else(|| t.department_id.clone())
+            .or_else(|| t.department_id.as_deref().map(str::to_owned))
             .unwrap_or_default();
         let officials = if chosen.is_empty() {
             Vec::new()
@@ -287,13 +290,13 @@ pub(crate) async fn page(
             due: due(&t, state.clock.now_utc()),
             enterprise: names
                 .enterprises
-                .get(&t.enterprise_id)
+                .get(t.enterprise_id.as_str())
                 .cloned()
                 .unwrap_or_default(),
             assignee: t
                 .assignee_id
                 .as_ref()
-                .and_then(|a| names.users.get(a).cloned()),
+                .and_then(|a| names.users.get(a.as_str()).cloned()),
             t,
             category,
             department: department_name,
@@ -361,7 +364,7 @@ pub(crate) async fn act(
     let result = svc::act(
         state,
         principal,
-        id.clone(),
+        TicketId::from(id.clone()),
         action,
         req,
         if_match(&form.version),
@@ -477,7 +480,7 @@ pub async fn record(
             body,
             kind: Some(kind),
         };
-        match svc::comment(&state, principal, id.clone(), req).await {
+        match svc::comment(&state, principal, TicketId::from(id.clone()), req).await {
             Ok(_) => {
                 v.ctx.flash_next("flash.recorded");
                 return Ok(v.ctx.redirect(&format!("/tickets/{id}#records")));
@@ -610,7 +613,7 @@ async fn close_page(
     errors: Errors,
     note: String,
 ) -> Result<HttpResponse, WebError> {
-    let t = svc::get(state, v.principal()?, id)
+    let t = svc::get(state, v.principal()?, id.into())
         .await
         .map_err(|e| v.fail(e))?;
     let status = if errors.is_empty() {
@@ -634,7 +637,7 @@ pub async fn close_form(
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
-    let t = svc::get(&state, v.principal()?, id.clone())
+    let t = svc::get(&state, v.principal()?, TicketId::from(id.clone()))
         .await
         .map_err(|e| v.fail(e))?;
     let admin = v.ctx.user.as_ref().is_some_and(|u| u.role == Role::Admin);

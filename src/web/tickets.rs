@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError};
+use crate::domain::ids::TicketId;
 use crate::domain::ticket::{self, Action, Priority, Role, TicketStatus};
 use crate::error::{AppError, ProblemType};
 use crate::http::attachments::{drain_budget, drain_multipart, receive_all};
@@ -410,7 +411,7 @@ pub async fn create(
     let mut flash = "flash.filed";
     if let Some((mut multipart, first @ Some(_))) = files {
         let attached = async {
-            let mut upload = attachments_svc::begin(&state, principal, id.clone()).await?;
+            let mut upload = attachments_svc::begin(&state, principal, id.to_string()).await?;
             receive_all(&mut upload, first, &mut multipart, budget).await?;
             if upload.file_count() > 0 {
                 upload.commit().await?;
@@ -558,25 +559,27 @@ async fn show_page(
     }
     let principal = v.principal()?;
     let fail = |e| v.fail(e);
-    let t = svc::get(state, principal.clone(), id.clone())
+    let t = svc::get(state, principal.clone(), TicketId::from(id.clone()))
         .await
         .map_err(fail)?;
     let all = TimelineQuery {
         limit: Some(100),
         cursor: None,
     };
-    let events: Vec<EventView> = svc::events(state, principal.clone(), id.clone(), all)
-        .await
-        .map_err(fail)?
-        .items;
+    let events: Vec<EventView> =
+        svc::events(state, principal.clone(), TicketId::from(id.clone()), all)
+            .await
+            .map_err(fail)?
+            .items;
     let all = TimelineQuery {
         limit: Some(100),
         cursor: None,
     };
-    let comments: Vec<CommentView> = svc::comments(state, principal.clone(), id.clone(), all)
-        .await
-        .map_err(fail)?
-        .items;
+    let comments: Vec<CommentView> =
+        svc::comments(state, principal.clone(), TicketId::from(id.clone()), all)
+            .await
+            .map_err(fail)?
+            .items;
     let all = TimelineQuery {
         limit: Some(100),
         cursor: None,
@@ -588,7 +591,7 @@ async fn show_page(
         .into_iter()
         .filter(|x| x.status == ticket::ExtensionStatus::Approved)
         .collect();
-    let people = svc::participants(state, principal.clone(), id.clone())
+    let people = svc::participants(state, principal.clone(), TicketId::from(id.clone()))
         .await
         .map_err(fail)?;
     let attachments = attachments_svc::list(state, principal.clone(), id)
@@ -601,7 +604,7 @@ async fn show_page(
         .find_map(|g| {
             g.categories
                 .iter()
-                .find(|c| c.id == t.category_id)
+                .find(|c| c.id == t.category_id.as_str())
                 .map(|c| (g.name.clone(), c.name.clone(), c.sla_working_days))
         })
         .unwrap_or_default();
@@ -750,7 +753,7 @@ pub async fn cancel_form(
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let principal = v.principal()?;
-    let t = svc::get(&state, principal, id.into_inner())
+    let t = svc::get(&state, principal, id.into_inner().into())
         .await
         .map_err(|e| v.fail(e))?;
     if !allowed(Action::Cancel, t.status) {
@@ -781,17 +784,18 @@ pub async fn comment(
         body: body.clone(),
         kind: None,
     };
-    let (errors, stale) = match svc::comment(&state, principal, id.clone(), req).await {
-        Ok(_) => {
-            v.ctx.flash_next("flash.replied");
-            return Ok(v.ctx.redirect(&format!("/tickets/{id}#messages")));
-        }
-        Err(AppError::Invalid { .. }) => (Errors::one(&v.ctx, "body", "field.body"), false),
-        Err(e) if e.kind() == crate::error::ProblemType::TicketClosed => {
-            (Errors::one(&v.ctx, "body", "field.closed"), true)
-        }
-        Err(e) => return Err(v.fail(e)),
-    };
+    let (errors, stale) =
+        match svc::comment(&state, principal, TicketId::from(id.clone()), req).await {
+            Ok(_) => {
+                v.ctx.flash_next("flash.replied");
+                return Ok(v.ctx.redirect(&format!("/tickets/{id}#messages")));
+            }
+            Err(AppError::Invalid { .. }) => (Errors::one(&v.ctx, "body", "field.body"), false),
+            Err(e) if e.kind() == crate::error::ProblemType::TicketClosed => {
+                (Errors::one(&v.ctx, "body", "field.closed"), true)
+            }
+            Err(e) => return Err(v.fail(e)),
+        };
     v.ctx.has_errors = true;
     let drafts = Drafts {
         message: body,
@@ -855,7 +859,15 @@ pub async fn act(
         ..ActionRequest::default()
     };
     let if_match = Some(format!("\"{}\"", form.version.trim()));
-    let (errors, stale) = match svc::act(&state, principal, id.clone(), action, req, if_match).await
+    let (errors, stale) = match svc::act(
+        &state,
+        principal,
+        TicketId::from(id.clone()),
+        action,
+        req,
+        if_match,
+    )
+    .await
     {
         Ok(_) => {
             v.ctx.flash_next(match action {
