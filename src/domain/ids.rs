@@ -94,6 +94,8 @@ id_types! {
     CategoryId;
     CommentId;
     EventId;
+    /// A request to extend a ticket's deadline.
+    ExtensionId;
     OutboxId;
     /// A refresh token's row.
     SessionId;

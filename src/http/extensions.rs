@@ -41,7 +41,7 @@ pub async fn request_extension(
     let if_match = header_value(&req, "if-match");
     let id = id.into_inner();
     Ok(HttpResponse::Created()
-        .json(extensions::request(&state, auth.0, id, body.into_inner(), if_match).await?))
+        .json(extensions::request(&state, auth.0, id.into(), body.into_inner(), if_match).await?))
 }
 
 /// A ticket's extension requests, oldest first (enterprises see approved ones).
@@ -59,7 +59,7 @@ pub async fn list_extensions(
     q: web::Query<TimelineQuery>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
-        .json(extensions::list(&state, auth.0, id.into_inner(), q.into_inner()).await?))
+        .json(extensions::list(&state, auth.0, id.into_inner().into(), q.into_inner()).await?))
 }
 
 /// An admin approves (moving `due_at` later by the working days) or rejects a request.
@@ -98,6 +98,16 @@ pub async fn decide_extension(
     };
     let if_match = header_value(&req, "if-match");
     let body = body.into_inner();
-    Ok(HttpResponse::Ok()
-        .json(extensions::decide(&state, auth.0, id, eid, approve, body, if_match).await?))
+    Ok(HttpResponse::Ok().json(
+        extensions::decide(
+            &state,
+            auth.0,
+            id.into(),
+            eid.into(),
+            approve,
+            body,
+            if_match,
+        )
+        .await?,
+    ))
 }

@@ -12,7 +12,7 @@ use super::page::{self, Page};
 use super::tickets::{TimelineQuery, check_if_match, ticket_in_scope};
 use super::validate::Checks;
 use super::views::ts;
-use crate::domain::ids::TicketId;
+use crate::domain::ids::{ExtensionId, TicketId, UserId};
 use crate::domain::ticket::{EXTENSION_DAYS, EventKind, ExtensionStatus, Role, TicketStatus};
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
@@ -37,13 +37,13 @@ pub struct Decision {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExtensionView {
-    pub id: String,
-    pub ticket_id: String,
+    pub id: ExtensionId,
+    pub ticket_id: TicketId,
     pub working_days: i32,
     pub reason: String,
     pub status: ExtensionStatus,
-    pub requested_by: String,
-    pub decided_by: Option<String>,
+    pub requested_by: UserId,
+    pub decided_by: Option<UserId>,
     pub decision_note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -105,7 +105,7 @@ fn event(
 pub async fn request(
     state: &AppState,
     principal: Principal,
-    ticket_id: String,
+    ticket_id: TicketId,
     req: NewExtensionRequest,
     if_match: Option<String>,
 ) -> AppResult<ExtensionView> {
@@ -122,7 +122,7 @@ pub async fn request(
         .db
         .write(move |conn| {
             let actor = load_actor(conn, &principal)?;
-            let t = ticket_in_scope(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
+            let t = ticket_in_scope(conn, &actor, &ticket_id)?;
             check_if_match(if_match.as_deref(), t.version)?;
             if t.assignee_id.as_deref() != Some(actor.id.as_str()) {
                 return Err(AppError::new(
@@ -183,7 +183,7 @@ pub async fn request(
 pub async fn list(
     state: &AppState,
     principal: Principal,
-    ticket_id: String,
+    ticket_id: TicketId,
     q: TimelineQuery,
 ) -> AppResult<Page<ExtensionView>> {
     let limit = page::limit(q.limit)?;
@@ -192,13 +192,13 @@ pub async fn list(
         .db
         .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
-            let t = ticket_in_scope(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
+            let t = ticket_in_scope(conn, &actor, &ticket_id)?;
             let only = (actor.role == Role::Enterprise).then_some(ExtensionStatus::Approved);
             let rows = store::list(conn, &t.id, only, after.clone(), limit + 1)?;
             Ok(page::paginate(
                 rows,
                 limit,
-                |r| (r.created_at, r.id.clone()),
+                |r| (r.created_at, r.id.to_string()),
                 view,
             ))
         })
@@ -209,8 +209,8 @@ pub async fn list(
 pub async fn decide(
     state: &AppState,
     principal: Principal,
-    ticket_id: String,
-    extension_id: String,
+    ticket_id: TicketId,
+    extension_id: ExtensionId,
     approve: bool,
     req: Decision,
     if_match: Option<String>,
@@ -226,7 +226,7 @@ pub async fn decide(
         .write(move |conn| {
             let actor = load_actor(conn, &principal)?;
             actor.require(&[Role::Admin])?;
-            let t = ticket_in_scope(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
+            let t = ticket_in_scope(conn, &actor, &ticket_id)?;
             check_if_match(if_match.as_deref(), t.version)?;
             let ext = store::find(conn, &t.id, &extension_id)?
                 .ok_or_else(|| AppError::not_found("extension"))?;

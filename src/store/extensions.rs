@@ -6,28 +6,29 @@ use diesel::prelude::*;
 use super::db::DbConn;
 use super::schema::ticket_extensions;
 use super::{StoreError, StoreResult};
+use crate::domain::ids::{ExtensionId, TicketId, UserId};
 use crate::domain::ticket::ExtensionStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ticket_extensions)]
 pub struct ExtensionRow {
-    pub id: String,
-    pub ticket_id: String,
+    pub id: ExtensionId,
+    pub ticket_id: TicketId,
     pub working_days: i32,
     pub reason: String,
     pub status: ExtensionStatus,
-    pub requested_by: String,
-    pub decided_by: Option<String>,
+    pub requested_by: UserId,
+    pub decided_by: Option<UserId>,
     pub decision_note: Option<String>,
     pub created_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
 }
 
 pub struct NewExtension<'a> {
-    pub ticket_id: &'a str,
+    pub ticket_id: &'a TicketId,
     pub working_days: i32,
     pub reason: &'a str,
-    pub requested_by: &'a str,
+    pub requested_by: &'a UserId,
 }
 
 pub fn insert(
@@ -35,7 +36,7 @@ pub fn insert(
     new: &NewExtension,
     now: NaiveDateTime,
 ) -> StoreResult<ExtensionRow> {
-    let id = super::new_id();
+    let id = ExtensionId::generate();
     diesel::insert_into(ticket_extensions::table)
         .values((
             ticket_extensions::id.eq(&id),
@@ -51,7 +52,11 @@ pub fn insert(
         .ok_or_else(|| StoreError::Corrupt("inserted extension vanished".into()))
 }
 
-pub fn find(conn: &mut DbConn, ticket_id: &str, id: &str) -> StoreResult<Option<ExtensionRow>> {
+pub fn find(
+    conn: &mut DbConn,
+    ticket_id: &TicketId,
+    id: &ExtensionId,
+) -> StoreResult<Option<ExtensionRow>> {
     Ok(ticket_extensions::table
         .find(id)
         .filter(ticket_extensions::ticket_id.eq(ticket_id))
@@ -60,7 +65,7 @@ pub fn find(conn: &mut DbConn, ticket_id: &str, id: &str) -> StoreResult<Option<
         .optional()?)
 }
 
-pub fn has_pending(conn: &mut DbConn, ticket_id: &str) -> StoreResult<bool> {
+pub fn has_pending(conn: &mut DbConn, ticket_id: &TicketId) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(
         ticket_extensions::table
             .filter(ticket_extensions::ticket_id.eq(ticket_id))
@@ -72,7 +77,7 @@ pub fn has_pending(conn: &mut DbConn, ticket_id: &str) -> StoreResult<bool> {
 /// Oldest first; `only_status` narrows (enterprises see approved ones only).
 pub fn list(
     conn: &mut DbConn,
-    ticket_id: &str,
+    ticket_id: &TicketId,
     only_status: Option<ExtensionStatus>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
@@ -97,9 +102,9 @@ pub fn list(
 /// Decides a pending request; false when it was decided already (by a concurrent admin).
 pub fn decide(
     conn: &mut DbConn,
-    id: &str,
+    id: &ExtensionId,
     status: ExtensionStatus,
-    decided_by: &str,
+    decided_by: &UserId,
     note: Option<&str>,
     now: NaiveDateTime,
 ) -> StoreResult<bool> {

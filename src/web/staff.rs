@@ -174,7 +174,7 @@ pub(crate) async fn page(
     let comments = svc::comments(state, p(), TicketId::from(id.clone()), all())
         .await
         .map_err(fail)?;
-    let all_extensions = extensions::list(state, p(), id.clone(), all())
+    let all_extensions = extensions::list(state, p(), TicketId::from(id.clone()), all())
         .await
         .map_err(fail)?
         .items;
@@ -531,7 +531,13 @@ pub async fn request_extension(
         working_days: form.working_days.trim().parse().unwrap_or(0),
         reason: form.reason.clone(),
     };
-    let result = extensions::request(&state, principal, id.clone(), req, if_match(&form.version));
+    let result = extensions::request(
+        &state,
+        principal,
+        TicketId::from(id.clone()),
+        req,
+        if_match(&form.version),
+    );
     let (errors, stale) = match result.await {
         Ok(_) => {
             v.ctx.flash_next("flash.extension_requested");
@@ -570,8 +576,8 @@ pub async fn decide_extension(
     let result = extensions::decide(
         &state,
         principal,
-        id.clone(),
-        eid,
+        TicketId::from(id.clone()),
+        eid.into(),
         approve,
         req,
         if_match(&form.version),

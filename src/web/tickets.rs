@@ -584,7 +584,7 @@ async fn show_page(
         limit: Some(100),
         cursor: None,
     };
-    let extensions = extensions::list(state, principal.clone(), id.clone(), all)
+    let extensions = extensions::list(state, principal.clone(), TicketId::from(id.clone()), all)
         .await
         .map_err(fail)?
         .items
