@@ -456,6 +456,15 @@ impl Errors {
         self.items.is_empty()
     }
 
+    /// What a form page answers: 200 fresh, 422 when it shows a refused submit.
+    pub fn status(&self) -> StatusCode {
+        if self.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
     pub fn get(&self, field: &str) -> Option<&str> {
         self.items
             .iter()

@@ -240,13 +240,8 @@ async fn enterprise_page(
     } else {
         Vec::new()
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     v.ctx.render(
-        status,
+        errors.status(),
         &EnterprisePage {
             ctx: &v.ctx,
             me,

@@ -500,13 +500,8 @@ async fn account_page(
     let me = auth::me(state, v.principal()?)
         .await
         .map_err(|e| v.fail(e))?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     v.ctx.render(
-        status,
+        errors.status(),
         &AccountPage {
             ctx: &v.ctx,
             user_name: name.unwrap_or(me.name),

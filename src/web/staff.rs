@@ -278,10 +278,8 @@ pub(crate) async fn page(
         .collect();
     let status = if stale {
         StatusCode::CONFLICT
-    } else if errors.is_empty() {
-        StatusCode::OK
     } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+        errors.status()
     };
     v.ctx.render(
         status,
@@ -622,18 +620,15 @@ async fn close_page(
     let t = svc::get(state, v.principal()?, id.into())
         .await
         .map_err(|e| v.fail(e))?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let page = ClosePage {
-        ctx: &v.ctx,
-        t,
-        errors,
-        note,
-    };
-    v.ctx.render(status, &page)
+    v.ctx.render(
+        errors.status(),
+        &ClosePage {
+            ctx: &v.ctx,
+            t,
+            errors,
+            note,
+        },
+    )
 }
 
 /// Closing ends the enterprise's chance to reopen: a page naming the ticket holds the button.

@@ -247,13 +247,8 @@ async fn new_page(
     errors: Errors,
 ) -> Result<HttpResponse, WebError> {
     let groups = console::catalogue(state).await.map_err(|e| v.fail(e))?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     v.ctx.render(
-        status,
+        errors.status(),
         &NewPage {
             ctx: &v.ctx,
             groups,
@@ -655,10 +650,8 @@ async fn show_page(
     let now = state.clock.now_utc();
     let status = if stale {
         StatusCode::CONFLICT
-    } else if errors.is_empty() {
-        StatusCode::OK
     } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+        errors.status()
     };
     v.ctx.render(
         status,

@@ -1,7 +1,6 @@
 //! `/admin/calendar`: a year's holidays and make-up working days (调休上班), one day added or
 //! (after confirming) removed at a time. 2026 comes pre-filled by the migration.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{Datelike, NaiveDate};
@@ -108,13 +107,8 @@ async fn page(
     let view = calendar::get(state, principal, CalendarQuery { year })
         .await
         .map_err(|e| v.fail(e))?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     v.ctx.render(
-        status,
+        errors.status(),
         &CalendarPage {
             ctx: &v.ctx,
             year: view.year,

@@ -187,13 +187,8 @@ async fn form_page(
         .into_iter()
         .filter(|d| d.active || d.id == form.department_id)
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     v.ctx.render(
-        status,
+        errors.status(),
         &FormPage {
             ctx: &v.ctx,
             category,

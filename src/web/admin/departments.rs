@@ -65,13 +65,8 @@ async fn list_page(
         at.as_deref(),
         page.next_cursor.as_deref(),
     );
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     v.ctx.render(
-        status,
+        errors.status(),
         &ListPage {
             ctx: &v.ctx,
             rows: page.items,

@@ -204,11 +204,6 @@ impl<'a> ConfirmPage<'a> {
     }
 
     fn show(&self) -> Result<HttpResponse, WebError> {
-        let status = if self.errors.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        self.ctx.render(status, self)
+        self.ctx.render(self.errors.status(), self)
     }
 }

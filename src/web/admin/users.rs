@@ -154,13 +154,8 @@ async fn new_page(
         .into_iter()
         .filter(|d| d.active)
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     v.ctx.render(
-        status,
+        errors.status(),
         &NewPage {
             ctx: &v.ctx,
             departments,
@@ -261,13 +256,8 @@ async fn user_page(
         .into_iter()
         .filter(|d| d.active && Some(&d.id) != u.department_id.as_ref())
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     v.ctx.render(
-        status,
+        errors.status(),
         &UserPage {
             ctx: &v.ctx,
             u,
