@@ -2,19 +2,21 @@
 //! escalation, auto-close, expired idempotency keys, sent mail past its retention, and stored
 //! attachment files that no row references.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 
 use crate::domain::ticket::{self, EventKind};
 use crate::error::AppResult;
 use crate::service::AppState;
-use crate::service::notify::{self, Notice};
+use crate::service::notify::{self, Notice, Notifier};
 use crate::service::views::ts;
+use crate::store::db::DbConn;
 use crate::store::outbox;
-use crate::store::tickets::{self, NewEvent, TicketChanges};
+use crate::store::tickets::{self, DeadlineNotice, NewEvent, TicketChanges, TicketRow};
 
 pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let interval = std::time::Duration::from_secs(state.settings.jobs.interval_seconds);
@@ -36,35 +38,16 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
 /// One pass of every sweep; safe to run on several instances at once: each ticket's change is
 /// a conditional update, so when two instances race for it exactly one wins and records it.
 pub async fn sweep(state: &AppState) -> AppResult<SweepReport> {
-    let mut report = SweepReport::default();
-    loop {
-        let n = due_soon_batch(state).await?;
-        report.due_soon += n;
-        if n < BATCH {
-            break;
-        }
-    }
-    loop {
-        let n = overdue_batch(state).await?;
-        report.overdue += n;
-        if n < BATCH {
-            break;
-        }
-    }
-    loop {
-        let n = escalation_batch(state).await?;
-        report.escalated += n;
-        if n < BATCH {
-            break;
-        }
-    }
-    loop {
-        let n = auto_close_batch(state).await?;
-        report.auto_closed += n;
-        if n < BATCH {
-            break;
-        }
-    }
+    let escalation = DeadlineNotice::Escalation {
+        after: Duration::hours(state.settings.tickets.escalate_after_hours),
+    };
+    let mut report = SweepReport {
+        due_soon: drain(|| notice_batch(state, DeadlineNotice::DueSoon)).await?,
+        overdue: drain(|| overdue_batch(state)).await?,
+        escalated: drain(|| notice_batch(state, escalation)).await?,
+        auto_closed: drain(|| auto_close_batch(state)).await?,
+        ..SweepReport::default()
+    };
     let cutoff = state.clock.now() - Duration::hours(state.settings.tickets.idempotency_hours);
     report.expired_keys = state
         .db
@@ -109,65 +92,40 @@ pub struct SweepReport {
 
 const BATCH: usize = 100;
 
-/// Which deadline sweep: both are once per deadline, claimed by a conditional update.
-#[derive(Clone, Copy)]
-enum Deadline {
-    DueSoon,
-    Escalated,
+/// Runs a sweep's batches until one comes back short, so nothing it could take is left.
+async fn drain<F, Fut>(mut batch: F) -> AppResult<usize>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = AppResult<usize>>,
+{
+    let mut total = 0;
+    loop {
+        let n = batch().await?;
+        total += n;
+        if n < BATCH {
+            return Ok(total);
+        }
+    }
 }
 
-/// Warns the assignee once `tickets.warn_at_fraction` of the time to `due_at` has passed.
-async fn due_soon_batch(state: &AppState) -> AppResult<usize> {
-    deadline_batch(state, Deadline::DueSoon).await
-}
-
-/// Escalates to the admins `tickets.escalate_after_hours` after `due_at`.
-async fn escalation_batch(state: &AppState) -> AppResult<usize> {
-    deadline_batch(state, Deadline::Escalated).await
-}
-
-async fn deadline_batch(state: &AppState, which: Deadline) -> AppResult<usize> {
+/// Warns the assignee once `tickets.warn_at_fraction` of the time to `due_at` has passed, or
+/// escalates to the admins `tickets.escalate_after_hours` after `due_at`.
+async fn notice_batch(state: &AppState, notice: DeadlineNotice) -> AppResult<usize> {
     let now = state.clock.now();
-    let cutoff = now - Duration::hours(state.settings.tickets.escalate_after_hours);
+    let kind = match notice {
+        DeadlineNotice::DueSoon => EventKind::DueSoon,
+        DeadlineNotice::Escalation { .. } => EventKind::Escalated,
+    };
     let notifier = state.notifier.clone();
     state
         .db
         .write(move |conn| {
-            let (candidates, kind) = match which {
-                Deadline::DueSoon => (
-                    tickets::due_soon_candidates(conn, now, BATCH as i64)?,
-                    EventKind::DueSoon,
-                ),
-                Deadline::Escalated => (
-                    tickets::escalation_candidates(conn, cutoff, BATCH as i64)?,
-                    EventKind::Escalated,
-                ),
-            };
             let mut marked = 0;
-            for t in candidates {
-                let claimed = match which {
-                    Deadline::DueSoon => tickets::claim_due_soon(conn, &t.id, t.due_at)?,
-                    Deadline::Escalated => tickets::claim_escalation(conn, &t.id, t.due_at)?,
-                };
-                if !claimed {
-                    continue;
+            for t in tickets::notice_candidates(conn, notice, now, BATCH as i64)? {
+                if tickets::claim_notice(conn, notice, &t.id, t.due_at)? {
+                    record_deadline(conn, &notifier, &t, kind, now)?;
+                    marked += 1;
                 }
-                marked += 1;
-                let note = format!("deadline {}", ts(t.due_at).to_rfc3339());
-                tickets::insert_event(
-                    conn,
-                    &NewEvent {
-                        ticket_id: &t.id,
-                        kind,
-                        actor_id: None,
-                        from_status: None,
-                        to_status: None,
-                        note: Some(&note),
-                        internal: true,
-                    },
-                    now,
-                )?;
-                notify::send(conn, &notifier, &Notice::new(kind, &t, None, None), now)?;
             }
             Ok(marked)
         })
@@ -184,34 +142,42 @@ async fn overdue_batch(state: &AppState) -> AppResult<usize> {
         .write(move |conn| {
             let mut marked = 0;
             for t in tickets::newly_overdue(conn, now, BATCH as i64)? {
-                if !tickets::mark_overdue(conn, &t.id, now)? {
-                    continue;
+                if tickets::mark_overdue(conn, &t.id, now)? {
+                    record_deadline(conn, &notifier, &t, EventKind::Overdue, now)?;
+                    marked += 1;
                 }
-                marked += 1;
-                let note = format!("deadline {}", ts(t.due_at).to_rfc3339());
-                tickets::insert_event(
-                    conn,
-                    &NewEvent {
-                        ticket_id: &t.id,
-                        kind: EventKind::Overdue,
-                        actor_id: None,
-                        from_status: Some(t.status),
-                        to_status: Some(t.status),
-                        note: Some(&note),
-                        internal: false,
-                    },
-                    now,
-                )?;
-                notify::send(
-                    conn,
-                    &notifier,
-                    &Notice::new(EventKind::Overdue, &t, None, None),
-                    now,
-                )?;
             }
             Ok(marked)
         })
         .await
+}
+
+/// A deadline sweep's mark on the timeline, noting the deadline it was for, and its mail.
+/// Overdue (督办) is the enterprise's to see, with the status it found the ticket in; the
+/// warning and the escalation are the staff's own business.
+fn record_deadline(
+    conn: &mut DbConn,
+    notifier: &Notifier,
+    t: &TicketRow,
+    kind: EventKind,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let overdue = kind == EventKind::Overdue;
+    let note = format!("deadline {}", ts(t.due_at).to_rfc3339());
+    tickets::insert_event(
+        conn,
+        &NewEvent {
+            ticket_id: &t.id,
+            kind,
+            actor_id: None,
+            from_status: overdue.then_some(t.status),
+            to_status: overdue.then_some(t.status),
+            note: Some(&note),
+            internal: !overdue,
+        },
+        now,
+    )?;
+    notify::send(conn, notifier, &Notice::new(kind, t, None, None), now)
 }
 
 /// Closes tickets left `resolved` for `tickets.auto_close_days`, unrated.

@@ -465,94 +465,75 @@ pub fn mark_overdue(conn: &mut DbConn, id: &TicketId, now: NaiveDateTime) -> Sto
     Ok(changed == 1)
 }
 
-/// Open tickets whose clock runs, past their warning time and not yet warned about their
-/// current deadline.
-pub fn due_soon_candidates(
+/// A notice sent once per deadline; a column remembers the deadline it was last sent for, so
+/// moving the deadline (an extension, a reopen) makes the ticket due it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineNotice {
+    /// To the assignee, from `warn_at` until `due_at`; remembered in `warned_for`.
+    DueSoon,
+    /// To the admins, once `due_at` is `after` in the past; remembered in `escalated_for`.
+    Escalation { after: chrono::Duration },
+}
+
+/// Not sent yet for the ticket's current deadline, by the column that remembers it.
+macro_rules! unsent {
+    ($sent_for:expr) => {
+        $sent_for
+            .is_null()
+            .or($sent_for.ne(tickets::due_at.nullable()))
+    };
+}
+
+/// Open tickets whose clock runs and that are due `notice` at `now` and have not had it for
+/// their current deadline, the longest waiting first.
+pub fn notice_candidates(
     conn: &mut DbConn,
+    notice: DeadlineNotice,
     now: NaiveDateTime,
     limit: i64,
 ) -> StoreResult<Vec<TicketRow>> {
-    Ok(tickets::table
+    let running = tickets::table
         .filter(open_sql())
         .filter(tickets::status.ne(AWAITING))
-        .filter(tickets::warn_at.le(now))
-        .filter(tickets::due_at.gt(now))
-        .filter(
-            tickets::warned_for
-                .is_null()
-                .or(tickets::warned_for.ne(tickets::due_at.nullable())),
-        )
-        .order(tickets::warn_at.asc())
-        .limit(limit)
         .select(TicketRow::as_select())
-        .load(conn)?)
+        .into_boxed();
+    let due = match notice {
+        DeadlineNotice::DueSoon => running
+            .filter(tickets::warn_at.le(now))
+            .filter(tickets::due_at.gt(now))
+            .filter(unsent!(tickets::warned_for))
+            .order(tickets::warn_at.asc()),
+        DeadlineNotice::Escalation { after } => running
+            .filter(tickets::due_at.le(now - after))
+            .filter(unsent!(tickets::escalated_for))
+            .order(tickets::due_at.asc()),
+    };
+    Ok(due.limit(limit).load(conn)?)
 }
 
-/// Claims the warning for the ticket's current deadline; one caller of any instance wins
-/// (on PostgreSQL a racing UPDATE waits for the winner's commit, then re-reads the row and
-/// no longer matches).
-pub fn claim_due_soon(
+/// Claims `notice` for the ticket's current deadline; one caller of any instance wins (on
+/// PostgreSQL a racing UPDATE waits for the winner's commit, then re-reads the row and no
+/// longer matches).
+pub fn claim_notice(
     conn: &mut DbConn,
+    notice: DeadlineNotice,
     id: &TicketId,
     due_at: NaiveDateTime,
 ) -> StoreResult<bool> {
-    let changed = diesel::update(
-        tickets::table
-            .find(id)
-            .filter(tickets::due_at.eq(due_at))
-            .filter(tickets::status.ne(AWAITING))
-            .filter(
-                tickets::warned_for
-                    .is_null()
-                    .or(tickets::warned_for.ne(tickets::due_at.nullable())),
-            ),
-    )
-    .set(tickets::warned_for.eq(due_at))
-    .execute(conn)?;
-    Ok(changed == 1)
-}
-
-/// Open tickets whose clock runs, overdue since `cutoff` or earlier, not yet escalated for
-/// their current deadline.
-pub fn escalation_candidates(
-    conn: &mut DbConn,
-    cutoff: NaiveDateTime,
-    limit: i64,
-) -> StoreResult<Vec<TicketRow>> {
-    Ok(tickets::table
-        .filter(open_sql())
-        .filter(tickets::status.ne(AWAITING))
-        .filter(tickets::due_at.le(cutoff))
-        .filter(
-            tickets::escalated_for
-                .is_null()
-                .or(tickets::escalated_for.ne(tickets::due_at.nullable())),
-        )
-        .order(tickets::due_at.asc())
-        .limit(limit)
-        .select(TicketRow::as_select())
-        .load(conn)?)
-}
-
-/// Claims the escalation of the ticket's current deadline, like [`claim_due_soon`].
-pub fn claim_escalation(
-    conn: &mut DbConn,
-    id: &TicketId,
-    due_at: NaiveDateTime,
-) -> StoreResult<bool> {
-    let changed = diesel::update(
-        tickets::table
-            .find(id)
-            .filter(tickets::due_at.eq(due_at))
-            .filter(tickets::status.ne(AWAITING))
-            .filter(
-                tickets::escalated_for
-                    .is_null()
-                    .or(tickets::escalated_for.ne(tickets::due_at.nullable())),
-            ),
-    )
-    .set(tickets::escalated_for.eq(due_at))
-    .execute(conn)?;
+    let current = tickets::table
+        .find(id)
+        .filter(tickets::due_at.eq(due_at))
+        .filter(tickets::status.ne(AWAITING));
+    let changed = match notice {
+        DeadlineNotice::DueSoon => diesel::update(current.filter(unsent!(tickets::warned_for)))
+            .set(tickets::warned_for.eq(due_at))
+            .execute(conn)?,
+        DeadlineNotice::Escalation { .. } => {
+            diesel::update(current.filter(unsent!(tickets::escalated_for)))
+                .set(tickets::escalated_for.eq(due_at))
+                .execute(conn)?
+        }
+    };
     Ok(changed == 1)
 }
 
