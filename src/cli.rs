@@ -80,8 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Migrate => {
-            let db = Db::connect(&settings.database)?;
-            tokio::task::spawn_blocking(move || db.migrate()).await??;
+            migrated(&settings).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -96,83 +95,93 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 Plan::bulk(tickets, enterprises, seed, settings.tickets.clone())
             };
-            let db = Db::connect(&settings.database)?;
-            let now = SystemClock.now();
-            let started = std::time::Instant::now();
-            let report = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                db.migrate()?;
-                let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-                let bar = seed::progress_bar(!demo);
-                seed::run(&mut conn, &plan, now, &bar).map_err(|e| anyhow::anyhow!("{e:?}"))
-            })
-            .await??;
-            println!(
-                "seeded {} tickets in {:.1} s",
-                report.tickets,
-                started.elapsed().as_secs_f64()
-            );
-            let shown = if demo { report.logins.len() } else { 3 };
-            for (role, email, name) in report.logins.iter().take(shown) {
-                println!("  {role:<10} {email:<40} {name}");
-            }
-            if !demo {
-                println!(
-                    "  … and {} more: official<department>-<n>@…, enterprise<n>@…",
-                    report.logins.len().saturating_sub(shown)
-                );
-            }
-            println!("password for every seeded account: {}", seed::PASSWORD);
-            Ok(())
+            seed_history(&settings, plan, demo).await
         }
         Command::Stats {
             command: StatsCommand::Rebuild,
-        } => {
-            let tz = settings.time_zone();
-            let db = Db::connect(&settings.database)?;
-            let migrate = db.clone();
-            tokio::task::spawn_blocking(move || migrate.migrate()).await??;
-            let started = std::time::Instant::now();
-            let tickets = crate::service::stats::rebuild_rollups(&db, tz)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            println!(
-                "rebuilt the statistics rollups from {tickets} tickets ({}) in {:.1} s",
-                tz.name(),
-                started.elapsed().as_secs_f64()
-            );
+        } => rebuild_rollups(&settings).await,
+        Command::CreateAdmin { email, name } => create_admin(settings, &email, &name).await,
+    }
+}
+
+/// The configured database, with its migrations applied.
+async fn migrated(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database)?;
+    let migrate = db.clone();
+    tokio::task::spawn_blocking(move || migrate.migrate()).await??;
+    Ok(db)
+}
+
+async fn seed_history(settings: &Settings, plan: Plan, demo: bool) -> anyhow::Result<()> {
+    let db = migrated(settings).await?;
+    let now = SystemClock.now();
+    let started = std::time::Instant::now();
+    let report = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let bar = seed::progress_bar(!demo);
+        seed::run(&mut conn, &plan, now, &bar).map_err(|e| anyhow::anyhow!("{e:?}"))
+    })
+    .await??;
+    println!(
+        "seeded {} tickets in {:.1} s",
+        report.tickets,
+        started.elapsed().as_secs_f64()
+    );
+    let shown = if demo { report.logins.len() } else { 3 };
+    for (role, email, name) in report.logins.iter().take(shown) {
+        println!("  {role:<10} {email:<40} {name}");
+    }
+    if !demo {
+        println!(
+            "  … and {} more: official<department>-<n>@…, enterprise<n>@…",
+            report.logins.len().saturating_sub(shown)
+        );
+    }
+    println!("password for every seeded account: {}", seed::PASSWORD);
+    Ok(())
+}
+
+async fn rebuild_rollups(settings: &Settings) -> anyhow::Result<()> {
+    let tz = settings.time_zone();
+    let db = migrated(settings).await?;
+    let started = std::time::Instant::now();
+    let tickets = crate::service::stats::rebuild_rollups(&db, tz)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    println!(
+        "rebuilt the statistics rollups from {tickets} tickets ({}) in {:.1} s",
+        tz.name(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn create_admin(settings: Settings, email: &str, name: &str) -> anyhow::Result<()> {
+    let password = std::env::var("QIFU_ADMIN_PASSWORD")
+        .map_err(|_| anyhow::anyhow!("set QIFU_ADMIN_PASSWORD to the new admin's password"))?;
+    let state = offline_state(settings).await?;
+    match create_staff(&state, email, name, Role::Admin, None, password).await {
+        Ok(user) => {
+            println!("created admin {} ({})", user.email, user.id);
             Ok(())
         }
-        Command::CreateAdmin { email, name } => {
-            let password = std::env::var("QIFU_ADMIN_PASSWORD").map_err(|_| {
-                anyhow::anyhow!("set QIFU_ADMIN_PASSWORD to the new admin's password")
-            })?;
-            let state = offline_state(settings).await?;
-            match create_staff(&state, &email, &name, Role::Admin, None, password).await {
-                Ok(user) => {
-                    println!("created admin {} ({})", user.email, user.id);
-                    Ok(())
-                }
-                Err(e) if e.kind() == ProblemType::EmailTaken => {
-                    bail!("a user with email {email} already exists; nothing changed")
-                }
-                Err(AppError::Invalid { errors, .. }) => {
-                    let reasons: Vec<String> = errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .collect();
-                    bail!("refused: {}", reasons.join("; "))
-                }
-                Err(e) => Err(anyhow::anyhow!("{e:?}")),
-            }
+        Err(e) if e.kind() == ProblemType::EmailTaken => {
+            bail!("a user with email {email} already exists; nothing changed")
         }
+        Err(AppError::Invalid { errors, .. }) => {
+            let reasons: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            bail!("refused: {}", reasons.join("; "))
+        }
+        Err(e) => Err(anyhow::anyhow!("{e:?}")),
     }
 }
 
 /// The app state without a server, for commands that run use cases.
 async fn offline_state(settings: Settings) -> anyhow::Result<AppState> {
-    let db = Db::connect(&settings.database)?;
-    let migrate = db.clone();
-    tokio::task::spawn_blocking(move || migrate.migrate()).await??;
+    let db = migrated(&settings).await?;
     let secret = settings.resolve_jwt_secret()?;
     AppState::new(db, settings, Arc::new(SystemClock), &secret)
 }
