@@ -120,6 +120,8 @@ fn cors(settings: &Settings) -> Cors {
     cors
 }
 
+/// One builder chain on purpose, though long: the order of the `wrap` calls is the order the
+/// middleware runs in (last added runs first), which only reads right in one place.
 fn server(
     listener: TcpListener,
     state: web::Data<AppState>,

@@ -228,59 +228,69 @@ fn marker(out: &mut String, kind: usize, x: f64, y: f64, colour: &str) {
     };
 }
 
-/// Lines over periods (`x_labels`, one per value), each series with its own colour, dash
-/// and marker and a legend on top; the value axis on the left from 0.
-pub fn line(id: &str, title: &str, desc: &str, x_labels: &[String], series: &[Series]) -> String {
-    let max = series
-        .iter()
-        .flat_map(|s| s.values.iter().copied())
-        .fold(0.0, f64::max);
-    let scale = Scale::new(max, true);
-    let plot_w = LINE_WIDTH - LEFT - RIGHT;
-    let plot_h = LINE_HEIGHT - TOP - BOTTOM;
-    let n = x_labels.len();
-    let x_at = |i: usize| {
-        if n <= 1 {
-            LEFT + plot_w / 2.0
+/// Where a line chart puts its periods and values.
+struct LinePlot {
+    periods: usize,
+    width: f64,
+    height: f64,
+    scale: Scale,
+}
+
+impl LinePlot {
+    fn x_at(&self, i: usize) -> f64 {
+        if self.periods <= 1 {
+            LEFT + self.width / 2.0
         } else {
-            LEFT + plot_w * i as f64 / (n - 1) as f64
+            LEFT + self.width * i as f64 / (self.periods - 1) as f64
         }
-    };
-    let y_at = |v: f64| TOP + plot_h - scale.at(v, plot_h);
-    let mut out = String::new();
-    open(&mut out, id, title, desc, LINE_WIDTH, LINE_HEIGHT);
-    for tick in scale.ticks() {
-        let y = y_at(tick);
-        let _ = write!(
-            out,
-            r#"<line x1="{LEFT}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="{GRID}" stroke-width="0.6"/><text class="tick" x="{}" y="{:.1}" font-size="{SMALL}" fill="{INK}" text-anchor="end">{}</text>"#,
-            LEFT + plot_w,
-            LEFT - 5.0,
-            y + 4.0,
-            tick_label(tick),
-        );
     }
-    let every = n.div_ceil(MAX_X_LABELS).max(1);
-    for (i, label) in x_labels.iter().enumerate() {
-        if i % every != 0 {
-            continue;
+
+    fn y_at(&self, v: f64) -> f64 {
+        TOP + self.height - self.scale.at(v, self.height)
+    }
+
+    /// Grid lines and labels of the value axis.
+    fn value_axis(&self, out: &mut String) {
+        for tick in self.scale.ticks() {
+            let y = self.y_at(tick);
+            let _ = write!(
+                out,
+                r#"<line x1="{LEFT}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="{GRID}" stroke-width="0.6"/><text class="tick" x="{}" y="{:.1}" font-size="{SMALL}" fill="{INK}" text-anchor="end">{}</text>"#,
+                LEFT + self.width,
+                LEFT - 5.0,
+                y + 4.0,
+                tick_label(tick),
+            );
         }
-        let anchor = match (n, i) {
-            (1, _) => "middle",
-            (_, 0) => "start",
-            _ if i + 1 == n => "end",
-            _ => "middle",
-        };
-        let _ = write!(
-            out,
-            r#"<text class="tick" x="{:.1}" y="{}" font-size="{SMALL}" fill="{INK}" text-anchor="{anchor}">{}</text>"#,
-            x_at(i),
-            LINE_HEIGHT - 8.0,
-            escape(label),
-        );
     }
-    let mut legend_x = LEFT;
-    for (k, s) in series.iter().enumerate() {
+
+    /// Period labels under the plot, thinned to at most `MAX_X_LABELS`.
+    fn period_axis(&self, out: &mut String, x_labels: &[String]) {
+        let n = self.periods;
+        let every = n.div_ceil(MAX_X_LABELS).max(1);
+        for (i, label) in x_labels.iter().enumerate() {
+            if i % every != 0 {
+                continue;
+            }
+            let anchor = match (n, i) {
+                (1, _) => "middle",
+                (_, 0) => "start",
+                _ if i + 1 == n => "end",
+                _ => "middle",
+            };
+            let _ = write!(
+                out,
+                r#"<text class="tick" x="{:.1}" y="{}" font-size="{SMALL}" fill="{INK}" text-anchor="{anchor}">{}</text>"#,
+                self.x_at(i),
+                LINE_HEIGHT - 8.0,
+                escape(label),
+            );
+        }
+    }
+
+    /// Series `k`: its legend entry at `legend_x` (returning where the next one goes), its
+    /// line, and its markers when there are few enough points to tell apart.
+    fn series(&self, out: &mut String, k: usize, s: &Series, legend_x: f64) -> f64 {
         let colour = COLOURS[k % COLOURS.len()];
         let dash = DASHES[k % DASHES.len()];
         let dash_attr = if dash.is_empty() {
@@ -293,19 +303,18 @@ pub fn line(id: &str, title: &str, desc: &str, x_labels: &[String], series: &[Se
             r#"<line x1="{legend_x}" y1="12" x2="{}" y2="12" stroke="{colour}" stroke-width="2.5"{dash_attr}/>"#,
             legend_x + 26.0,
         );
-        marker(&mut out, k, legend_x + 13.0, 12.0, colour);
+        marker(out, k, legend_x + 13.0, 12.0, colour);
         let _ = write!(
             out,
             r#"<text x="{}" y="17" font-size="{SMALL}" fill="{INK}">{}</text>"#,
             legend_x + 32.0,
             escape(&s.name),
         );
-        legend_x += 32.0 + width_em(&s.name) * SMALL + 18.0;
         let points: Vec<String> = s
             .values
             .iter()
             .enumerate()
-            .map(|(i, &v)| format!("{:.1},{:.1}", x_at(i), y_at(v)))
+            .map(|(i, &v)| format!("{:.1},{:.1}", self.x_at(i), self.y_at(v)))
             .collect();
         let _ = write!(
             out,
@@ -314,16 +323,40 @@ pub fn line(id: &str, title: &str, desc: &str, x_labels: &[String], series: &[Se
         );
         if s.values.len() <= MAX_MARKERS {
             for (i, &v) in s.values.iter().enumerate() {
-                marker(&mut out, k, x_at(i), y_at(v), colour);
+                marker(out, k, self.x_at(i), self.y_at(v), colour);
             }
         }
+        legend_x + 32.0 + width_em(&s.name) * SMALL + 18.0
+    }
+}
+
+/// Lines over periods (`x_labels`, one per value), each series with its own colour, dash
+/// and marker and a legend on top; the value axis on the left from 0.
+pub fn line(id: &str, title: &str, desc: &str, x_labels: &[String], series: &[Series]) -> String {
+    let max = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .fold(0.0, f64::max);
+    let plot = LinePlot {
+        periods: x_labels.len(),
+        width: LINE_WIDTH - LEFT - RIGHT,
+        height: LINE_HEIGHT - TOP - BOTTOM,
+        scale: Scale::new(max, true),
+    };
+    let mut out = String::new();
+    open(&mut out, id, title, desc, LINE_WIDTH, LINE_HEIGHT);
+    plot.value_axis(&mut out);
+    plot.period_axis(&mut out, x_labels);
+    let mut legend_x = LEFT;
+    for (k, s) in series.iter().enumerate() {
+        legend_x = plot.series(&mut out, k, s, legend_x);
     }
     let _ = write!(
         out,
         r#"<line x1="{LEFT}" y1="{}" x2="{}" y2="{}" stroke="{INK}"/>"#,
-        TOP + plot_h,
-        LEFT + plot_w,
-        TOP + plot_h,
+        TOP + plot.height,
+        LEFT + plot.width,
+        TOP + plot.height,
     );
     close(&mut out);
     out
