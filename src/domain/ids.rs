@@ -88,6 +88,7 @@ macro_rules! id_types {
 
 id_types! {
     TicketId;
+    AttachmentId;
     UserId;
     EnterpriseId;
     DepartmentId;

@@ -205,7 +205,7 @@ pub async fn upload_attachments(
 ) -> AppResult<HttpResponse> {
     let mut payload = payload.into_inner();
     let budget = drain_budget(&state);
-    let mut upload = match attachments::begin(&state, auth.0, id.into_inner()).await {
+    let mut upload = match attachments::begin(&state, auth.0, id.into_inner().into()).await {
         Ok(upload) => upload,
         Err(e) => {
             drain(&mut payload, budget).await;
@@ -230,7 +230,7 @@ pub async fn list_attachments(
     auth: Auth,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(attachments::list(&state, auth.0, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(attachments::list(&state, auth.0, id.into_inner().into()).await?))
 }
 
 /// One attachment's metadata.
@@ -245,7 +245,7 @@ pub async fn get_attachment(
     auth: Auth,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(attachments::get(&state, auth.0, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(attachments::get(&state, auth.0, id.into_inner().into()).await?))
 }
 
 fn request_header(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
@@ -274,7 +274,7 @@ pub async fn attachment_content(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let a = attachments::get(&state, auth.0, id.into_inner()).await?;
+    let a = attachments::get(&state, auth.0, id.into_inner().into()).await?;
     download(&state, &a, &req).await
 }
 
@@ -351,6 +351,6 @@ pub async fn delete_attachment(
     auth: Auth,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    attachments::delete(&state, auth.0, id.into_inner()).await?;
+    attachments::delete(&state, auth.0, id.into_inner().into()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -15,7 +15,7 @@ use super::tickets::ticket_in_scope;
 use super::views::ts;
 use crate::blobs::{StoredBlob, SweepCandidate};
 use crate::domain::attachment::{self, FileKind, SNIFF_BYTES, TextCheck};
-use crate::domain::ids::TicketId;
+use crate::domain::ids::{AttachmentId, CommentId, TicketId, UserId};
 use crate::domain::ticket::{CommentKind, EventKind, Role};
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::attachments::{self as store, AttachmentRow};
@@ -24,9 +24,9 @@ use crate::store::tickets::{self as tickets_store, NewEvent, TicketRow};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttachmentView {
-    pub id: String,
-    pub ticket_id: String,
-    pub comment_id: Option<String>,
+    pub id: AttachmentId,
+    pub ticket_id: TicketId,
+    pub comment_id: Option<CommentId>,
     /// For display only: path parts and control characters removed, at most 255 bytes.
     pub filename: String,
     /// Decided from the file's bytes, never from what the uploader claimed.
@@ -36,7 +36,7 @@ pub struct AttachmentView {
     pub sha256: String,
     /// Staff only: never shown to the enterprise.
     pub internal: bool,
-    pub uploaded_by: String,
+    pub uploaded_by: UserId,
     pub created_at: DateTime<Utc>,
 }
 
@@ -68,12 +68,11 @@ fn open_ticket(conn: &mut DbConn, actor: &Actor, id: &TicketId) -> AppResult<Tic
 
 /// The attachment if the actor may see it: in scope of its ticket, and not internal unless
 /// the actor is staff. Anything else looks absent.
-fn visible(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<AttachmentRow> {
+fn visible(conn: &mut DbConn, actor: &Actor, id: &AttachmentId) -> AppResult<AttachmentRow> {
     let row = store::find(conn, id)?
         .filter(|a| actor.is_staff() || !a.internal)
         .ok_or_else(|| AppError::not_found("attachment"))?;
-    ticket_in_scope(conn, actor, &TicketId::from(row.ticket_id.as_str()))
-        .map_err(|_| AppError::not_found("attachment"))?;
+    ticket_in_scope(conn, actor, &row.ticket_id).map_err(|_| AppError::not_found("attachment"))?;
     Ok(row)
 }
 
@@ -95,11 +94,11 @@ struct Stored {
 pub struct Upload<'a> {
     state: &'a AppState,
     principal: Principal,
-    ticket_id: String,
+    ticket_id: TicketId,
     staff: bool,
     existing: i64,
     files: Vec<Stored>,
-    comment_id: Option<String>,
+    comment_id: Option<CommentId>,
     internal: bool,
 }
 
@@ -108,7 +107,7 @@ pub struct Upload<'a> {
 pub async fn begin(
     state: &AppState,
     principal: Principal,
-    ticket_id: String,
+    ticket_id: TicketId,
 ) -> AppResult<Upload<'_>> {
     let max = state.settings.attachments.max_per_ticket;
     let (staff, existing) = {
@@ -118,7 +117,7 @@ pub async fn begin(
             .db
             .read(move |conn| {
                 let actor = load_actor(conn, &principal)?;
-                let t = open_ticket(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
+                let t = open_ticket(conn, &actor, &ticket_id)?;
                 let existing = store::count_for_ticket(conn, &t.id)?;
                 if existing >= max {
                     return Err(too_many(max));
@@ -167,7 +166,7 @@ impl Upload<'_> {
 
     pub fn set_comment(&mut self, comment_id: &str) {
         let id = comment_id.trim();
-        self.comment_id = (!id.is_empty()).then(|| id.to_owned());
+        self.comment_id = (!id.is_empty()).then(|| CommentId::from(id));
     }
 
     pub fn file_count(&self) -> usize {
@@ -293,7 +292,7 @@ impl Upload<'_> {
                         "only staff may add internal attachments",
                     ));
                 }
-                let t = open_ticket(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
+                let t = open_ticket(conn, &actor, &ticket_id)?;
                 if let Some(comment) = &comment_id {
                     let kind = store::comment_kind(conn, &t.id, comment)?;
                     let allowed =
@@ -311,15 +310,15 @@ impl Upload<'_> {
                 let mut views = Vec::with_capacity(files.len());
                 for f in files {
                     let row = AttachmentRow {
-                        id: crate::store::new_id(),
-                        ticket_id: t.id.to_string(),
+                        id: AttachmentId::generate(),
+                        ticket_id: t.id.clone(),
                         comment_id: comment_id.clone(),
                         filename: f.filename,
                         content_type: f.kind.content_type().to_owned(),
                         size: i64::try_from(f.blob.size).unwrap_or(i64::MAX),
                         sha256: f.blob.sha256,
                         internal,
-                        uploaded_by: actor.id.to_string(),
+                        uploaded_by: actor.id.clone(),
                         created_at: now,
                     };
                     store::insert(conn, &row)?;
@@ -352,13 +351,13 @@ impl Upload<'_> {
 pub async fn list(
     state: &AppState,
     principal: Principal,
-    ticket_id: String,
+    ticket_id: TicketId,
 ) -> AppResult<Page<AttachmentView>> {
     state
         .db
         .read(move |conn| {
             let actor = load_actor(conn, &principal)?;
-            let t = ticket_in_scope(conn, &actor, &TicketId::from(ticket_id.as_str()))?;
+            let t = ticket_in_scope(conn, &actor, &ticket_id)?;
             let rows = store::list_for_ticket(conn, &t.id, actor.is_staff())?;
             Ok(Page {
                 items: rows.into_iter().map(view).collect(),
@@ -369,7 +368,11 @@ pub async fn list(
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %principal.user_id, attachment_id = %id))]
-pub async fn get(state: &AppState, principal: Principal, id: String) -> AppResult<AttachmentView> {
+pub async fn get(
+    state: &AppState,
+    principal: Principal,
+    id: AttachmentId,
+) -> AppResult<AttachmentView> {
     state
         .db
         .read(move |conn| {
@@ -397,7 +400,7 @@ pub async fn content(
 /// Admins remove an attachment: the row goes, the timeline keeps an `attachment_removed`
 /// event, and the bytes go with the next sweep once no other row references them.
 #[tracing::instrument(skip_all, fields(user_id = %principal.user_id, attachment_id = %id))]
-pub async fn delete(state: &AppState, principal: Principal, id: String) -> AppResult<()> {
+pub async fn delete(state: &AppState, principal: Principal, id: AttachmentId) -> AppResult<()> {
     let now = state.clock.now();
     state
         .db
@@ -409,7 +412,7 @@ pub async fn delete(state: &AppState, principal: Principal, id: String) -> AppRe
             Ok(tickets_store::insert_event(
                 conn,
                 &NewEvent {
-                    ticket_id: &TicketId::from(row.ticket_id.as_str()),
+                    ticket_id: &row.ticket_id,
                     kind: EventKind::AttachmentRemoved,
                     actor_id: Some(&actor.id),
                     from_status: None,

@@ -6,20 +6,21 @@ use diesel::prelude::*;
 use super::StoreResult;
 use super::db::DbConn;
 use super::schema::{attachments, comments};
+use crate::domain::ids::{AttachmentId, CommentId, TicketId, UserId};
 use crate::domain::ticket::CommentKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = attachments)]
 pub struct AttachmentRow {
-    pub id: String,
-    pub ticket_id: String,
-    pub comment_id: Option<String>,
+    pub id: AttachmentId,
+    pub ticket_id: TicketId,
+    pub comment_id: Option<CommentId>,
     pub filename: String,
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
     pub internal: bool,
-    pub uploaded_by: String,
+    pub uploaded_by: UserId,
     pub created_at: NaiveDateTime,
 }
 
@@ -41,7 +42,7 @@ pub fn insert(conn: &mut DbConn, row: &AttachmentRow) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<AttachmentRow>> {
+pub fn find(conn: &mut DbConn, id: &AttachmentId) -> StoreResult<Option<AttachmentRow>> {
     Ok(attachments::table
         .find(id)
         .select(AttachmentRow::as_select())
@@ -52,7 +53,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<AttachmentRow>> {
 /// A ticket's attachments, oldest first; without the internal ones unless `with_internal`.
 pub fn list_for_ticket(
     conn: &mut DbConn,
-    ticket_id: &str,
+    ticket_id: &TicketId,
     with_internal: bool,
 ) -> StoreResult<Vec<AttachmentRow>> {
     let mut q = attachments::table
@@ -68,14 +69,14 @@ pub fn list_for_ticket(
     )
 }
 
-pub fn count_for_ticket(conn: &mut DbConn, ticket_id: &str) -> StoreResult<i64> {
+pub fn count_for_ticket(conn: &mut DbConn, ticket_id: &TicketId) -> StoreResult<i64> {
     Ok(attachments::table
         .filter(attachments::ticket_id.eq(ticket_id))
         .count()
         .get_result(conn)?)
 }
 
-pub fn delete(conn: &mut DbConn, id: &str) -> StoreResult<usize> {
+pub fn delete(conn: &mut DbConn, id: &AttachmentId) -> StoreResult<usize> {
     Ok(diesel::delete(attachments::table.find(id)).execute(conn)?)
 }
 
@@ -98,8 +99,8 @@ pub fn referenced(conn: &mut DbConn, hashes: &[String]) -> StoreResult<Vec<Strin
 /// The kind of a comment on this ticket, if it is one.
 pub fn comment_kind(
     conn: &mut DbConn,
-    ticket_id: &str,
-    comment_id: &str,
+    ticket_id: &TicketId,
+    comment_id: &CommentId,
 ) -> StoreResult<Option<CommentKind>> {
     Ok(comments::table
         .filter(comments::id.eq(comment_id))

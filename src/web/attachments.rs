@@ -19,7 +19,7 @@ pub async fn content(
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
     let principal = v.principal()?;
-    let a = attachments::get(&state, principal, id.into_inner())
+    let a = attachments::get(&state, principal, id.into_inner().into())
         .await
         .map_err(|e| v.fail(e))?;
     download(&state, &a, &req).await.map_err(|e| v.fail(e))
@@ -67,7 +67,7 @@ pub async fn upload(
     let mut multipart = Multipart::new(req.headers(), payload.into_inner());
     v.check_csrf(&csrf_part(&mut multipart).await)?;
     let result = async {
-        let mut upload = attachments::begin(&state, principal, id.clone()).await?;
+        let mut upload = attachments::begin(&state, principal, id.clone().into()).await?;
         receive_all(&mut upload, None, &mut multipart, drain_budget(&state)).await?;
         upload.commit().await
     }

@@ -181,7 +181,7 @@ pub(crate) async fn page(
     let people = svc::participants(state, p(), TicketId::from(id.clone()))
         .await
         .map_err(fail)?;
-    let attachments = attachments_svc::list(state, p(), id.clone())
+    let attachments = attachments_svc::list(state, p(), TicketId::from(id.clone()))
         .await
         .map_err(fail)?
         .items;

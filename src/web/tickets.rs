@@ -406,7 +406,7 @@ pub async fn create(
     let mut flash = "flash.filed";
     if let Some((mut multipart, first @ Some(_))) = files {
         let attached = async {
-            let mut upload = attachments_svc::begin(&state, principal, id.to_string()).await?;
+            let mut upload = attachments_svc::begin(&state, principal, id.clone()).await?;
             receive_all(&mut upload, first, &mut multipart, budget).await?;
             if upload.file_count() > 0 {
                 upload.commit().await?;
@@ -589,7 +589,7 @@ async fn show_page(
     let people = svc::participants(state, principal.clone(), TicketId::from(id.clone()))
         .await
         .map_err(fail)?;
-    let attachments = attachments_svc::list(state, principal.clone(), id)
+    let attachments = attachments_svc::list(state, principal.clone(), TicketId::from(id))
         .await
         .map_err(fail)?
         .items;
