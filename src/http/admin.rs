@@ -312,5 +312,5 @@ pub async fn retry_outbox(
     auth: Auth,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(admin::retry_outbox(&state, auth.0, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(admin::retry_outbox(&state, auth.0, id.into_inner().into()).await?))
 }

@@ -12,6 +12,7 @@ use super::views::{
     CategoryView, DepartmentView, EnterpriseEventView, EnterpriseView, OutboxView, UserView,
 };
 use crate::domain::enterprise::{EnterpriseStatus, ReviewError, review};
+use crate::domain::ids::OutboxId;
 use crate::domain::outbox::OutboxStatus;
 use crate::domain::ticket::Role;
 use crate::error::{AppError, AppResult, ProblemType};
@@ -732,7 +733,7 @@ pub async fn list_outbox(
         Ok(page::paginate(
             rows,
             limit,
-            |o| (o.created_at, o.id.clone()),
+            |o| (o.created_at, o.id.to_string()),
             OutboxView::from,
         ))
     })
@@ -743,7 +744,7 @@ pub async fn list_outbox(
 pub async fn retry_outbox(
     state: &AppState,
     principal: Principal,
-    id: String,
+    id: OutboxId,
 ) -> AppResult<OutboxView> {
     let now = state.clock.now();
     as_role(state, principal, ADMIN, true, move |conn, _| {

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::enterprise::{EnterpriseEventKind, EnterpriseRole, EnterpriseStatus};
+use crate::domain::ids::OutboxId;
 use crate::domain::outbox::OutboxStatus;
 use crate::domain::ticket::Role;
 use crate::store::accounts::InvitationRow;
@@ -135,7 +136,7 @@ impl From<CategoryRow> for CategoryView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxView {
-    pub id: String,
+    pub id: OutboxId,
     pub to: String,
     pub subject: String,
     /// `failed` will be retried; `dead` was given up on.

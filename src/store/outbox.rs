@@ -8,12 +8,13 @@ use diesel::sql_types::{BigInt, Timestamp};
 use super::StoreResult;
 use super::db::DbConn;
 use super::schema::outbox;
+use crate::domain::ids::OutboxId;
 use crate::domain::outbox::OutboxStatus;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
-    pub id: String,
+    pub id: OutboxId,
     pub recipient: String,
     pub subject: String,
     pub text_body: String,
@@ -50,8 +51,8 @@ impl NewMail {
 /// What a sent secret mail's stored body becomes.
 pub const CLEARED: &str = "(cleared after sending: it carried a single-use link)";
 
-pub fn enqueue(conn: &mut DbConn, mail: &NewMail, now: NaiveDateTime) -> StoreResult<String> {
-    let id = super::new_id();
+pub fn enqueue(conn: &mut DbConn, mail: &NewMail, now: NaiveDateTime) -> StoreResult<OutboxId> {
+    let id = OutboxId::generate();
     diesel::insert_into(outbox::table)
         .values((
             outbox::id.eq(&id),
@@ -104,7 +105,7 @@ pub fn claim_due(
         .load(conn)?)
 }
 
-pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<()> {
+pub fn mark_sent(conn: &mut DbConn, id: &OutboxId, now: NaiveDateTime) -> StoreResult<()> {
     diesel::update(outbox::table.find(id))
         .set((
             outbox::status.eq(OutboxStatus::Sent),
@@ -135,7 +136,7 @@ pub fn purge_sent(conn: &mut DbConn, cutoff: NaiveDateTime) -> StoreResult<usize
 /// Records a failed attempt: back off and retry, or give up (`dead`).
 pub fn mark_failed(
     conn: &mut DbConn,
-    id: &str,
+    id: &OutboxId,
     error: &str,
     dead: bool,
     next_attempt_at: NaiveDateTime,
@@ -170,7 +171,7 @@ pub fn list(
     Ok(query.limit(limit).load(conn)?)
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<OutboxRow>> {
+pub fn find(conn: &mut DbConn, id: &OutboxId) -> StoreResult<Option<OutboxRow>> {
     Ok(outbox::table
         .find(id)
         .select(OutboxRow::as_select())
@@ -179,7 +180,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> StoreResult<Option<OutboxRow>> {
 }
 
 /// A dead message goes back to the queue with a fresh attempt budget.
-pub fn revive(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> StoreResult<bool> {
+pub fn revive(conn: &mut DbConn, id: &OutboxId, now: NaiveDateTime) -> StoreResult<bool> {
     let changed = diesel::update(
         outbox::table
             .find(id)

@@ -388,7 +388,8 @@ async fn two_dispatch_claims_never_take_the_same_message() {
         }
     }))
     .await;
-    let mut ids: Vec<String> = claims.into_iter().flatten().map(|r| r.id).collect();
+    let mut ids: Vec<qifu::domain::ids::OutboxId> =
+        claims.into_iter().flatten().map(|r| r.id).collect();
     let total = ids.len();
     ids.sort();
     ids.dedup();

@@ -97,7 +97,7 @@ pub async fn retry(
 ) -> Result<HttpResponse, WebError> {
     let principal = require_admin(&v)?;
     v.check_csrf(&form.csrf)?;
-    admin::retry_outbox(&state, principal, id.into_inner())
+    admin::retry_outbox(&state, principal, id.into_inner().into())
         .await
         .map_err(|e| v.fail(e))?;
     v.ctx.flash_next("flash.mail_retried");
