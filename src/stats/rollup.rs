@@ -271,18 +271,24 @@ fn overdue_open(
     f: &Filter,
     now: NaiveDateTime,
 ) -> AppResult<HashMap<Option<String>, i64>> {
+    // SQLite would rather walk an index in the group's order (all 200,000 tickets of
+    // `tickets_category_created`, 0.8 s) than sort the few overdue ones: a unary `+` keeps the
+    // column out of index selection.
+    let key = match conn {
+        DbConn::Sqlite(_) if by.is_some() => format!("+{}", ticket_key(by)),
+        _ => ticket_key(by).to_owned(),
+    };
     let mut sql = Sql::new(conn);
     let _ = write!(
         sql.text,
         "SELECT {key} AS key, COUNT(*) AS n FROM tickets t WHERE t.{open} AND t.status <> '{awaiting}' \
          AND t.due_at < ",
-        key = ticket_key(by),
         open = crate::store::tickets::status_in_sql(&crate::domain::ticket::TicketStatus::OPEN),
         awaiting = crate::store::tickets::AWAITING,
     );
     sql.bind(Bind::Ts(now)).filter(f, " AND ");
     if by.is_some() {
-        let _ = write!(sql.text, " GROUP BY {}", ticket_key(by));
+        let _ = write!(sql.text, " GROUP BY {key}");
     }
     let rows: Vec<KeyCount> = sql.load(conn)?;
     Ok(rows.into_iter().map(|r| (r.key, r.n)).collect())
