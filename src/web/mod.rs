@@ -197,9 +197,9 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/admin/departments/{id}/deactivate")
                 .get(departments::deactivate_form)
-                .post(departments::deactivate),
+                .post(departments::set_active::<false>),
         )
-        .service(resource("/admin/departments/{id}/activate").post(departments::activate))
+        .service(resource("/admin/departments/{id}/activate").post(departments::set_active::<true>))
         .service(
             resource("/admin/categories")
                 .get(categories::list)
@@ -214,9 +214,9 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/admin/categories/{id}/deactivate")
                 .get(categories::deactivate_form)
-                .post(categories::deactivate),
+                .post(categories::set_active::<false>),
         )
-        .service(resource("/admin/categories/{id}/activate").post(categories::activate))
+        .service(resource("/admin/categories/{id}/activate").post(categories::set_active::<true>))
         .service(
             resource("/admin/users")
                 .get(users::list)
@@ -228,9 +228,9 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/admin/users/{id}/deactivate")
                 .get(users::deactivate_form)
-                .post(users::deactivate),
+                .post(users::set_active::<false>),
         )
-        .service(resource("/admin/users/{id}/activate").post(users::activate))
+        .service(resource("/admin/users/{id}/activate").post(users::set_active::<true>))
         .service(resource("/admin/enterprises").get(enterprises::list))
         .service(resource("/admin/enterprises/{id}").get(enterprises::show))
         .service(resource("/admin/enterprises/{id}/approve").post(enterprises::approve))

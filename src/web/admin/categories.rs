@@ -325,48 +325,30 @@ pub async fn deactivate_form(
     .show()
 }
 
-async fn set_active(
-    state: &AppState,
+/// `activate`, and `deactivate` once confirmed: one handler, registered for each.
+pub async fn set_active<const ACTIVE: bool>(
+    state: web::Data<AppState>,
     mut v: Visitor,
-    id: String,
-    csrf: &str,
-    active: bool,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let principal = require_admin(&v)?;
-    v.check_csrf(csrf)?;
+    v.check_csrf(&form.csrf)?;
     let patch = CategoryPatch {
         name: None,
         description: None,
         department_id: None,
         sla_hours: None,
         sla_working_days: None,
-        active: Some(active),
+        active: Some(ACTIVE),
     };
-    admin::update_category(state, principal, id, patch)
+    admin::update_category(&state, principal, id.into_inner(), patch)
         .await
         .map_err(|e| v.fail(e))?;
-    v.ctx.flash_next(if active {
+    v.ctx.flash_next(if ACTIVE {
         "flash.category_activated"
     } else {
         "flash.category_deactivated"
     });
     Ok(v.ctx.redirect("/admin/categories"))
-}
-
-pub async fn deactivate(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, WebError> {
-    set_active(&state, v, id.into_inner(), &form.csrf, false).await
-}
-
-pub async fn activate(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, WebError> {
-    set_active(&state, v, id.into_inner(), &form.csrf, true).await
 }

@@ -337,46 +337,29 @@ pub async fn deactivate_form(
     .show()
 }
 
-async fn set_active(
-    state: &AppState,
+/// `activate`, and `deactivate` once confirmed: one handler, registered for each.
+pub async fn set_active<const ACTIVE: bool>(
+    state: web::Data<AppState>,
     mut v: Visitor,
-    id: String,
-    csrf: &str,
-    active: bool,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let principal = require_admin(&v)?;
-    v.check_csrf(csrf)?;
+    v.check_csrf(&form.csrf)?;
     let patch = UserPatch {
         name: None,
         department_id: None,
-        active: Some(active),
+        active: Some(ACTIVE),
     };
+    let id = id.into_inner();
     // One's own account has no deactivate link; a forged request gets the conflict page.
-    admin::update_user(state, principal, id.clone(), patch)
+    admin::update_user(&state, principal, id.clone(), patch)
         .await
         .map_err(|e| v.fail(e))?;
-    v.ctx.flash_next(if active {
+    v.ctx.flash_next(if ACTIVE {
         "flash.user_activated"
     } else {
         "flash.user_deactivated"
     });
     Ok(v.ctx.redirect(&format!("/admin/users/{id}")))
-}
-
-pub async fn deactivate(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, WebError> {
-    set_active(&state, v, id.into_inner(), &form.csrf, false).await
-}
-
-pub async fn activate(
-    state: web::Data<AppState>,
-    v: Visitor,
-    id: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, WebError> {
-    set_active(&state, v, id.into_inner(), &form.csrf, true).await
 }
