@@ -117,6 +117,33 @@ impl Tab<'_> {
             .unwrap()
     }
 
+    /// A refused form's summary of what to fix.
+    pub async fn error_summary(&self) -> String {
+        self.text(".error-summary").await
+    }
+
+    /// Ends a browser test: at least `pages` pages passed [`Tab::check`] on the way; the
+    /// browser session closes.
+    pub async fn close(self, pages: usize) {
+        assert!(
+            self.pages_checked >= pages,
+            "only {} pages checked",
+            self.pages_checked
+        );
+        self.c.clone().close().await.unwrap();
+    }
+
+    /// Chooses the option of value `value` in the select `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.c
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
     pub async fn fill(&self, css: &str, value: &str) {
         let e = self.c.find(Locator::Css(css)).await.unwrap();
         e.clear().await.unwrap();
@@ -245,11 +272,7 @@ async fn the_enterprise_portal_in_a_browser() {
     tab.fill("#f-email", "wang@qifu.test").await;
     tab.fill("#f-password", "not-the-password").await;
     tab.click("form.form button[type=submit]").await;
-    assert!(
-        tab.text(".error-summary")
-            .await
-            .contains("电子邮箱或密码不正确")
-    );
+    assert!(tab.error_summary().await.contains("电子邮箱或密码不正确"));
     tab.fill("#f-email", "wang@qifu.test").await;
     tab.fill("#f-password", PASSWORD).await;
     tab.click("form.form button[type=submit]").await;
@@ -261,12 +284,7 @@ async fn the_enterprise_portal_in_a_browser() {
     tab.go("/tickets/new").await;
     tab.shoot("ticket-new").await;
     let title = "<script>window.pwned=1</script>营业执照经营范围变更";
-    c.find(Locator::Css("#f-category_id"))
-        .await
-        .unwrap()
-        .select_by_value(&w.category)
-        .await
-        .unwrap();
+    tab.select("#f-category_id", &w.category).await;
     tab.fill("#f-title", title).await;
     tab.fill("#f-description", &"经营范围需要增加技术服务。".repeat(40))
         .await;
@@ -309,18 +327,13 @@ async fn the_enterprise_portal_in_a_browser() {
     assert_eq!(comments.body["items"].as_array().unwrap().len(), 1);
 
     // The official resolves through the API; the enterprise confirms with a rating.
-    let accept = format!("/tickets/{id}/actions/accept");
-    app.post(&accept, w.official.t(), json!({}))
+    app.act(&w.official, &id, "accept", json!({}))
         .await
         .expect(200);
-    let resolve = format!("/tickets/{id}/actions/resolve");
-    app.post(
-        &resolve,
-        w.official.t(),
-        json!({"resolution": "已办理变更登记。"}),
-    )
-    .await
-    .expect(200);
+    let resolution = json!({"resolution": "已办理变更登记。"});
+    app.act(&w.official, &id, "resolve", resolution)
+        .await
+        .expect(200);
     tab.go(&ticket_path).await;
     assert!(tab.text(".summary").await.contains("待您确认"));
     tab.shoot("ticket").await;
@@ -333,27 +346,16 @@ async fn the_enterprise_portal_in_a_browser() {
     // Reopen another one with a reason.
     let session = app.login("wang@qifu.test", PASSWORD).await;
     let second = api_ticket(&app, session.t(), &w.category, "用电接入").await;
-    app.post(
-        &format!("/tickets/{second}/actions/accept"),
-        w.official.t(),
-        json!({}),
-    )
-    .await
-    .expect(200);
-    app.post(
-        &format!("/tickets/{second}/actions/resolve"),
-        w.official.t(),
-        json!({"resolution": "已联系供电公司。"}),
-    )
-    .await
-    .expect(200);
+    app.act(&w.official, &second, "accept", json!({}))
+        .await
+        .expect(200);
+    let resolution = json!({"resolution": "已联系供电公司。"});
+    app.act(&w.official, &second, "resolve", resolution)
+        .await
+        .expect(200);
     tab.go(&format!("/tickets/{second}")).await;
     tab.click("form[action$='/actions/reopen'] button").await;
-    assert!(
-        tab.text(".error-summary")
-            .await
-            .contains("请说明还有什么问题")
-    );
+    assert!(tab.error_summary().await.contains("请说明还有什么问题"));
     tab.fill("#f-note", "供电公司还没有联系我们。").await;
     tab.click("form[action$='/actions/reopen'] button").await;
     assert!(tab.text(".summary").await.contains("办理中"));
@@ -383,10 +385,5 @@ async fn the_enterprise_portal_in_a_browser() {
     tab.go("/password-reset").await;
     tab.go("/password-reset/confirm?token=abc").await;
 
-    assert!(
-        tab.pages_checked >= 20,
-        "only {} pages checked",
-        tab.pages_checked
-    );
-    c.close().await.unwrap();
+    tab.close(20).await;
 }

@@ -1,7 +1,6 @@
 //! The statistics dashboard in a real browser: filters, sorting, the language switch, axe-core
 //! on every view, and the A4 print of a monthly report.
 
-use fantoccini::Locator;
 use fantoccini::wd::PrintConfiguration;
 use serde_json::Value;
 
@@ -83,12 +82,7 @@ async fn the_dashboard_in_a_browser() {
     same_figures(&figures(&tab).await, &all);
 
     // Change the filters in the form: one department, March 2027.
-    c.find(Locator::Css("#f-department_id"))
-        .await
-        .unwrap()
-        .select_by_value(&h.d1)
-        .await
-        .unwrap();
+    tab.select("#f-department_id", &h.d1).await;
     tab.js("document.getElementById('f-from').value = '2027-03-01';
          document.getElementById('f-to').value = '2027-03-31';")
         .await;
@@ -117,12 +111,7 @@ async fn the_dashboard_in_a_browser() {
     assert_ne!(d1["total"], all["total"]);
 
     // The trend by week, then a table sorted by a header link: the URL says both.
-    c.find(Locator::Css("#f-interval"))
-        .await
-        .unwrap()
-        .select_by_value("week")
-        .await
-        .unwrap();
+    tab.select("#f-interval", "week").await;
     tab.click(".dash-filters button[type=submit]").await;
     assert_eq!(tab.text("#trend-h").await, "趋势（按周）");
     tab.click("#by-enterprise thead th:nth-child(4) a").await;
@@ -176,12 +165,7 @@ async fn the_dashboard_in_a_browser() {
 
     // A bad date re-renders the form with the error summary focused.
     tab.go("/dashboard?from=2027-02-30").await;
-    assert!(tab.text(".error-summary").await.contains("请输入开始日期"));
+    assert!(tab.error_summary().await.contains("请输入开始日期"));
 
-    assert!(
-        tab.pages_checked >= 10,
-        "only {} checked",
-        tab.pages_checked
-    );
-    c.close().await.unwrap();
+    tab.close(10).await;
 }

@@ -64,7 +64,7 @@ async fn officials_work_tickets_in_a_browser() {
 
     // A site visit: the empty form names what is missing; then it is kept, for staff only.
     tab.click("#visit button").await;
-    assert!(tab.text(".error-summary").await.contains("请填写走访地点"));
+    assert!(tab.error_summary().await.contains("请填写走访地点"));
     tab.js("document.getElementById('f-visit_date').value = '2026-12-01';")
         .await;
     tab.fill("#f-visit_place", "滨江区江南大道 100 号").await;
@@ -116,7 +116,7 @@ async fn officials_work_tickets_in_a_browser() {
     assert!(tab.text("main").await.contains("健康证明已准备好"));
     tab.shoot("staff-ticket").await;
     tab.click("form[action$='/actions/resolve'] button").await;
-    assert!(tab.text(".error-summary").await.contains("请填写办理结果"));
+    assert!(tab.error_summary().await.contains("请填写办理结果"));
     tab.fill("#f-resolution", "已核发延续后的许可证。").await;
     tab.click("form[action$='/actions/resolve'] button").await;
     assert!(tab.text(".banner").await.contains("已办结"));
@@ -149,11 +149,7 @@ async fn officials_work_tickets_in_a_browser() {
     .expect(200);
     tab.fill("#f-resolution", "这次办结不应生效").await;
     tab.click("form[action$='/actions/resolve'] button").await;
-    assert!(
-        tab.text(".error-summary")
-            .await
-            .contains("有人修改了这条诉求")
-    );
+    assert!(tab.error_summary().await.contains("有人修改了这条诉求"));
     assert_eq!(value(&tab, "f-resolution").await, "这次办结不应生效");
     let t = app
         .get(&ticket_path(&second), official.t())
@@ -199,7 +195,7 @@ async fn officials_work_tickets_in_a_browser() {
     tab.click("a[href$='/close']").await;
     assert!(tab.text("h1").await.contains("关闭诉求"));
     tab.click("form[action$='/actions/close'] button").await;
-    assert!(tab.text(".error-summary").await.contains("请说明关闭原因"));
+    assert!(tab.error_summary().await.contains("请说明关闭原因"));
     tab.fill("#f-close_note", "企业电话确认已办结。").await;
     tab.click("form[action$='/actions/close'] button").await;
     assert!(tab.text(".summary").await.contains("已办结"));
@@ -237,10 +233,5 @@ async fn officials_work_tickets_in_a_browser() {
         .await;
     tab.shoot("staff-ticket-actions").await;
 
-    assert!(
-        tab.pages_checked >= 25,
-        "only {} pages checked",
-        tab.pages_checked
-    );
-    c.close().await.unwrap();
+    tab.close(25).await;
 }

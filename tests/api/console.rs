@@ -493,13 +493,9 @@ async fn a_stale_form_says_so_and_shows_the_ticket_as_it_is_now() {
     let page = v.get(&format!("/tickets/{id}")).await;
     let (csrf, version) = (page.field("csrf"), t.body["version"].to_string());
     assert!(page.body.contains("/actions/cancel") || page.body.contains("/cancel\""));
-    app.post(
-        &format!("/tickets/{id}/actions/accept"),
-        w.official.t(),
-        json!({}),
-    )
-    .await
-    .expect(200);
+    app.act(&w.official, &id, "accept", json!({}))
+        .await
+        .expect(200);
     let stale = v
         .post(
             &format!("/tickets/{id}/actions/cancel"),
