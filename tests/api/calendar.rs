@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::helpers::{Id, Session, TestApp, ticket_path};
+use super::helpers::{Id, Session, TestApp, extensions_path, ticket_path};
 
 /// An admin, a department with one official, a 5-working-day category and an hour one, and
 /// an enterprise; the clock at `at` (UTC) before anyone signs in.
@@ -478,7 +478,7 @@ async fn extensions_need_the_assignee_and_an_admin() {
     let d = desk_at("2026-12-01T02:00:00Z").await;
     let t = d.working_ticket().await;
     assert_eq!(t["due_at"], "2026-12-08T10:00:00Z");
-    let path = format!("/tickets/{}/extensions", t.id());
+    let path = extensions_path(&t);
     let ask = json!({"working_days": 3, "reason": "需现场核查"});
 
     d.post(&path, d.ent.t(), ask.clone())
@@ -679,23 +679,10 @@ async fn each_warning_happens_once_per_deadline_on_three_instances() {
     .await;
 
     // An approved extension is a new deadline: warned about (and later overdue) once more.
-    let path = format!("/tickets/{}/extensions", t.id());
-    let ext = d
-        .post(
-            &path,
-            d.official.t(),
-            json!({"working_days": 3, "reason": "等待检测"}),
-        )
+    let ext = d.request_extension(&d.official, &t, 3, "等待检测").await;
+    d.decide_extension(&d.admin, &t, &ext, "approve")
         .await
-        .expect(201)
-        .body;
-    d.post(
-        &format!("{path}/{}/actions/approve", ext.id()),
-        d.admin.t(),
-        json!({}),
-    )
-    .await
-    .expect(200);
+        .expect(200);
     let t2 = d.ticket(t.id()).await;
     assert_eq!(t2["due_at"], "2026-12-11T10:00:00Z");
     assert_eq!(t2["overdue"], false);
@@ -758,27 +745,14 @@ async fn the_console_shows_the_wait_and_the_extensions() {
     let page = v.get(&path).await;
     assert!(!page.body.contains("承办部门需要您补充信息"));
 
-    let extensions = format!("/tickets/{}/extensions", t.id());
-    let ext = d
-        .post(
-            &extensions,
-            d.official.t(),
-            json!({"working_days": 3, "reason": "需会商"}),
-        )
-        .await
-        .expect(201)
-        .body;
+    let ext = d.request_extension(&d.official, &t, 3, "需会商").await;
     assert!(
         !v.get(&path).await.body.contains("延期 3 个工作日"),
         "pending is not shown"
     );
-    d.post(
-        &format!("{extensions}/{}/actions/approve", ext.id()),
-        d.admin.t(),
-        json!({}),
-    )
-    .await
-    .expect(200);
+    d.decide_extension(&d.admin, &t, &ext, "approve")
+        .await
+        .expect(200);
     let page = v.get(&path).await;
     assert!(page.body.contains("延期 3 个工作日"), "{}", page.body);
     assert!(page.body.contains("办理期限已延期"));

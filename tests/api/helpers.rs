@@ -204,6 +204,10 @@ pub fn events_path(ticket: &(impl Id + ?Sized)) -> String {
 }
 
 /// Keys that sign like the test app, for `audience`.
+pub fn extensions_path(ticket: &(impl Id + ?Sized)) -> String {
+    format!("/tickets/{}/extensions", ticket.id())
+}
+
 pub fn attachments_path(ticket: &(impl Id + ?Sized)) -> String {
     format!("/tickets/{}/attachments", ticket.id())
 }
@@ -588,6 +592,36 @@ impl Api {
             .header("content-type", content_type)
             .body(body);
         self.send(req).await
+    }
+
+    /// The assignee `who` asks for `working_days` more on `ticket`; the pending extension.
+    pub async fn request_extension(
+        &self,
+        who: &Session,
+        ticket: &(impl Id + ?Sized),
+        working_days: i64,
+        reason: &str,
+    ) -> Value {
+        let body = json!({"working_days": working_days, "reason": reason});
+        let r = self.post(&extensions_path(ticket), who.t(), body).await;
+        r.expect(201).body
+    }
+
+    /// Posts `decision` (approve, reject) on one of a ticket's extensions; the answer is for
+    /// the test to check.
+    pub async fn decide_extension(
+        &self,
+        who: &Session,
+        ticket: &(impl Id + ?Sized),
+        extension: &(impl Id + ?Sized),
+        decision: &str,
+    ) -> Resp {
+        let path = format!(
+            "{}/{}/actions/{decision}",
+            extensions_path(ticket),
+            extension.id()
+        );
+        self.post(&path, who.t(), json!({})).await
     }
 
     /// A ticket's timeline as `who` may see it.

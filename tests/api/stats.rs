@@ -90,23 +90,10 @@ async fn fixture() -> Fixture {
         .expect(200);
     app.act(&o2, &t4, "accept", json!({})).await.expect(200);
     // 延期: Wed Mar 3 08:00 local plus five working days is Wed Mar 10 08:00.
-    let extensions = format!("/tickets/{}/extensions", t4.id());
-    let ext = app
-        .post(
-            &extensions,
-            o2.t(),
-            json!({"working_days": 5, "reason": "lab test"}),
-        )
+    let ext = app.request_extension(&o2, &t4, 5, "lab test").await;
+    app.decide_extension(&admin, &t4, &ext, "approve")
         .await
-        .expect(201)
-        .body;
-    app.post(
-        &format!("{extensions}/{}/actions/approve", ext.id()),
-        admin.t(),
-        json!({}),
-    )
-    .await
-    .expect(200);
+        .expect(200);
     app.advance_hours(2); // T0+4h
     app.act(&o1, &t2, "resolve", json!({"resolution": "done"}))
         .await
