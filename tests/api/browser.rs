@@ -77,7 +77,23 @@ pub(crate) struct Tab<'a> {
     pub pages_checked: usize,
 }
 
-impl Tab<'_> {
+impl<'a> Tab<'a> {
+    pub fn new(app: &'a TestApp, c: &'a Client) -> Tab<'a> {
+        Tab {
+            app,
+            c,
+            pages_checked: 0,
+        }
+    }
+
+    /// Signs in through the login form.
+    pub async fn sign_in(&mut self, email: &str) {
+        self.go("/login").await;
+        self.fill("#f-email", email).await;
+        self.fill("#f-password", PASSWORD).await;
+        self.click("form.form button[type=submit]").await;
+    }
+
     pub async fn go(&mut self, path: &str) {
         self.c
             .goto(&format!("{}{path}", self.app.address))
@@ -215,11 +231,7 @@ async fn the_enterprise_portal_in_a_browser() {
     };
     let app = spawn_app().await;
     let w = world(&app).await;
-    let mut tab = Tab {
-        app: &app,
-        c: &c,
-        pages_checked: 0,
-    };
+    let mut tab = Tab::new(&app, &c);
 
     tab.go("/").await;
     assert_eq!(

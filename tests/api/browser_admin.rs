@@ -45,15 +45,8 @@ async fn an_admin_runs_the_platform_in_a_browser() {
     .await;
     app.smtp.set_mode(Mode::RejectPermanent);
 
-    let mut tab = Tab {
-        app: &app,
-        c: &c,
-        pages_checked: 0,
-    };
-    tab.go("/login").await;
-    tab.fill("#f-email", "admin@qifu.test").await;
-    tab.fill("#f-password", PASSWORD).await;
-    tab.click("form.form button[type=submit]").await;
+    let mut tab = Tab::new(&app, &c);
+    tab.sign_in("admin@qifu.test").await;
     tab.click(".site-nav a[href='/admin']").await;
     assert_eq!(tab.text("h1").await, "管理");
 

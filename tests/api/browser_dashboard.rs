@@ -6,15 +6,7 @@ use serde_json::Value;
 
 use super::browser::{Tab, browser};
 use super::dashboard::{ADMIN, O1, history};
-use super::helpers::{PASSWORD, TestApp};
-
-async fn sign_in(tab: &mut Tab<'_>, email: &str) {
-    tab.c.delete_all_cookies().await.unwrap();
-    tab.go("/login").await;
-    tab.fill("#f-email", email).await;
-    tab.fill("#f-password", PASSWORD).await;
-    tab.click("form.form button[type=submit]").await;
-}
+use super::helpers::TestApp;
 
 /// The figure cards as `metric → data-value`.
 async fn figures(tab: &Tab<'_>) -> Value {
@@ -65,12 +57,8 @@ async fn the_dashboard_in_a_browser() {
     };
     let app = TestApp::spawn().await;
     let h = history(&app).await;
-    let mut tab = Tab {
-        app: &app,
-        c: &c,
-        pages_checked: 0,
-    };
-    sign_in(&mut tab, ADMIN).await;
+    let mut tab = Tab::new(&app, &c);
+    tab.sign_in(ADMIN).await;
     tab.click(".site-nav a[href='/dashboard']").await;
     assert_eq!(tab.path().await, "/dashboard");
     assert_eq!(tab.text("h1").await, "统计分析");
@@ -147,7 +135,8 @@ async fn the_dashboard_in_a_browser() {
     tab.click(".lang-switch button").await;
 
     // An official: their department only, no department choice.
-    sign_in(&mut tab, O1).await;
+    tab.c.delete_all_cookies().await.unwrap();
+    tab.sign_in(O1).await;
     tab.go("/dashboard").await;
     let own = app.get("/stats/summary", h.o1.t()).await.expect(200).body;
     same_figures(&figures(&tab).await, &own);

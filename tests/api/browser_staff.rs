@@ -6,14 +6,7 @@ use fantoccini::Locator;
 use serde_json::json;
 
 use super::browser::{Tab, api_ticket, browser};
-use super::helpers::{Id, PASSWORD, action_path, comments_path, spawn_app, ticket_path};
-
-async fn sign_in(tab: &mut Tab<'_>, email: &str) {
-    tab.go("/login").await;
-    tab.fill("#f-email", email).await;
-    tab.fill("#f-password", PASSWORD).await;
-    tab.click("form.form button[type=submit]").await;
-}
+use super::helpers::{Id, action_path, comments_path, spawn_app, ticket_path};
 
 async fn sign_out(tab: &mut Tab<'_>) {
     tab.click(".site-nav form[action='/logout'] button").await;
@@ -38,14 +31,10 @@ async fn officials_work_tickets_in_a_browser() {
     let official = app.official(&admin, "li@qifu.test", &dept).await;
     let enterprise = app.enterprise(0, "ent@qifu.test").await;
     let first = api_ticket(&app, enterprise.t(), &category, "食品经营许可证延续").await;
-    let mut tab = Tab {
-        app: &app,
-        c: &c,
-        pages_checked: 0,
-    };
+    let mut tab = Tab::new(&app, &c);
 
     // The official lands on their queue; the ticket is theirs and counted in its tab.
-    sign_in(&mut tab, "li@qifu.test").await;
+    tab.sign_in("li@qifu.test").await;
     assert_eq!(tab.path().await, "/queue");
     assert_eq!(
         tab.text(".queue-tabs a[aria-current=page] .count").await,
@@ -99,7 +88,7 @@ async fn officials_work_tickets_in_a_browser() {
         .await;
     assert!(tab.text(".summary").await.contains("待企业补充材料"));
     sign_out(&mut tab).await;
-    sign_in(&mut tab, "ent@qifu.test").await;
+    tab.sign_in("ent@qifu.test").await;
     tab.go(&format!("/tickets/{first}")).await;
     assert!(tab.text("main").await.contains("请补充从业人员健康证明"));
     assert!(!tab.text("main").await.contains("江南大道"));
@@ -111,7 +100,7 @@ async fn officials_work_tickets_in_a_browser() {
     sign_out(&mut tab).await;
 
     // The official sees the answer and resolves (an empty resolution is refused first).
-    sign_in(&mut tab, "li@qifu.test").await;
+    tab.sign_in("li@qifu.test").await;
     tab.go(&format!("/tickets/{first}")).await;
     assert!(tab.text("main").await.contains("健康证明已准备好"));
     tab.shoot("staff-ticket").await;
@@ -161,7 +150,7 @@ async fn officials_work_tickets_in_a_browser() {
 
     // An admin reassigns it to a colleague, chosen with their open-ticket counts.
     let colleague = app.official(&admin, "wang@qifu.test", &dept).await;
-    sign_in(&mut tab, "admin@qifu.test").await;
+    tab.sign_in("admin@qifu.test").await;
     assert_eq!(tab.path().await, "/queue");
     assert!(tab.text(".queue-tabs").await.contains("待分派"));
     tab.go(&format!("/tickets/{second}")).await;
@@ -213,7 +202,7 @@ async fn officials_work_tickets_in_a_browser() {
     app.advance_hours(60);
     let enterprise = app.login_as("ent@qifu.test").await;
     api_ticket(&app, enterprise.t(), &category, "新办营业执照咨询").await;
-    sign_in(&mut tab, "admin@qifu.test").await;
+    tab.sign_in("admin@qifu.test").await;
     let overdue = tab.text("tr.row-overdue").await;
     assert!(overdue.contains("已超期"), "{overdue}");
     let soon = tab.text("tr.row-due-soon").await;
