@@ -498,6 +498,14 @@ impl Visitor {
         self.ctx.fail(err)
     }
 
+    /// Who sends a form: the signed-in principal (else the sign-in redirect), once the form's
+    /// CSRF token passed [`Visitor::check_csrf`].
+    pub fn submitter(&self, csrf: &str) -> Result<Principal, WebError> {
+        let principal = self.principal()?;
+        self.check_csrf(csrf)?;
+        Ok(principal)
+    }
+
     /// The form's token against this visitor's, in constant time, and the request must not
     /// come from another site. Runs before any use case, so a refusal changes nothing.
     pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {

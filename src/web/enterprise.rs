@@ -87,8 +87,7 @@ pub async fn resend(
     mut v: Visitor,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     accounts::resend_verification(&state, principal)
         .await
         .map_err(|e| v.fail(e))?;
@@ -271,8 +270,7 @@ pub async fn invite(
     mut v: Visitor,
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     let email = form.into_inner().email;
     let req = InviteRequest {
         email: email.clone(),
@@ -299,8 +297,7 @@ pub async fn revoke(
     id: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     accounts::revoke_invitation(&state, principal, id.into_inner())
         .await
         .map_err(|e| v.fail(e))?;
@@ -323,8 +320,7 @@ pub async fn update_member(
     user_id: web::Path<String>,
     form: web::Form<MemberForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     let patch = match form.change.as_str() {
         "owner" => MemberPatch {
             enterprise_role: Some(EnterpriseRole::Owner),

@@ -531,8 +531,7 @@ pub async fn account_update(
     mut v: Visitor,
     form: web::Form<AccountForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     let form = form.into_inner();
     match console::update_profile(&state, principal, &form.name, &form.locale).await {
         Ok(()) => {
@@ -566,8 +565,7 @@ pub async fn account_password(
     mut v: Visitor,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     let form = form.into_inner();
     let req = ChangePasswordRequest {
         current_password: form.current_password,

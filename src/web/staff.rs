@@ -444,8 +444,7 @@ pub async fn record(
     id: web::Path<String>,
     form: web::Form<RecordForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     let id = id.into_inner();
     let form = form.into_inner();
     let kind = match form.kind.parse::<CommentKind>() {
@@ -521,8 +520,7 @@ pub async fn request_extension(
     id: web::Path<String>,
     form: web::Form<ExtensionForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     let id = id.into_inner();
     let form = form.into_inner();
     let req = NewExtensionRequest {
@@ -560,8 +558,7 @@ pub async fn decide_extension(
     path: web::Path<(String, String, String)>,
     form: web::Form<ExtensionForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     let (id, eid, decision) = path.into_inner();
     let approve = match decision.as_str() {
         "approve" => true,

@@ -769,8 +769,7 @@ pub async fn comment(
     id: web::Path<String>,
     form: web::Form<CommentForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     let id = id.into_inner();
     let body = form.into_inner().body;
     let req = NewComment {
@@ -828,8 +827,7 @@ pub async fn act(
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = v.principal()?;
-    v.check_csrf(&form.csrf)?;
+    let principal = v.submitter(&form.csrf)?;
     let (id, action) = path.into_inner();
     if !v.ctx.is_enterprise() {
         let action = match action.parse::<Action>() {

@@ -6,7 +6,7 @@ use askama::Template;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
-use super::{ConfirmPage, errors_under, require_admin};
+use super::{ConfirmPage, admin_submitter, errors_under, require_admin};
 use crate::error::{AppError, FieldError};
 use crate::service::AppState;
 use crate::service::calendar::{self, CalendarDay, CalendarQuery, DayChange};
@@ -147,8 +147,7 @@ pub async fn add(
     year: web::Path<i32>,
     form: web::Form<DayForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let year = year.into_inner();
     let form = form.into_inner();
     let day = CalendarDay {
@@ -218,8 +217,7 @@ pub async fn remove(
     year: web::Path<i32>,
     form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let year = year.into_inner();
     let change = DayChange::Remove(form.into_inner().date);
     calendar::change_day(&state, principal, year, change)

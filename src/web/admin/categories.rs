@@ -9,8 +9,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{
-    ConfirmPage, CsrfForm, ListQuery, PAGE, Pager, all_departments, cursor, errors_under, names,
-    require_admin,
+    ConfirmPage, CsrfForm, ListQuery, PAGE, Pager, admin_submitter, all_departments, cursor,
+    errors_under, names, require_admin,
 };
 use crate::error::AppError;
 use crate::service::AppState;
@@ -234,8 +234,7 @@ pub async fn create(
     mut v: Visitor,
     form: web::Form<CategoryForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let form = form.into_inner();
     let result = match form.deadline() {
         Ok((hours, days)) => {
@@ -269,8 +268,7 @@ pub async fn update(
     id: web::Path<String>,
     form: web::Form<CategoryForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let id = id.into_inner();
     let form = form.into_inner();
     let result = match form.deadline() {
@@ -332,8 +330,7 @@ pub async fn set_active<const ACTIVE: bool>(
     id: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let patch = CategoryPatch {
         name: None,
         description: None,

@@ -5,7 +5,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ConfirmPage, CsrfForm, ListQuery, PAGE, Pager, cursor, errors_under, require_admin};
+use super::{
+    ConfirmPage, CsrfForm, ListQuery, PAGE, Pager, admin_submitter, cursor, errors_under,
+    require_admin,
+};
 use crate::error::{AppError, ProblemType};
 use crate::service::AppState;
 use crate::service::admin::{self, DepartmentPatch, DepartmentQuery, NewDepartment};
@@ -111,8 +114,7 @@ pub async fn create(
     mut v: Visitor,
     form: web::Form<DepartmentForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let form = form.into_inner();
     let req = NewDepartment {
         name: form.name.clone(),
@@ -169,8 +171,7 @@ pub async fn update(
     id: web::Path<String>,
     form: web::Form<DepartmentForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let id = id.into_inner();
     let form = form.into_inner();
     let patch = DepartmentPatch {
@@ -231,8 +232,7 @@ pub async fn set_active<const ACTIVE: bool>(
     id: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let patch = DepartmentPatch {
         name: None,
         description: None,

@@ -7,7 +7,9 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ConfirmPage, CsrfForm, ListQuery, Note, PAGE, Pager, cursor, require_admin};
+use super::{
+    ConfirmPage, CsrfForm, ListQuery, Note, PAGE, Pager, admin_submitter, cursor, require_admin,
+};
 use crate::domain::enterprise::{EnterpriseEventKind, EnterpriseStatus};
 use crate::error::AppError;
 use crate::service::AppState;
@@ -195,8 +197,7 @@ async fn decide(
     reason: Option<String>,
     flash: &'static str,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(csrf)?;
+    let principal = admin_submitter(&v, csrf)?;
     let patch = EnterprisePatch { status: to, reason };
     admin::update_enterprise(state, principal, id.clone(), patch)
         .await
@@ -297,8 +298,7 @@ async fn step_submit(
     form: ReviewForm,
     step: Step,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let reason = Some(form.reason.trim().to_owned()).filter(|r| !r.is_empty());
     let (to, flash) = match step {
         Step::Reject => (EnterpriseStatus::Rejected, "flash.enterprise_rejected"),

@@ -39,6 +39,13 @@ fn require_admin(v: &Visitor) -> Result<Principal, WebError> {
     Ok(principal)
 }
 
+/// The admin sending a form, once its CSRF token passed; anyone else gets the 403 page.
+fn admin_submitter(v: &Visitor, csrf: &str) -> Result<Principal, WebError> {
+    let principal = require_admin(v)?;
+    v.check_csrf(csrf)?;
+    Ok(principal)
+}
+
 /// `path?k=v&…` without the empty values.
 fn link(path: &str, params: &[(&str, &str)]) -> String {
     let kept: Vec<_> = params.iter().filter(|(_, v)| !v.is_empty()).collect();

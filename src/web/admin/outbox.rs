@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{CsrfForm, ListQuery, PAGE, Pager, cursor, link, require_admin};
+use super::{CsrfForm, ListQuery, PAGE, Pager, admin_submitter, cursor, link, require_admin};
 use crate::service::AppState;
 use crate::service::admin::{self, OutboxQuery};
 use crate::service::views::OutboxView;
@@ -95,8 +95,7 @@ pub async fn retry(
     id: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     admin::retry_outbox(&state, principal, id.into_inner().into())
         .await
         .map_err(|e| v.fail(e))?;

@@ -9,8 +9,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{
-    ConfirmPage, CsrfForm, ListQuery, PAGE, Pager, all_departments, cursor, errors_under, names,
-    require_admin,
+    ConfirmPage, CsrfForm, ListQuery, PAGE, Pager, admin_submitter, all_departments, cursor,
+    errors_under, names, require_admin,
 };
 use crate::domain::ticket::Role;
 use crate::error::{AppError, ProblemType};
@@ -179,8 +179,7 @@ pub async fn create(
     mut v: Visitor,
     form: web::Form<StaffForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let mut form = form.into_inner();
     let result = match form.role.parse::<Role>() {
         Ok(role) if role != Role::Enterprise => {
@@ -292,8 +291,7 @@ pub async fn move_department(
     id: web::Path<String>,
     form: web::Form<MoveForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let id = id.into_inner();
     let patch = UserPatch {
         name: None,
@@ -344,8 +342,7 @@ pub async fn set_active<const ACTIVE: bool>(
     id: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
-    let principal = require_admin(&v)?;
-    v.check_csrf(&form.csrf)?;
+    let principal = admin_submitter(&v, &form.csrf)?;
     let patch = UserPatch {
         name: None,
         department_id: None,
