@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::{Auth, MaybeAuth};
+use crate::domain::ids::OutboxId;
 use crate::error::{AppResult, Problem};
 use crate::service::AppState;
 use crate::service::admin::{
@@ -310,7 +311,7 @@ pub async fn list_outbox(
 pub async fn retry_outbox(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<OutboxId>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(admin::retry_outbox(&state, auth.0, id.into_inner().into()).await?))
+    Ok(HttpResponse::Ok().json(admin::retry_outbox(&state, auth.0, id.into_inner()).await?))
 }

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use super::extract::Auth;
 use crate::domain::attachment::{self, RangeRequest};
+use crate::domain::ids::{AttachmentId, TicketId};
 use crate::error::{AppError, AppResult, Problem, ProblemType};
 use crate::service::AppState;
 use crate::service::attachments::{self, AttachmentView, Upload};
@@ -199,13 +200,13 @@ pub(crate) fn drain_budget(state: &AppState) -> usize {
 pub async fn upload_attachments(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<TicketId>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let mut payload = payload.into_inner();
     let budget = drain_budget(&state);
-    let mut upload = match attachments::begin(&state, auth.0, id.into_inner().into()).await {
+    let mut upload = match attachments::begin(&state, auth.0, id.into_inner()).await {
         Ok(upload) => upload,
         Err(e) => {
             drain(&mut payload, budget).await;
@@ -228,9 +229,9 @@ pub async fn upload_attachments(
 pub async fn list_attachments(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<TicketId>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(attachments::list(&state, auth.0, id.into_inner().into()).await?))
+    Ok(HttpResponse::Ok().json(attachments::list(&state, auth.0, id.into_inner()).await?))
 }
 
 /// One attachment's metadata.
@@ -243,9 +244,9 @@ pub async fn list_attachments(
 pub async fn get_attachment(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<AttachmentId>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(attachments::get(&state, auth.0, id.into_inner().into()).await?))
+    Ok(HttpResponse::Ok().json(attachments::get(&state, auth.0, id.into_inner()).await?))
 }
 
 fn request_header(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
@@ -271,10 +272,10 @@ fn request_header(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
 pub async fn attachment_content(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<AttachmentId>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let a = attachments::get(&state, auth.0, id.into_inner().into()).await?;
+    let a = attachments::get(&state, auth.0, id.into_inner()).await?;
     download(&state, &a, &req).await
 }
 
@@ -349,8 +350,8 @@ pub async fn download(
 pub async fn delete_attachment(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<AttachmentId>,
 ) -> AppResult<HttpResponse> {
-    attachments::delete(&state, auth.0, id.into_inner().into()).await?;
+    attachments::delete(&state, auth.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,6 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::Auth;
 use super::tickets::header_value;
+use crate::domain::ids::{ExtensionId, TicketId};
 use crate::error::{AppError, AppResult, Problem, ProblemType};
 use crate::service::AppState;
 use crate::service::extensions::{self, Decision, ExtensionView, NewExtensionRequest};
@@ -34,14 +35,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub async fn request_extension(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<TicketId>,
     body: web::Json<NewExtensionRequest>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let if_match = header_value(&req, "if-match");
     let id = id.into_inner();
     Ok(HttpResponse::Created()
-        .json(extensions::request(&state, auth.0, id.into(), body.into_inner(), if_match).await?))
+        .json(extensions::request(&state, auth.0, id, body.into_inner(), if_match).await?))
 }
 
 /// A ticket's extension requests, oldest first (enterprises see approved ones).
@@ -55,11 +56,11 @@ pub async fn request_extension(
 pub async fn list_extensions(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<TicketId>,
     q: web::Query<TimelineQuery>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
-        .json(extensions::list(&state, auth.0, id.into_inner().into(), q.into_inner()).await?))
+        .json(extensions::list(&state, auth.0, id.into_inner(), q.into_inner()).await?))
 }
 
 /// An admin approves (moving `due_at` later by the working days) or rejects a request.
@@ -81,7 +82,7 @@ pub async fn list_extensions(
 pub async fn decide_extension(
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<(TicketId, ExtensionId, String)>,
     body: web::Json<Decision>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
@@ -98,16 +99,6 @@ pub async fn decide_extension(
     };
     let if_match = header_value(&req, "if-match");
     let body = body.into_inner();
-    Ok(HttpResponse::Ok().json(
-        extensions::decide(
-            &state,
-            auth.0,
-            id.into(),
-            eid.into(),
-            approve,
-            body,
-            if_match,
-        )
-        .await?,
-    ))
+    Ok(HttpResponse::Ok()
+        .json(extensions::decide(&state, auth.0, id, eid, approve, body, if_match).await?))
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::Auth;
+use crate::domain::ids::TicketId;
 use crate::domain::ticket::Action;
 use crate::error::{AppError, AppResult, Problem, ProblemType};
 use crate::service::AppState;
@@ -100,9 +101,9 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<TicketId>,
 ) -> AppResult<HttpResponse> {
-    let ticket = tickets::get(&state, auth.0, id.into_inner().into()).await?;
+    let ticket = tickets::get(&state, auth.0, id.into_inner()).await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, &ticket))
 }
 
@@ -117,11 +118,11 @@ pub async fn get(
 pub async fn events(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<TicketId>,
     q: web::Query<TimelineQuery>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
-        .json(tickets::events(&state, auth.0, id.into_inner().into(), q.into_inner()).await?))
+        .json(tickets::events(&state, auth.0, id.into_inner(), q.into_inner()).await?))
 }
 
 /// Add a message or (staff) a work record.
@@ -137,11 +138,11 @@ pub async fn events(
 pub async fn comment(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<TicketId>,
     body: web::Json<NewComment>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Created()
-        .json(tickets::comment(&state, auth.0, id.into_inner().into(), body.into_inner()).await?))
+        .json(tickets::comment(&state, auth.0, id.into_inner(), body.into_inner()).await?))
 }
 
 /// Comments, oldest first (enterprises see messages only).
@@ -155,11 +156,11 @@ pub async fn comment(
 pub async fn comments(
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<TicketId>,
     q: web::Query<TimelineQuery>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
-        .json(tickets::comments(&state, auth.0, id.into_inner().into(), q.into_inner()).await?))
+        .json(tickets::comments(&state, auth.0, id.into_inner(), q.into_inner()).await?))
 }
 
 /// Move a ticket through its lifecycle: assign, accept, return, resolve, confirm, reopen,
@@ -181,7 +182,7 @@ pub async fn comments(
 pub async fn act(
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TicketId, String)>,
     req: HttpRequest,
     body: web::Json<ActionRequest>,
 ) -> AppResult<HttpResponse> {
@@ -193,14 +194,6 @@ pub async fn act(
         )
     })?;
     let if_match = header_value(&req, "if-match");
-    let ticket = tickets::act(
-        &state,
-        auth.0,
-        id.into(),
-        action,
-        body.into_inner(),
-        if_match,
-    )
-    .await?;
+    let ticket = tickets::act(&state, auth.0, id, action, body.into_inner(), if_match).await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, &ticket))
 }
