@@ -72,11 +72,11 @@ def main():
         for _ in range(20):
             get()
         subprocess.run(["callgrind_control", "-i", "on", str(vg.pid)], check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(args.gets):
             get()
         subprocess.run(["callgrind_control", "-i", "off", str(vg.pid)], check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     finally:
         vg.terminate()
         vg.wait(timeout=120)
