@@ -7,8 +7,9 @@ use chrono::NaiveDateTime;
 use crate::domain::ticket::TicketStatus;
 use crate::error::AppResult;
 use crate::service::page;
-use crate::service::tickets::{ListFilter, SortKey, TicketQuery, parse_bound};
+use crate::service::tickets::{ListFilter, SortKey, TicketQuery};
 use crate::service::validate::Checks;
+use crate::service::validate::parse_bound;
 
 /// The pairs of `GET /tickets`, every wrong value a field error of one 422.
 pub fn ticket_list(pairs: Vec<(String, String)>, tz: chrono_tz::Tz) -> AppResult<ListFilter> {

@@ -6,8 +6,8 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::auth::{Actor, Principal, load_actor};
-use super::tickets::parse_bound;
 use super::validate::Checks;
+use super::validate::parse_bound;
 use crate::domain::ticket::Role;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::service::Db;

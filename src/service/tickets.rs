@@ -1,6 +1,6 @@
 //! The closed loop: filing and routing, actions, comments, the timeline, queues.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -957,34 +957,6 @@ pub struct TicketQuery {
     pub sort: Option<String>,
 }
 
-/// Parses `from`/`to` bounds: a local date or an RFC 3339 timestamp, as naive UTC.
-pub fn parse_bound(
-    field: &str,
-    value: &str,
-    tz: chrono_tz::Tz,
-    end_of_day: bool,
-) -> AppResult<NaiveDateTime> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
-        return Ok(crate::store::db::now_micros(t.with_timezone(&Utc)));
-    }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
-        AppError::validation(
-            field,
-            "must be a date (2026-11-01) or an RFC 3339 timestamp",
-        )
-    })?;
-    let date = if end_of_day {
-        date.succ_opt().unwrap_or(date)
-    } else {
-        date
-    };
-    let local = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    Ok(local
-        .and_local_timezone(tz)
-        .earliest()
-        .map_or(local, |t| t.with_timezone(&Utc).naive_utc()))
-}
-
 /// `GET /tickets`' filters, sort and page, parsed and checked: the http layer reads them from
 /// the query string (`http::filters::ticket_list`), where the console's forms go too.
 #[derive(Debug, Clone)]
@@ -1132,17 +1104,5 @@ mod tests {
             check_body(Action::Confirm, &rating(5)).unwrap().rating,
             Some(5)
         );
-    }
-
-    #[test]
-    fn bounds_are_local_days() {
-        let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
-        let from = parse_bound("f", "2026-11-01", tz, false).unwrap();
-        assert_eq!(from.to_string(), "2026-10-31 16:00:00");
-        let to = parse_bound("t", "2026-11-01", tz, true).unwrap();
-        assert_eq!(to.to_string(), "2026-11-01 16:00:00");
-        let exact = parse_bound("t", "2026-11-01T08:00:00Z", tz, true).unwrap();
-        assert_eq!(exact.to_string(), "2026-11-01 08:00:00");
-        assert!(parse_bound("t", "yesterday", tz, false).is_err());
     }
 }

@@ -1,5 +1,7 @@
 //! Collects every field error of a request, so a client fixes them all in one round.
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
 use crate::domain::text::{self, TextFault};
 use crate::error::{AppError, AppResult, FieldError, ProblemType};
 
@@ -129,6 +131,34 @@ pub fn is_plausible_email(email: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\"[]\\".contains(c))
 }
 
+/// Parses `from`/`to` bounds: a local date or an RFC 3339 timestamp, as naive UTC.
+pub fn parse_bound(
+    field: &str,
+    value: &str,
+    tz: chrono_tz::Tz,
+    end_of_day: bool,
+) -> AppResult<NaiveDateTime> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(crate::store::db::now_micros(t.with_timezone(&Utc)));
+    }
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        AppError::validation(
+            field,
+            "must be a date (2026-11-01) or an RFC 3339 timestamp",
+        )
+    })?;
+    let date = if end_of_day {
+        date.succ_opt().unwrap_or(date)
+    } else {
+        date
+    };
+    let local = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    Ok(local
+        .and_local_timezone(tz)
+        .earliest()
+        .map_or(local, |t| t.with_timezone(&Utc).naive_utc()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +207,17 @@ mod tests {
         c.fail("name", "must not be empty");
         assert_eq!(c.done().unwrap_err().kind(), ProblemType::Validation);
         assert!(Checks::new().done().is_ok());
+    }
+
+    #[test]
+    fn bounds_are_local_days() {
+        let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+        let from = parse_bound("f", "2026-11-01", tz, false).unwrap();
+        assert_eq!(from.to_string(), "2026-10-31 16:00:00");
+        let to = parse_bound("t", "2026-11-01", tz, true).unwrap();
+        assert_eq!(to.to_string(), "2026-11-01 16:00:00");
+        let exact = parse_bound("t", "2026-11-01T08:00:00Z", tz, true).unwrap();
+        assert_eq!(exact.to_string(), "2026-11-01 08:00:00");
+        assert!(parse_bound("t", "yesterday", tz, false).is_err());
     }
 }
