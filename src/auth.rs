@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::ticket::Role;
+use crate::domain::role::Role;
 
 /// 256 random bits, URL-safe: refresh tokens, reset tokens, generated secrets.
 pub fn random_token() -> String {

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::domain::ticket::Role;
+use crate::domain::role::Role;
 use crate::error::{AppError, ProblemType};
 use crate::seed::{self, Plan};
 use crate::service::AppState;

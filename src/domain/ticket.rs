@@ -4,7 +4,7 @@
 use thiserror::Error;
 
 pub use super::UnknownVariant;
-pub use super::role::Role;
+use super::role::Role;
 
 named_enum! {
     pub enum TicketStatus {

@@ -14,7 +14,7 @@ use super::views::{
 use crate::domain::enterprise::{EnterpriseStatus, ReviewError, review};
 use crate::domain::ids::OutboxId;
 use crate::domain::outbox::OutboxStatus;
-use crate::domain::ticket::Role;
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;
 use crate::store::departments::{self, CategoryChanges, DepartmentChanges, NewCategory};

@@ -7,7 +7,7 @@ use super::AppState;
 use super::auth::{LoginRequest, Principal, authenticate, load_actor};
 use super::validate::Checks;
 use crate::auth::{random_token, sha256_hex};
-use crate::domain::ticket::Role;
+use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::store::{departments, sessions, users};
 

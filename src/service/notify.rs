@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::auth::Actor;
 use super::views::ts;
-use crate::domain::ticket::{EventKind, Role};
+use crate::domain::role::Role;
+use crate::domain::ticket::EventKind;
 use crate::error::AppResult;
 use crate::mail::Templates;
 use crate::store::db::DbConn;

@@ -8,7 +8,7 @@ use super::AppState;
 use super::auth::{Actor, Principal, load_actor};
 use super::validate::Checks;
 use super::validate::parse_bound;
-use crate::domain::ticket::Role;
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::service::Db;
 use crate::stats::{

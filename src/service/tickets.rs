@@ -14,10 +14,11 @@ use super::{AppState, idempotency, quota};
 use crate::domain::ids::{
     CategoryId, CommentId, DepartmentId, EnterpriseId, EventId, TicketId, UserId,
 };
+use crate::domain::role::Role;
 use crate::domain::sla::{self, Sla};
 use crate::domain::throttle::Quota;
 use crate::domain::ticket::{
-    self, Action, ActorRelation, CommentKind, EventKind, Priority, Refusal, Role, TicketStatus,
+    self, Action, ActorRelation, CommentKind, EventKind, Priority, Refusal, TicketStatus,
 };
 use crate::error::{AppError, AppResult, ProblemType};
 use crate::store::db::DbConn;

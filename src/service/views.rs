@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::domain::enterprise::{EnterpriseEventKind, EnterpriseRole, EnterpriseStatus};
 use crate::domain::ids::OutboxId;
 use crate::domain::outbox::OutboxStatus;
-use crate::domain::ticket::Role;
+use crate::domain::role::Role;
 use crate::store::accounts::InvitationRow;
 use crate::store::departments::{CategoryRow, DepartmentRow};
 use crate::store::enterprises::{EnterpriseEventRow, EnterpriseRow};

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::charts::{self, Bar, Series};
 use super::context::{Ctx, Errors, Visitor, WebError};
-use crate::domain::ticket::Role;
+use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::console::{self, DepartmentGroup};

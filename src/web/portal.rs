@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError, safe_next};
 use super::i18n::Lang;
-use crate::domain::ticket::Role;
+use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::http::extract::ClientIp;
 use crate::service::AppState;

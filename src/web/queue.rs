@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError};
 use super::tickets::{Due, due, priority_key, status_class};
-use crate::domain::ticket::{Priority, Role, TicketStatus};
+use crate::domain::role::Role;
+use crate::domain::ticket::{Priority, TicketStatus};
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::admin::{self, EnterpriseQuery};

@@ -13,9 +13,8 @@ use serde::Deserialize;
 use super::context::{Ctx, Errors, Visitor, WebError};
 use super::tickets::{ActionForm, Due, Entry, TicketPage, due, name_of};
 use crate::domain::ids::TicketId;
-use crate::domain::ticket::{
-    self, Action, ActorRelation, CommentKind, EventKind, ExtensionStatus, Role,
-};
+use crate::domain::role::Role;
+use crate::domain::ticket::{self, Action, ActorRelation, CommentKind, EventKind, ExtensionStatus};
 use crate::error::{AppError, ProblemType};
 use crate::service::AppState;
 use crate::service::admin::{self, DepartmentQuery};

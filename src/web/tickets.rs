@@ -13,7 +13,8 @@ use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError};
 use crate::domain::ids::TicketId;
-use crate::domain::ticket::{self, Action, Priority, Role, TicketStatus};
+use crate::domain::role::Role;
+use crate::domain::ticket::{self, Action, Priority, TicketStatus};
 use crate::error::{AppError, ProblemType};
 use crate::http::attachments::{drain_budget, drain_multipart, receive_all};
 use crate::service::AppState;

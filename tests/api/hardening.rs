@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use qifu::clock::Clock;
-use qifu::domain::ticket::Role;
+use qifu::domain::role::Role;
 use serde_json::{Value, json};
 
 use reqwest::Method;

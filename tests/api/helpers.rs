@@ -830,7 +830,7 @@ impl TestApp {
             &self.state,
             email,
             "Admin",
-            qifu::domain::ticket::Role::Admin,
+            qifu::domain::role::Role::Admin,
             None,
             PASSWORD.to_owned(),
         )

@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use qifu::domain::ticket::Role;
+use qifu::domain::role::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -19,7 +19,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError};
-use crate::domain::ticket::Role;
+use crate::domain::role::Role;
 use crate::error::{AppError, FieldError};
 use crate::service::AppState;
 use crate::service::admin::{self, DepartmentQuery};

@@ -12,7 +12,7 @@ use super::{
     ConfirmPage, CsrfForm, ListQuery, PAGE, Pager, admin_submitter, all_departments, cursor,
     errors_under, names, require_admin,
 };
-use crate::domain::ticket::Role;
+use crate::domain::role::Role;
 use crate::error::{AppError, ProblemType};
 use crate::service::AppState;
 use crate::service::admin::{self, NewStaff, UserPatch, UserQuery};
