@@ -22,7 +22,9 @@ use crate::service::attachments::{self as attachments_svc, AttachmentView};
 use crate::service::console;
 use crate::service::extensions::{self, Decision, ExtensionView, NewExtensionRequest};
 use crate::service::queue::{self, Assignable};
-use crate::service::tickets::{self as svc, ActionRequest, NewComment, TicketView, TimelineQuery};
+use crate::service::tickets::{
+    self as svc, ActionRequest, CommentView, EventView, NewComment, TicketView, TimelineQuery,
+};
 use crate::service::views::DepartmentView;
 
 /// What a refused form's fields held, by field name, to show them again.
@@ -205,69 +207,11 @@ pub(crate) async fn page(
         .cloned();
     let can = can(principal.role, me, &t, pending.is_some());
     let (departments, officials, chosen_department) = if can.assign {
-        let q = DepartmentQuery {
-            limit: Some(100),
-            cursor: None,
-            q: None,
-        };
-        let departments: Vec<DepartmentView> = admin::list_departments(state, p(), q)
-            .await
-            .map_err(fail)?
-            .items
-            .into_iter()
-            .filter(|d| d.active)
-            .collect();
-        let chosen = department
-            .filter(|d| departments.iter().any(|x| &x.id == d))
-            .or_else(|| t.department_id.as_deref().map(str::to_owned))
-            .unwrap_or_default();
-        let officials = if chosen.is_empty() {
-            Vec::new()
-        } else {
-            queue::assignable(state, p(), chosen.clone())
-                .await
-                .map_err(fail)?
-        };
-        (departments, officials, chosen)
+        reassignment(state, v, department, &t).await?
     } else {
         (Vec::new(), Vec::new(), String::new())
     };
-    let entry = |at, author: Option<&str>, text: String, note: Option<String>| {
-        let (author, staff) = name_of(&v.ctx, &people, me, author);
-        Entry {
-            at,
-            author,
-            staff,
-            text,
-            note,
-        }
-    };
-    let timeline = events
-        .items
-        .into_iter()
-        .filter(|e| e.kind != EventKind::Comment)
-        .map(|e| {
-            let key = format!("event.{}", e.kind);
-            let text = if v.ctx.t(&key) == key {
-                v.ctx.t("event.other").to_owned()
-            } else {
-                v.ctx.t(&key).to_owned()
-            };
-            entry(e.created_at, e.actor_id.as_deref(), text, e.note)
-        })
-        .collect();
-    let (mut messages, mut records) = (Vec::new(), Vec::new());
-    for c in comments.items {
-        let e = entry(c.created_at, Some(&c.author_id), c.body, None);
-        if c.kind == CommentKind::Message {
-            messages.push(e);
-        } else {
-            records.push(Record {
-                kind_key: record_key(c.kind),
-                entry: e,
-            });
-        }
-    }
+    let (timeline, messages, records) = entries(v, &people, me, events.items, comments.items);
     let extensions = all_extensions
         .into_iter()
         .map(|x| Extension {
@@ -314,6 +258,88 @@ pub(crate) async fn page(
             max_attachment_mib: super::tickets::max_mib(state),
         },
     )
+}
+
+/// The reassignment form's choices: active departments, the chosen one (the ticket's own by
+/// default), and that department's officials with their open counts.
+async fn reassignment(
+    state: &AppState,
+    v: &Visitor,
+    department: Option<String>,
+    t: &TicketView,
+) -> Result<(Vec<DepartmentView>, Vec<Assignable>, String), WebError> {
+    let principal = v.principal()?;
+    let q = DepartmentQuery {
+        limit: Some(100),
+        cursor: None,
+        q: None,
+    };
+    let departments: Vec<DepartmentView> = admin::list_departments(state, principal.clone(), q)
+        .await
+        .map_err(|e| v.fail(e))?
+        .items
+        .into_iter()
+        .filter(|d| d.active)
+        .collect();
+    let chosen = department
+        .filter(|d| departments.iter().any(|x| &x.id == d))
+        .or_else(|| t.department_id.as_deref().map(str::to_owned))
+        .unwrap_or_default();
+    let officials = if chosen.is_empty() {
+        Vec::new()
+    } else {
+        queue::assignable(state, principal, chosen.clone())
+            .await
+            .map_err(|e| v.fail(e))?
+    };
+    Ok((departments, officials, chosen))
+}
+
+/// The ticket's history as the page shows it: status changes on the timeline, messages in the
+/// conversation, and work records (notes, calls, visits) apart.
+fn entries(
+    v: &Visitor,
+    people: &HashMap<String, (String, Role)>,
+    me: &str,
+    events: Vec<EventView>,
+    comments: Vec<CommentView>,
+) -> (Vec<Entry>, Vec<Entry>, Vec<Record>) {
+    let entry = |at, author: Option<&str>, text: String, note: Option<String>| {
+        let (author, staff) = name_of(&v.ctx, people, me, author);
+        Entry {
+            at,
+            author,
+            staff,
+            text,
+            note,
+        }
+    };
+    let timeline = events
+        .into_iter()
+        .filter(|e| e.kind != EventKind::Comment)
+        .map(|e| {
+            let key = format!("event.{}", e.kind);
+            let text = if v.ctx.t(&key) == key {
+                v.ctx.t("event.other").to_owned()
+            } else {
+                v.ctx.t(&key).to_owned()
+            };
+            entry(e.created_at, e.actor_id.as_deref(), text, e.note)
+        })
+        .collect();
+    let (mut messages, mut records) = (Vec::new(), Vec::new());
+    for c in comments {
+        let e = entry(c.created_at, Some(&c.author_id), c.body, None);
+        if c.kind == CommentKind::Message {
+            messages.push(e);
+        } else {
+            records.push(Record {
+                kind_key: record_key(c.kind),
+                entry: e,
+            });
+        }
+    }
+    (timeline, messages, records)
 }
 
 fn if_match(version: &str) -> Option<String> {
