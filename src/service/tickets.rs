@@ -603,79 +603,7 @@ pub async fn act(
             };
             changes.status = Some(transition.to);
             changes.updated_at = Some(now);
-            let mut note = body.note.clone();
-            match action {
-                Action::Assign => {
-                    let department_id = req.department_id.clone().unwrap_or_default();
-                    match departments::find_department(conn, &department_id)? {
-                        Some(d) if d.active => {}
-                        _ => {
-                            return Err(AppError::validation(
-                                "department_id",
-                                "no active department has this id",
-                            ));
-                        }
-                    }
-                    let assignee = match &req.assignee_id {
-                        Some(a) => {
-                            match users::find(conn, a)? {
-                                Some(u)
-                                    if u.active
-                                        && u.role == Role::Official
-                                        && u.department_id.as_deref() == Some(&department_id) => {}
-                                _ => {
-                                    return Err(AppError::validation(
-                                        "assignee_id",
-                                        "must be an active official of the department",
-                                    ));
-                                }
-                            }
-                            users::set_last_assigned(conn, a, now)?;
-                            UserId::from(a.as_str())
-                        }
-                        None => route(conn, &DepartmentId::from(department_id.as_str()), now)?
-                            .assignee
-                            .ok_or_else(|| {
-                                AppError::validation(
-                                    "department_id",
-                                    "the department has no active official; name an assignee",
-                                )
-                            })?,
-                    };
-                    changes.department_id = Some(Some(department_id.into()));
-                    changes.assignee_id = Some(Some(assignee));
-                }
-                Action::Accept => {
-                    if t.accepted_at.is_none() {
-                        changes.accepted_at = Some(Some(now));
-                    }
-                }
-                Action::Return => changes.assignee_id = Some(None),
-                Action::Resolve => {
-                    changes.resolved_at = Some(Some(now));
-                    changes.resolution = Some(body.resolution.clone());
-                    note = body.resolution.clone();
-                }
-                Action::Confirm => {
-                    changes.closed_at = Some(Some(now));
-                    changes.rating = Some(body.rating);
-                    changes.feedback = Some(body.feedback.clone());
-                    note = body.feedback.clone();
-                }
-                Action::Reopen => {
-                    changes.reopen_count = Some(t.reopen_count + 1);
-                    changes.resolved_at = Some(None);
-                    changes.resolution = Some(None);
-                }
-                Action::Cancel => {
-                    changes.cancelled_at = Some(Some(now));
-                    changes.awaiting_since = Some(None);
-                }
-                Action::Close => changes.closed_at = Some(Some(now)),
-                Action::RequestInfo => changes.awaiting_since = Some(Some(now)),
-                // The clock's changes were made above, before the status changed.
-                Action::ProvideInfo => {}
-            }
+            let note = change_for(conn, action, &t, &req, &body, &mut changes, now)?;
             if !store::update_if_version(conn, &t.id, t.version, &changes)? {
                 return Err(AppError::new(
                     ProblemType::VersionMismatch,
@@ -709,6 +637,103 @@ pub async fn act(
             Ok(view(updated, now))
         })
         .await
+}
+
+/// The columns `action` changes beyond the status, and the note its event carries.
+fn change_for(
+    conn: &mut DbConn,
+    action: Action,
+    t: &TicketRow,
+    req: &ActionRequest,
+    body: &Checked,
+    changes: &mut TicketChanges,
+    now: NaiveDateTime,
+) -> AppResult<Option<String>> {
+    let mut note = body.note.clone();
+    match action {
+        Action::Assign => {
+            let (department_id, assignee) = assignment(conn, req, now)?;
+            changes.department_id = Some(Some(department_id));
+            changes.assignee_id = Some(Some(assignee));
+        }
+        Action::Accept => {
+            if t.accepted_at.is_none() {
+                changes.accepted_at = Some(Some(now));
+            }
+        }
+        Action::Return => changes.assignee_id = Some(None),
+        Action::Resolve => {
+            changes.resolved_at = Some(Some(now));
+            changes.resolution = Some(body.resolution.clone());
+            note = body.resolution.clone();
+        }
+        Action::Confirm => {
+            changes.closed_at = Some(Some(now));
+            changes.rating = Some(body.rating);
+            changes.feedback = Some(body.feedback.clone());
+            note = body.feedback.clone();
+        }
+        Action::Reopen => {
+            changes.reopen_count = Some(t.reopen_count + 1);
+            changes.resolved_at = Some(None);
+            changes.resolution = Some(None);
+        }
+        Action::Cancel => {
+            changes.cancelled_at = Some(Some(now));
+            changes.awaiting_since = Some(None);
+        }
+        Action::Close => changes.closed_at = Some(Some(now)),
+        Action::RequestInfo => changes.awaiting_since = Some(Some(now)),
+        // The clock's changes were made before the status changed.
+        Action::ProvideInfo => {}
+    }
+    Ok(note)
+}
+
+/// Where `assign` sends the ticket: an active department, and the named official if they are
+/// an active official of it, else the one routing chooses.
+fn assignment(
+    conn: &mut DbConn,
+    req: &ActionRequest,
+    now: NaiveDateTime,
+) -> AppResult<(DepartmentId, UserId)> {
+    let department_id = req.department_id.clone().unwrap_or_default();
+    match departments::find_department(conn, &department_id)? {
+        Some(d) if d.active => {}
+        _ => {
+            return Err(AppError::validation(
+                "department_id",
+                "no active department has this id",
+            ));
+        }
+    }
+    let assignee = match &req.assignee_id {
+        Some(a) => {
+            match users::find(conn, a)? {
+                Some(u)
+                    if u.active
+                        && u.role == Role::Official
+                        && u.department_id.as_deref() == Some(&department_id) => {}
+                _ => {
+                    return Err(AppError::validation(
+                        "assignee_id",
+                        "must be an active official of the department",
+                    ));
+                }
+            }
+            users::set_last_assigned(conn, a, now)?;
+            UserId::from(a.as_str())
+        }
+        None => route(conn, &DepartmentId::from(department_id.as_str()), now)?
+            .assignee
+            .ok_or_else(|| {
+                AppError::validation(
+                    "department_id",
+                    "the department has no active official; name an assignee",
+                )
+            })?,
+    };
+    Ok((department_id.into(), assignee))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -858,47 +883,60 @@ pub async fn comment(
                 )
                 .is_ok();
             if answers {
-                let mut changes = resume_changes(conn, &deadlines, &t, now)?;
-                changes.status = Some(TicketStatus::InProgress);
-                changes.updated_at = Some(now);
-                if !store::update_if_version(conn, &t.id, t.version, &changes)? {
-                    return Err(AppError::new(
-                        ProblemType::VersionMismatch,
-                        "the ticket was changed by someone else; reload it",
-                    ));
-                }
-                store::insert_event(
-                    conn,
-                    &NewEvent {
-                        ticket_id: &t.id,
-                        kind: EventKind::InfoProvided,
-                        actor_id: Some(&actor.id),
-                        from_status: Some(TicketStatus::AwaitingEnterprise),
-                        to_status: Some(TicketStatus::InProgress),
-                        note: Some(&body),
-                        internal: false,
-                    },
-                    now,
-                )?;
-                let updated =
-                    store::find(conn, &t.id)?.ok_or_else(|| anyhow::anyhow!("ticket vanished"))?;
-                notify::send(
-                    conn,
-                    &notifier,
-                    &Notice::new(
-                        EventKind::InfoProvided,
-                        &updated,
-                        Some(&actor.id),
-                        Some(&body),
-                    ),
-                    now,
-                )?;
+                resume_with_answer(conn, &notifier, &deadlines, &actor, &t, &body, now)?;
             } else if !kind.is_internal() {
                 notify::comment(conn, &notifier, &t, &actor, &body, now)?;
             }
             Ok(comment_view(row))
         })
         .await
+}
+
+/// The enterprise's message answered the request for information: the ticket goes back to
+/// work (its clock resumes), the timeline says so, and the assignee hears of it once.
+fn resume_with_answer(
+    conn: &mut DbConn,
+    notifier: &notify::Notifier,
+    deadlines: &Deadlines,
+    actor: &Actor,
+    t: &TicketRow,
+    body: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let mut changes = resume_changes(conn, deadlines, t, now)?;
+    changes.status = Some(TicketStatus::InProgress);
+    changes.updated_at = Some(now);
+    if !store::update_if_version(conn, &t.id, t.version, &changes)? {
+        return Err(AppError::new(
+            ProblemType::VersionMismatch,
+            "the ticket was changed by someone else; reload it",
+        ));
+    }
+    store::insert_event(
+        conn,
+        &NewEvent {
+            ticket_id: &t.id,
+            kind: EventKind::InfoProvided,
+            actor_id: Some(&actor.id),
+            from_status: Some(TicketStatus::AwaitingEnterprise),
+            to_status: Some(TicketStatus::InProgress),
+            note: Some(body),
+            internal: false,
+        },
+        now,
+    )?;
+    let updated = store::find(conn, &t.id)?.ok_or_else(|| anyhow::anyhow!("ticket vanished"))?;
+    notify::send(
+        conn,
+        notifier,
+        &Notice::new(
+            EventKind::InfoProvided,
+            &updated,
+            Some(&actor.id),
+            Some(body),
+        ),
+        now,
+    )
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %principal.user_id, ticket_id = %id))]
