@@ -185,13 +185,20 @@ fn locale(state: &AppState, checks: &mut Checks, field: &str, wanted: Option<&st
     }
 }
 
-/// `ip` is the client address, whose registrations per hour are limited.
-#[tracing::instrument(skip_all, fields(ip = %ip))]
-pub async fn register(
-    state: &AppState,
-    req: RegisterRequest,
-    ip: String,
-) -> AppResult<RegisterResponse> {
+/// A registration's fields, checked.
+struct Registration {
+    name: String,
+    credit_code: String,
+    address: Option<String>,
+    industry: Option<String>,
+    phone: Option<String>,
+    user_name: String,
+    email: String,
+    locale: String,
+}
+
+/// Every field error of the request at once.
+fn check_registration(state: &AppState, req: &RegisterRequest) -> AppResult<Registration> {
     let mut checks = Checks::new();
     let name = checks.text("enterprise.name", &req.enterprise.name, 1, 200);
     let credit_code = match CreditCode::parse(&req.enterprise.credit_code) {
@@ -227,7 +234,26 @@ pub async fn register(
         req.user.locale.as_deref(),
     );
     checks.done()?;
+    Ok(Registration {
+        name,
+        credit_code,
+        address,
+        industry,
+        phone,
+        user_name,
+        email,
+        locale,
+    })
+}
 
+/// `ip` is the client address, whose registrations per hour are limited.
+#[tracing::instrument(skip_all, fields(ip = %ip))]
+pub async fn register(
+    state: &AppState,
+    req: RegisterRequest,
+    ip: String,
+) -> AppResult<RegisterResponse> {
+    let reg = check_registration(state, &req)?;
     let now = state.clock.now();
     // Spent before hashing and committed whatever follows, so a flood is refused before it
     // costs argon2 time, and probing which emails are taken counts as attempts too.
@@ -254,13 +280,13 @@ pub async fn register(
     state
         .db
         .write(move |conn| {
-            if enterprises::credit_code_taken(conn, &credit_code)? {
+            if enterprises::credit_code_taken(conn, &reg.credit_code)? {
                 return Err(AppError::new(
                     ProblemType::CreditCodeTaken,
                     "an enterprise with this credit code is already registered",
                 ));
             }
-            if users::find_by_email(conn, &email)?.is_some() {
+            if users::find_by_email(conn, &reg.email)?.is_some() {
                 return Err(AppError::new(
                     ProblemType::EmailTaken,
                     "this email is already registered",
@@ -269,11 +295,11 @@ pub async fn register(
             let enterprise = enterprises::insert(
                 conn,
                 &NewEnterprise {
-                    name: &name,
-                    credit_code: &credit_code,
-                    address: address.as_deref(),
-                    industry: industry.as_deref(),
-                    contact_phone: phone.as_deref(),
+                    name: &reg.name,
+                    credit_code: &reg.credit_code,
+                    address: reg.address.as_deref(),
+                    industry: reg.industry.as_deref(),
+                    contact_phone: reg.phone.as_deref(),
                     status,
                 },
                 now,
@@ -281,13 +307,13 @@ pub async fn register(
             let user = users::insert(
                 conn,
                 &NewUser {
-                    email: &email,
-                    name: &user_name,
+                    email: &reg.email,
+                    name: &reg.user_name,
                     role: Role::Enterprise,
                     enterprise_id: Some(&enterprise.id),
                     department_id: None,
                     password_hash: &hash,
-                    locale: &locale,
+                    locale: &reg.locale,
                     email_verified: false,
                     enterprise_role: Some(EnterpriseRole::Owner),
                 },
