@@ -11,7 +11,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError};
-use super::tickets::{ActionForm, Due, Entry, TicketPage, due, name_of};
+use super::tickets::{ActionForm, Due, Entry, TicketPage, due, name_of, placement};
 use crate::domain::ids::TicketId;
 use crate::domain::role::Role;
 use crate::domain::ticket::{self, Action, ActorRelation, CommentKind, EventKind, ExtensionStatus};
@@ -19,7 +19,6 @@ use crate::error::{AppError, ProblemType};
 use crate::service::AppState;
 use crate::service::admin::{self, DepartmentQuery};
 use crate::service::attachments::{self as attachments_svc, AttachmentView};
-use crate::service::console;
 use crate::service::extensions::{self, Decision, ExtensionView, NewExtensionRequest};
 use crate::service::queue::{self, Assignable};
 use crate::service::tickets::{
@@ -190,16 +189,7 @@ pub(crate) async fn page(
     let names = queue::names(state, p(), users, vec![t.enterprise_id.to_string()])
         .await
         .map_err(fail)?;
-    let groups = console::catalogue(state).await.map_err(fail)?;
-    let (department_name, category, working_days) = groups
-        .iter()
-        .find_map(|g| {
-            g.categories
-                .iter()
-                .find(|c| c.id == t.category_id.as_str())
-                .map(|c| (g.name.clone(), c.name.clone(), c.sla_working_days))
-        })
-        .unwrap_or_default();
+    let (department_name, category, working_days) = placement(state, v, &t).await?;
     let me = principal.user_id.as_str();
     let pending = all_extensions
         .iter()

@@ -594,16 +594,7 @@ async fn show_page(
         .await
         .map_err(fail)?
         .items;
-    let groups = console::catalogue(state).await.map_err(fail)?;
-    let (department, category, working_days) = groups
-        .iter()
-        .find_map(|g| {
-            g.categories
-                .iter()
-                .find(|c| c.id == t.category_id.as_str())
-                .map(|c| (g.name.clone(), c.name.clone(), c.sla_working_days))
-        })
-        .unwrap_or_default();
+    let (department, category, working_days) = placement(state, v, &t).await?;
     let info_request = (t.status == TicketStatus::AwaitingEnterprise)
         .then(|| {
             events
@@ -614,39 +605,7 @@ async fn show_page(
         })
         .flatten();
     let me = principal.user_id.as_str();
-    let timeline = events
-        .into_iter()
-        .filter(|e| e.kind != ticket::EventKind::Comment)
-        .map(|e| {
-            let (author, staff) = name_of(&v.ctx, &people, me, e.actor_id.as_deref());
-            let key = event_key(e.kind.as_str());
-            let text = if v.ctx.t(&key) == key {
-                v.ctx.t("event.other").to_owned()
-            } else {
-                v.ctx.t(&key).to_owned()
-            };
-            Entry {
-                at: e.created_at,
-                author,
-                staff,
-                text,
-                note: e.note,
-            }
-        })
-        .collect();
-    let messages = comments
-        .into_iter()
-        .map(|c| {
-            let (author, staff) = name_of(&v.ctx, &people, me, Some(&c.author_id));
-            Entry {
-                at: c.created_at,
-                author,
-                staff,
-                text: c.body,
-                note: None,
-            }
-        })
-        .collect();
+    let (timeline, messages) = enterprise_entries(v, &people, me, events, comments);
     let enterprise = v.ctx.is_enterprise();
     let now = state.clock.now_utc();
     let status = if stale {
@@ -679,6 +638,68 @@ async fn show_page(
             max_attachment_mib: max_mib(state),
         },
     )
+}
+
+/// The ticket's department and category names, and its working-day SLA if it has one.
+pub(crate) async fn placement(
+    state: &AppState,
+    v: &Visitor,
+    t: &TicketView,
+) -> Result<(String, String, Option<i32>), WebError> {
+    let groups = console::catalogue(state).await.map_err(|e| v.fail(e))?;
+    Ok(groups
+        .iter()
+        .find_map(|g| {
+            g.categories
+                .iter()
+                .find(|c| c.id == t.category_id.as_str())
+                .map(|c| (g.name.clone(), c.name.clone(), c.sla_working_days))
+        })
+        .unwrap_or_default())
+}
+
+/// The enterprise's view of the history: status changes, and the conversation.
+fn enterprise_entries(
+    v: &Visitor,
+    people: &HashMap<String, (String, Role)>,
+    me: &str,
+    events: Vec<EventView>,
+    comments: Vec<CommentView>,
+) -> (Vec<Entry>, Vec<Entry>) {
+    let timeline = events
+        .into_iter()
+        .filter(|e| e.kind != ticket::EventKind::Comment)
+        .map(|e| {
+            let (author, staff) = name_of(&v.ctx, people, me, e.actor_id.as_deref());
+            let key = event_key(e.kind.as_str());
+            let text = if v.ctx.t(&key) == key {
+                v.ctx.t("event.other").to_owned()
+            } else {
+                v.ctx.t(&key).to_owned()
+            };
+            Entry {
+                at: e.created_at,
+                author,
+                staff,
+                text,
+                note: e.note,
+            }
+        })
+        .collect();
+    let messages = comments
+        .into_iter()
+        .map(|c| {
+            let (author, staff) = name_of(&v.ctx, people, me, Some(&c.author_id));
+            Entry {
+                at: c.created_at,
+                author,
+                staff,
+                text: c.body,
+                note: None,
+            }
+        })
+        .collect();
+    (timeline, messages)
 }
 
 pub(crate) fn max_mib(state: &AppState) -> i64 {
