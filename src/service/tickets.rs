@@ -280,12 +280,11 @@ fn file(
     } else {
         TicketStatus::Submitted
     };
-    let id = TicketId::generate();
-    store::insert(
+    let ticket = store::insert(
         conn,
         &NewTicket {
             search_text: store::search_text(&reference, &title, &description),
-            id: id.clone(),
+            id: TicketId::generate(),
             reference,
             title,
             description,
@@ -302,7 +301,6 @@ fn file(
             updated_at: now,
         },
     )?;
-    let ticket = store::find(conn, &id)?.ok_or_else(|| anyhow::anyhow!("filed ticket vanished"))?;
     announce_filing(conn, &rules.notifier, &actor, &ticket, now)?;
     let view = view(ticket, now);
     if let Some(key) = key {

@@ -97,11 +97,14 @@ pub fn search_text(reference: &str, title: &str, description: &str) -> String {
     format!("{reference}\n{title}\n{description}").to_lowercase()
 }
 
-pub fn insert(conn: &mut DbConn, new: &NewTicket) -> StoreResult<()> {
-    diesel::insert_into(tickets::table)
+/// Inserts the ticket and returns it as stored, in the same round trip. `all_columns`, not
+/// `as_returning()`, which the multi-backend connection cannot build; `TicketRow`'s fields are
+/// in the table's column order.
+pub fn insert(conn: &mut DbConn, new: &NewTicket) -> StoreResult<TicketRow> {
+    Ok(diesel::insert_into(tickets::table)
         .values(new)
-        .execute(conn)?;
-    Ok(())
+        .returning(tickets::all_columns)
+        .get_result(conn)?)
 }
 
 pub fn find(conn: &mut DbConn, id: &TicketId) -> StoreResult<Option<TicketRow>> {
