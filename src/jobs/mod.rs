@@ -200,9 +200,10 @@ async fn auto_close_batch(state: &AppState) -> AppResult<usize> {
                     updated_at: Some(now),
                     ..TicketChanges::default()
                 };
-                if !tickets::update_if_version(conn, &t.id, t.version, &changes)? {
+                let Some(updated) = tickets::update_if_version(conn, &t.id, t.version, &changes)?
+                else {
                     continue;
-                }
+                };
                 closed += 1;
                 tickets::insert_event(
                     conn,
@@ -217,8 +218,6 @@ async fn auto_close_batch(state: &AppState) -> AppResult<usize> {
                     },
                     now,
                 )?;
-                let updated = tickets::find(conn, &t.id)?
-                    .ok_or_else(|| anyhow::anyhow!("ticket vanished"))?;
                 notify::send(
                     conn,
                     &notifier,

@@ -259,7 +259,7 @@ pub async fn decide(
                     updated_at: Some(now),
                     ..TicketChanges::default()
                 };
-                if !tickets::update_if_version(conn, &t.id, t.version, &changes)? {
+                if tickets::update_if_version(conn, &t.id, t.version, &changes)?.is_none() {
                     return Err(AppError::new(
                         ProblemType::VersionMismatch,
                         "the ticket was changed meanwhile; try again",

@@ -602,12 +602,13 @@ pub async fn act(
             changes.status = Some(transition.to);
             changes.updated_at = Some(now);
             let note = change_for(conn, action, &t, &req, &body, &mut changes, now)?;
-            if !store::update_if_version(conn, &t.id, t.version, &changes)? {
-                return Err(AppError::new(
-                    ProblemType::VersionMismatch,
-                    "the ticket was changed by someone else; reload it",
-                ));
-            }
+            let updated =
+                store::update_if_version(conn, &t.id, t.version, &changes)?.ok_or_else(|| {
+                    AppError::new(
+                        ProblemType::VersionMismatch,
+                        "the ticket was changed by someone else; reload it",
+                    )
+                })?;
             store::insert_event(
                 conn,
                 &NewEvent {
@@ -621,8 +622,6 @@ pub async fn act(
                 },
                 now,
             )?;
-            let updated =
-                store::find(conn, &t.id)?.ok_or_else(|| anyhow::anyhow!("ticket vanished"))?;
             notify::send(
                 conn,
                 &notifier,
@@ -904,12 +903,12 @@ fn resume_with_answer(
     let mut changes = resume_changes(conn, deadlines, t, now)?;
     changes.status = Some(TicketStatus::InProgress);
     changes.updated_at = Some(now);
-    if !store::update_if_version(conn, &t.id, t.version, &changes)? {
-        return Err(AppError::new(
+    let updated = store::update_if_version(conn, &t.id, t.version, &changes)?.ok_or_else(|| {
+        AppError::new(
             ProblemType::VersionMismatch,
             "the ticket was changed by someone else; reload it",
-        ));
-    }
+        )
+    })?;
     store::insert_event(
         conn,
         &NewEvent {
@@ -923,7 +922,6 @@ fn resume_with_answer(
         },
         now,
     )?;
-    let updated = store::find(conn, &t.id)?.ok_or_else(|| anyhow::anyhow!("ticket vanished"))?;
     notify::send(
         conn,
         notifier,

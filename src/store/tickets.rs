@@ -140,16 +140,21 @@ pub struct TicketChanges {
 
 /// Applies `changes` only if the ticket is still at `version`, bumping it; false when
 /// someone else changed the ticket first (optimistic concurrency).
+/// Applies `changes` if the ticket is still at `version`, and returns it as it now stands;
+/// `None` when someone else changed it first.
 pub fn update_if_version(
     conn: &mut DbConn,
     id: &TicketId,
     version: i32,
     changes: &TicketChanges,
-) -> StoreResult<bool> {
-    let changed = diesel::update(tickets::table.find(id).filter(tickets::version.eq(version)))
-        .set((changes, tickets::version.eq(version + 1)))
-        .execute(conn)?;
-    Ok(changed == 1)
+) -> StoreResult<Option<TicketRow>> {
+    Ok(
+        diesel::update(tickets::table.find(id).filter(tickets::version.eq(version)))
+            .set((changes, tickets::version.eq(version + 1)))
+            .returning(tickets::all_columns)
+            .get_result(conn)
+            .optional()?,
+    )
 }
 
 /// The next reference counter for a day; one statement that both backends understand.
