@@ -212,6 +212,41 @@ async fn page_of(
     queue::page(state, principal, view, filter).await
 }
 
+/// The page's tickets with the names of their enterprises and assignees, read in one go.
+async fn rows(
+    state: &AppState,
+    v: &Visitor,
+    principal: crate::service::auth::Principal,
+    items: Vec<TicketView>,
+) -> Result<Vec<Row>, WebError> {
+    let users = items
+        .iter()
+        .filter_map(|t| t.assignee_id.as_deref().map(str::to_owned))
+        .collect();
+    let enterprises = items.iter().map(|t| t.enterprise_id.to_string()).collect();
+    let names = queue::names(state, principal, users, enterprises)
+        .await
+        .map_err(|e| v.fail(e))?;
+    let now = state.clock.now_utc();
+    Ok(items
+        .into_iter()
+        .map(|t| Row {
+            due: due(&t, now),
+            enterprise: names
+                .enterprises
+                .get(t.enterprise_id.as_str())
+                .cloned()
+                .unwrap_or_default(),
+            assignee: t
+                .assignee_id
+                .as_ref()
+                .and_then(|a| names.users.get(a.as_str()).cloned())
+                .unwrap_or_default(),
+            t,
+        })
+        .collect())
+}
+
 pub async fn show(
     state: web::Data<AppState>,
     mut v: Visitor,
@@ -267,32 +302,7 @@ pub async fn show(
         })
         .collect();
     let (items, next) = page.map_or((Vec::new(), None), |p| (p.items, p.next_cursor));
-    let users = items
-        .iter()
-        .filter_map(|t| t.assignee_id.as_deref().map(str::to_owned))
-        .collect();
-    let enterprises = items.iter().map(|t| t.enterprise_id.to_string()).collect();
-    let names = queue::names(&state, principal, users, enterprises)
-        .await
-        .map_err(|e| v.fail(e))?;
-    let now = state.clock.now_utc();
-    let rows = items
-        .into_iter()
-        .map(|t| Row {
-            due: due(&t, now),
-            enterprise: names
-                .enterprises
-                .get(t.enterprise_id.as_str())
-                .cloned()
-                .unwrap_or_default(),
-            assignee: t
-                .assignee_id
-                .as_ref()
-                .and_then(|a| names.users.get(a.as_str()).cloned())
-                .unwrap_or_default(),
-            t,
-        })
-        .collect();
+    let rows = rows(&state, &v, principal, items).await?;
     let groups = console::catalogue(&state).await.map_err(|e| v.fail(e))?;
     let status = if errors.is_empty() {
         StatusCode::OK
