@@ -11,18 +11,18 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::context::{Ctx, Errors, Visitor, WebError};
-use super::tickets::{ActionForm, Due, Entry, TicketPage, due, name_of, placement};
+use super::tickets::{ActionForm, Due, Entry, Loaded, TicketPage, due, load, name_of, placement};
 use crate::domain::ids::TicketId;
 use crate::domain::role::Role;
 use crate::domain::ticket::{self, Action, ActorRelation, CommentKind, EventKind, ExtensionStatus};
 use crate::error::{AppError, ProblemType};
 use crate::service::AppState;
 use crate::service::admin::{self, DepartmentQuery};
-use crate::service::attachments::{self as attachments_svc, AttachmentView};
+use crate::service::attachments::AttachmentView;
 use crate::service::extensions::{self, Decision, ExtensionView, NewExtensionRequest};
 use crate::service::queue::{self, Assignable};
 use crate::service::tickets::{
-    self as svc, ActionRequest, CommentView, EventView, NewComment, TicketView, TimelineQuery,
+    self as svc, ActionRequest, CommentView, EventView, NewComment, TicketView,
 };
 use crate::service::views::DepartmentView;
 
@@ -145,13 +145,6 @@ fn can(role: Role, me: &str, t: &TicketView, pending: bool) -> Can {
     }
 }
 
-fn all() -> TimelineQuery {
-    TimelineQuery {
-        limit: Some(100),
-        cursor: None,
-    }
-}
-
 /// The staff page of a ticket; `department` is the reassignment's chosen department.
 pub(crate) async fn page(
     state: &AppState,
@@ -165,26 +158,14 @@ pub(crate) async fn page(
     let principal = v.principal()?;
     let fail = |e| v.fail(e);
     let p = || principal.clone();
-    let t = svc::get(state, p(), TicketId::from(id.clone()))
-        .await
-        .map_err(fail)?;
-    let events = svc::events(state, p(), TicketId::from(id.clone()), all())
-        .await
-        .map_err(fail)?;
-    let comments = svc::comments(state, p(), TicketId::from(id.clone()), all())
-        .await
-        .map_err(fail)?;
-    let all_extensions = extensions::list(state, p(), TicketId::from(id.clone()), all())
-        .await
-        .map_err(fail)?
-        .items;
-    let people = svc::participants(state, p(), TicketId::from(id.clone()))
-        .await
-        .map_err(fail)?;
-    let attachments = attachments_svc::list(state, p(), TicketId::from(id.clone()))
-        .await
-        .map_err(fail)?
-        .items;
+    let Loaded {
+        t,
+        events,
+        comments,
+        extensions: all_extensions,
+        people,
+        attachments,
+    } = load(state, v, id).await?;
     let users = t.assignee_id.iter().map(ToString::to_string).collect();
     let names = queue::names(state, p(), users, vec![t.enterprise_id.to_string()])
         .await
@@ -201,7 +182,7 @@ pub(crate) async fn page(
     } else {
         (Vec::new(), Vec::new(), String::new())
     };
-    let (timeline, messages, records) = entries(v, &people, me, events.items, comments.items);
+    let (timeline, messages, records) = entries(v, &people, me, events, comments);
     let extensions = all_extensions
         .into_iter()
         .map(|x| Extension {

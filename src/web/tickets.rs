@@ -554,46 +554,18 @@ async fn show_page(
         return super::staff::page(state, v, id, None, errors, stale, drafts).await;
     }
     let principal = v.principal()?;
-    let fail = |e| v.fail(e);
-    let t = svc::get(state, principal.clone(), TicketId::from(id.clone()))
-        .await
-        .map_err(fail)?;
-    let all = TimelineQuery {
-        limit: Some(100),
-        cursor: None,
-    };
-    let events: Vec<EventView> =
-        svc::events(state, principal.clone(), TicketId::from(id.clone()), all)
-            .await
-            .map_err(fail)?
-            .items;
-    let all = TimelineQuery {
-        limit: Some(100),
-        cursor: None,
-    };
-    let comments: Vec<CommentView> =
-        svc::comments(state, principal.clone(), TicketId::from(id.clone()), all)
-            .await
-            .map_err(fail)?
-            .items;
-    let all = TimelineQuery {
-        limit: Some(100),
-        cursor: None,
-    };
-    let extensions = extensions::list(state, principal.clone(), TicketId::from(id.clone()), all)
-        .await
-        .map_err(fail)?
-        .items
+    let Loaded {
+        t,
+        events,
+        comments,
+        extensions,
+        people,
+        attachments,
+    } = load(state, v, id).await?;
+    let extensions = extensions
         .into_iter()
         .filter(|x| x.status == ticket::ExtensionStatus::Approved)
         .collect();
-    let people = svc::participants(state, principal.clone(), TicketId::from(id.clone()))
-        .await
-        .map_err(fail)?;
-    let attachments = attachments_svc::list(state, principal.clone(), TicketId::from(id))
-        .await
-        .map_err(fail)?
-        .items;
     let (department, category, working_days) = placement(state, v, &t).await?;
     let info_request = (t.status == TicketStatus::AwaitingEnterprise)
         .then(|| {
@@ -638,6 +610,50 @@ async fn show_page(
             max_attachment_mib: max_mib(state),
         },
     )
+}
+
+/// Everything a ticket page shows, read through the services in the caller's scope (at most
+/// 100 events, comments and extensions: the pages show a ticket's whole history).
+pub(crate) struct Loaded {
+    pub t: TicketView,
+    pub events: Vec<EventView>,
+    pub comments: Vec<CommentView>,
+    pub extensions: Vec<ExtensionView>,
+    pub people: HashMap<String, (String, Role)>,
+    pub attachments: Vec<AttachmentView>,
+}
+
+pub(crate) async fn load(state: &AppState, v: &Visitor, id: String) -> Result<Loaded, WebError> {
+    let principal = v.principal()?;
+    let fail = |e| v.fail(e);
+    let p = || principal.clone();
+    let id = TicketId::from(id);
+    let all = || TimelineQuery {
+        limit: Some(100),
+        cursor: None,
+    };
+    Ok(Loaded {
+        t: svc::get(state, p(), id.clone()).await.map_err(fail)?,
+        events: svc::events(state, p(), id.clone(), all())
+            .await
+            .map_err(fail)?
+            .items,
+        comments: svc::comments(state, p(), id.clone(), all())
+            .await
+            .map_err(fail)?
+            .items,
+        extensions: extensions::list(state, p(), id.clone(), all())
+            .await
+            .map_err(fail)?
+            .items,
+        people: svc::participants(state, p(), id.clone())
+            .await
+            .map_err(fail)?,
+        attachments: attachments_svc::list(state, p(), id)
+            .await
+            .map_err(fail)?
+            .items,
+    })
 }
 
 /// The ticket's department and category names, and its working-day SLA if it has one.
