@@ -602,13 +602,8 @@ pub async fn act(
             changes.status = Some(transition.to);
             changes.updated_at = Some(now);
             let note = change_for(conn, action, &t, &req, &body, &mut changes, now)?;
-            let updated =
-                store::update_if_version(conn, &t.id, t.version, &changes)?.ok_or_else(|| {
-                    AppError::new(
-                        ProblemType::VersionMismatch,
-                        "the ticket was changed by someone else; reload it",
-                    )
-                })?;
+            let updated = store::update_if_version(conn, &t.id, t.version, &changes)?
+                .ok_or_else(changed_meanwhile)?;
             store::insert_event(
                 conn,
                 &NewEvent {
@@ -634,6 +629,14 @@ pub async fn act(
             Ok(view(updated, now))
         })
         .await
+}
+
+/// Another change won the race for this version of the ticket.
+fn changed_meanwhile() -> AppError {
+    AppError::new(
+        ProblemType::VersionMismatch,
+        "the ticket was changed by someone else; reload it",
+    )
 }
 
 /// The columns `action` changes beyond the status, and the note its event carries.
@@ -903,12 +906,8 @@ fn resume_with_answer(
     let mut changes = resume_changes(conn, deadlines, t, now)?;
     changes.status = Some(TicketStatus::InProgress);
     changes.updated_at = Some(now);
-    let updated = store::update_if_version(conn, &t.id, t.version, &changes)?.ok_or_else(|| {
-        AppError::new(
-            ProblemType::VersionMismatch,
-            "the ticket was changed by someone else; reload it",
-        )
-    })?;
+    let updated = store::update_if_version(conn, &t.id, t.version, &changes)?
+        .ok_or_else(changed_meanwhile)?;
     store::insert_event(
         conn,
         &NewEvent {
