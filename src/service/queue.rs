@@ -134,6 +134,23 @@ pub struct Names {
     pub enterprises: HashMap<String, String>,
 }
 
+impl Names {
+    /// The ticket's enterprise's name (empty if it could not be read).
+    pub fn enterprise_of(&self, t: &TicketView) -> String {
+        self.enterprises
+            .get(t.enterprise_id.as_str())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The ticket's assignee's name, if it has one.
+    pub fn assignee_of(&self, t: &TicketView) -> Option<String> {
+        t.assignee_id
+            .as_ref()
+            .and_then(|a| self.users.get(a.as_str()).cloned())
+    }
+}
+
 #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn names(
     state: &AppState,

@@ -232,16 +232,8 @@ async fn rows(
         .into_iter()
         .map(|t| Row {
             due: due(&t, now),
-            enterprise: names
-                .enterprises
-                .get(t.enterprise_id.as_str())
-                .cloned()
-                .unwrap_or_default(),
-            assignee: t
-                .assignee_id
-                .as_ref()
-                .and_then(|a| names.users.get(a.as_str()).cloned())
-                .unwrap_or_default(),
+            enterprise: names.enterprise_of(&t),
+            assignee: names.assignee_of(&t).unwrap_or_default(),
             t,
         })
         .collect())

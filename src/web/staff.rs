@@ -200,15 +200,8 @@ pub(crate) async fn page(
         &StaffPage {
             ctx: &v.ctx,
             due: due(&t, state.clock.now_utc()),
-            enterprise: names
-                .enterprises
-                .get(t.enterprise_id.as_str())
-                .cloned()
-                .unwrap_or_default(),
-            assignee: t
-                .assignee_id
-                .as_ref()
-                .and_then(|a| names.users.get(a.as_str()).cloned()),
+            enterprise: names.enterprise_of(&t),
+            assignee: names.assignee_of(&t),
             t,
             category,
             department: department_name,
